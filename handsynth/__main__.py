@@ -1,0 +1,5 @@
+"""Entry point for `python -m handsynth`."""
+
+from handsynth.cli import main
+
+raise SystemExit(main())

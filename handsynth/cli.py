@@ -1,0 +1,303 @@
+"""The `handsynth` command line: parse, validate, call the library. Nothing else lives here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+EXAMPLES = """\
+examples:
+  handsynth prepare --iam-root /tmp/iam --out data/prepared
+  handsynth train synthesis --data data/prepared --out runs/synthesis
+  handsynth train text --data ptb.zip --level char --out runs/ptb-char
+  handsynth eval runs/synthesis/best.pt --data data/prepared
+  handsynth eval runs/ptb-char/best.pt --data ptb.zip --split test --dynamic
+"""
+
+
+class CliError(Exception):
+    """A problem with what the user asked for; printed without a traceback."""
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _add_prepare(sub) -> None:
+    p = sub.add_parser(
+        "prepare",
+        help="turn the IAM-OnDB XML into training arrays",
+        description="Parse IAM-OnDB lineStrokes + ascii transcriptions into normalised offset "
+        "arrays (train = trainset + testset_t, valid = testset_v) and metadata.json.",
+    )
+    p.add_argument(
+        "--iam-root", required=True, type=Path, help="folder holding lineStrokes/ and ascii/"
+    )
+    p.add_argument(
+        "--out", required=True, type=Path, help="folder to write the arrays and metadata to"
+    )
+    p.add_argument(
+        "--splits",
+        type=Path,
+        help="folder with trainset.txt, testset_v.txt, testset_t.txt (default: IAM_ROOT/splits, "
+        "then ../shared/data/iamondb-splits)",
+    )
+    p.add_argument(
+        "--blacklist", type=Path, help="line ids to drop from training (.npy as shipped, or text)"
+    )
+    p.add_argument(
+        "--blacklist-valid",
+        action="store_true",
+        help="drop blacklisted lines from validation too (default: keep the official set whole)",
+    )
+    p.add_argument(
+        "--reduced-alphabet",
+        action="store_true",
+        help="Graves's 57 symbols (letters, space, . , ' and one class for the rest)",
+    )
+    p.add_argument("--slant-correction", action="store_true", help="shear each line upright")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a prediction, synthesis or text network",
+        description="Train one of Graves's networks. Re-running with the same --out resumes "
+        "exactly where the last run stopped (Ctrl-C saves first).",
+    )
+    p.add_argument("kind", choices=["prediction", "synthesis", "text"], help="which network")
+    p.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        help="prepared handwriting folder (prediction, synthesis) or a text corpus: the Penn "
+        "Treebank zip, an enwik8 file or any plain text (text)",
+    )
+    p.add_argument(
+        "--out", required=True, type=Path, help="folder for checkpoints (last.pt, best.pt)"
+    )
+    p.add_argument("--level", choices=["char", "word"], default="char", help="text: symbol level")
+    p.add_argument(
+        "--optimizer",
+        choices=["rmsprop", "adam"],
+        default="rmsprop",
+        help="Graves's RMSProp or Adam",
+    )
+    p.add_argument(
+        "--lr", type=_positive_float, default=None, help="learning rate (rmsprop 1e-4, adam 1e-3)"
+    )
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="sequences per step")
+    p.add_argument("--epochs", type=_positive_int, default=30, help="passes over the training data")
+    p.add_argument(
+        "--max-steps", type=_positive_int, help="stop after this many steps (smoke runs)"
+    )
+    p.add_argument(
+        "--hidden-size", type=_positive_int, help="LSTM cells per layer (400; text 1000)"
+    )
+    p.add_argument("--layers", type=_positive_int, help="LSTM layers (3; text 1)")
+    p.add_argument(
+        "--mixtures", type=_positive_int, help="handwriting: Gaussians in the output (20)"
+    )
+    p.add_argument(
+        "--window-gaussians", type=_positive_int, help="synthesis: window Gaussians (10)"
+    )
+    p.add_argument("--embedding-size", type=_positive_int, help="text: input embedding size (256)")
+    p.add_argument(
+        "--bptt", type=_positive_int, default=100, help="text: truncated backprop length"
+    )
+    p.add_argument("--no-clip", action="store_true", help="turn off derivative clipping (100 / 10)")
+    p.add_argument(
+        "--checkpoint-every", type=_positive_int, default=50, help="steps between last.pt writes"
+    )
+    p.add_argument(
+        "--sample-every", type=int, default=500, help="text: steps between samples (0: never)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="initial weights and batch order")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_eval(sub) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="validation log-loss (handwriting) or bits per character (text)",
+        description="Evaluate a checkpoint: nats per sequence and SSE on handwriting (Graves "
+        "Tables 3-4), bits per symbol on text (Table 1), optionally with dynamic evaluation.",
+    )
+    p.add_argument(
+        "checkpoint", type=Path, help="a last.pt or best.pt written by `handsynth train`"
+    )
+    p.add_argument("--data", required=True, type=Path, help="prepared folder or text corpus")
+    p.add_argument(
+        "--split", default=None, help="valid (handwriting default) or test (text default)"
+    )
+    p.add_argument("--dynamic", action="store_true", help="text: dynamic evaluation (§3)")
+    p.add_argument(
+        "--batch-size", type=_positive_int, default=32, help="handwriting: lines per batch"
+    )
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="handsynth",
+        description="Handwriting synthesis with the recurrent networks of Graves (2013).",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_prepare(sub)
+    _add_train(sub)
+    _add_eval(sub)
+    return parser
+
+
+def _default_splits(iam_root: Path) -> Path:
+    for candidate in (
+        iam_root / "splits",
+        Path(__file__).parents[2] / "shared/data/iamondb-splits",
+    ):
+        if (candidate / "trainset.txt").is_file():
+            return candidate
+    raise CliError(f"no split lists found under {iam_root / 'splits'}; pass --splits DIR")
+
+
+def run_prepare(args) -> None:
+    from handsynth.prepare import prepare_dataset
+
+    if not (args.iam_root / "lineStrokes").is_dir():
+        raise CliError(
+            f"{args.iam_root}: no lineStrokes/ folder; point --iam-root at the unpacked data"
+        )
+    report = prepare_dataset(
+        args.iam_root,
+        args.out,
+        args.splits or _default_splits(args.iam_root),
+        blacklist_path=args.blacklist,
+        reduced_alphabet=args.reduced_alphabet,
+        slant_correction=args.slant_correction,
+        blacklist_splits=("train", "valid") if args.blacklist_valid else ("train",),
+        progress=not args.quiet,
+    )
+    print(json.dumps(report, indent=2))
+
+
+def _model_overrides(args) -> dict:
+    names = {
+        "hidden_size": args.hidden_size,
+        "num_layers": args.layers,
+        "num_mixtures": args.mixtures,
+        "num_window_gaussians": args.window_gaussians,
+        "embedding_size": args.embedding_size,
+    }
+    allowed = {
+        "prediction": {"hidden_size", "num_layers", "num_mixtures"},
+        "synthesis": {"hidden_size", "num_layers", "num_mixtures", "num_window_gaussians"},
+        "text": {"hidden_size", "num_layers", "embedding_size"},
+    }[args.kind]
+    given = {k: v for k, v in names.items() if v is not None}
+    wrong = sorted(set(given) - allowed)
+    if wrong:
+        flags = ", ".join("--" + w.replace("num_", "").replace("_", "-") for w in wrong)
+        raise CliError(f"{flags} does not apply to a {args.kind} network")
+    return given
+
+
+def _task(kind: str, data: Path, level: str, batch_size: int, bptt: int):
+    from handsynth.tasks import HandwritingTask, TextTask
+
+    if kind == "text":
+        if data.is_dir():
+            raise CliError(f"{data} is a folder; text training needs a corpus file (ptb.zip, text)")
+        return TextTask(data, level, batch_size, bptt)
+    if not data.is_dir():
+        raise CliError(f"{data}: not a prepared folder; run `handsynth prepare` and pass its --out")
+    return HandwritingTask(kind, data)
+
+
+def run_train(args) -> None:
+    from handsynth.train import TrainConfig, train
+
+    model = _model_overrides(args)
+    task = _task(args.kind, args.data, args.level, args.batch_size, args.bptt)
+    default_lr = 1e-3 if args.optimizer == "adam" else 1e-4
+    config = TrainConfig(
+        out_dir=str(args.out),
+        optimizer=args.optimizer,
+        learning_rate=args.lr or default_lr,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        max_steps=args.max_steps,
+        output_clip=None if args.no_clip else 100.0,
+        lstm_clip=None if args.no_clip else 10.0,
+        checkpoint_every=args.checkpoint_every,
+        seed=args.seed,
+        sample_every=args.sample_every,
+        device=args.device,
+        progress=not args.quiet,
+        model=model,
+    )
+    progress = train(task, config)
+    print(
+        json.dumps({"step": progress["step"], "epoch": progress["epoch"], "best": progress["best"]})
+    )
+
+
+def run_eval(args) -> None:
+    from handsynth.checkpoint import load_checkpoint, model_from_checkpoint
+
+    payload = load_checkpoint(args.checkpoint)
+    model = model_from_checkpoint(payload).to(args.device)
+    model.eval()
+    if payload["kind"] == "text":
+        task = _task(
+            "text", args.data, payload["data"]["level"], 1, payload["train_config"].get("bptt", 100)
+        )
+        metrics = task.evaluate(
+            model, split=args.split or "test", device=args.device, dynamic=args.dynamic
+        )
+    else:
+        if args.dynamic:
+            raise CliError("--dynamic applies to text models only")
+        task = _task(payload["kind"], args.data, "char", args.batch_size, 1)
+        if task.alphabet.to_json() != payload["data"]["alphabet"]:
+            raise CliError(f"{args.data} was prepared with another alphabet than {args.checkpoint}")
+        data = {"valid": task.valid, "train": task.train}.get(args.split or "valid")
+        if data is None:
+            raise CliError(f"--split must be valid or train for handwriting, not {args.split}")
+        metrics = task.evaluate(model, batch_size=args.batch_size, device=args.device, data=data)
+    print(json.dumps({"checkpoint": str(args.checkpoint), "kind": payload["kind"], **metrics}))
+
+
+COMMANDS = {"prepare": run_prepare, "train": run_train, "eval": run_eval}
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    warnings.showwarning = _show_warning
+    from handsynth.checkpoint import CheckpointError
+
+    try:
+        COMMANDS[args.command](args)
+    except (CliError, CheckpointError, FileNotFoundError, ValueError) as error:
+        print(f"handsynth {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,202 @@
+"""Data preparation: IAM-OnDB tree -> train/valid offset arrays plus JSON metadata.
+
+Output of `prepare_dataset` in `out_dir`:
+    train.npz, valid.npz   offsets float32 (P, 3) raw (dx, dy, eos) of all lines concatenated,
+                           starts int64 (L + 1,) so line i is offsets[starts[i]:starts[i + 1]],
+                           line_ids and texts as fixed-width unicode arrays (L,)
+    metadata.json          alphabet, normalisation statistics (train only), counts, options
+Splits follow the data README: train = trainset + testset_t, valid = testset_v.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from handsynth.alphabet import Alphabet
+from handsynth.iam import IamLine, iter_lines, load_blacklist, read_form_list
+from handsynth.strokes import (
+    correct_slant,
+    normalisation_stats,
+    points_to_offsets,
+    remove_outlier_jumps,
+    strokes_to_points,
+)
+
+FORMAT_VERSION = 1
+SPLIT_FORM_LISTS = {"train": ("trainset.txt", "testset_t.txt"), "valid": ("testset_v.txt",)}
+# Spike threshold in raw whiteboard units; letters are a few hundred units tall and 99% of the
+# steps inside strokes are shorter than 62 units (see strokes.remove_outlier_jumps).
+DEFAULT_MAX_JUMP = 100.0
+# A line shorter than this after cleaning cannot be a line of handwriting (the shortest real
+# lines have about 100 points).
+DEFAULT_MIN_POINTS = 10
+
+
+def line_offsets(line: IamLine, max_jump: float | None, slant_correction: bool) -> np.ndarray:
+    """Cleaned offsets (T, 3) float32 of one line: spikes removed, optionally deslanted."""
+    points, eos = strokes_to_points(line.strokes)  # (T, 2), (T,)
+    if max_jump is not None:
+        points, eos = remove_outlier_jumps(points, eos, max_jump)
+    if slant_correction:
+        points = correct_slant(points, eos)
+    return points_to_offsets(points, eos)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    # Temp file in the same directory so os.replace is a rename on one file system: readers see
+    # the old file or the new one, never half of one.
+    with tempfile.NamedTemporaryFile(
+        dir=path.parent, prefix=f".{path.name}.", delete=False
+    ) as handle:
+        handle.write(data)
+    try:
+        os.chmod(handle.name, 0o644)  # NamedTemporaryFile creates 0600; data files are shareable
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+def _save_split(path: Path, offsets: list[np.ndarray], line_ids: list[str], texts: list[str]):
+    lengths = [len(o) for o in offsets]
+    starts = np.zeros(len(offsets) + 1, dtype=np.int64)
+    starts[1:] = np.cumsum(lengths)
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        offsets=np.concatenate(offsets) if offsets else np.zeros((0, 3), dtype=np.float32),
+        starts=starts,
+        # np.str_ arrays are fixed-width '<U…', loadable with allow_pickle=False.
+        line_ids=np.array(line_ids, dtype=str),
+        texts=np.array(texts, dtype=str),
+    )
+    _write_atomic(path, buffer.getvalue())
+
+
+def prepare_dataset(
+    iam_root: str | Path,
+    out_dir: str | Path,
+    splits_dir: str | Path,
+    blacklist_path: str | Path | None = None,
+    reduced_alphabet: bool = False,
+    slant_correction: bool = False,
+    max_jump: float | None = DEFAULT_MAX_JUMP,
+    min_points: int = DEFAULT_MIN_POINTS,
+    blacklist_splits: tuple[str, ...] = ("train",),
+    progress: bool = True,
+) -> dict:
+    """Read IAM-OnDB, clean every line and write train/valid arrays and metadata to `out_dir`.
+
+    iam_root holds ascii/ and lineStrokes/; splits_dir holds trainset.txt, testset_t.txt and
+    testset_v.txt; blacklist_path is a .npy or text list of line ids to drop from the splits named
+    in blacklist_splits: by default from training only, so that the validation set stays the whole
+    official testset_v and its numbers compare with published ones. max_jump=None keeps spikes.
+    Returns {"splits": {split: {"lines", "points", "forms"}}, "dropped": {reason: count},
+    "alphabet_size": n, "normalisation": {"mean", "std"}}.
+    """
+    iam_root, out_dir, splits_dir = Path(iam_root), Path(out_dir), Path(splits_dir)
+    blacklist = load_blacklist(blacklist_path) if blacklist_path is not None else set()
+    dropped: Counter = Counter()
+    splits = {}
+    for split, list_names in SPLIT_FORM_LISTS.items():
+        form_ids = [f for name in list_names for f in read_form_list(splits_dir / name)]
+        forms = tqdm(form_ids, desc=f"prepare {split}", unit="form", disable=not progress)
+        offsets, line_ids, texts = [], [], []
+        skipped = blacklist if split in blacklist_splits else set()
+        for line in iter_lines(iam_root, forms, skipped, dropped):
+            cleaned = line_offsets(line, max_jump, slant_correction)
+            if len(cleaned) < min_points:
+                dropped["too few points"] += 1
+                continue
+            offsets.append(cleaned)
+            line_ids.append(line.line_id)
+            texts.append(line.text)
+        splits[split] = {
+            "offsets": offsets,
+            "line_ids": line_ids,
+            "texts": texts,
+            "forms": form_ids,
+        }
+
+    if not splits["train"]["offsets"]:
+        raise ValueError(f"no usable training lines under {iam_root}; dropped: {dict(dropped)}")
+    all_texts = splits["train"]["texts"] + splits["valid"]["texts"]
+    alphabet = Alphabet.reduced() if reduced_alphabet else Alphabet.from_corpus(all_texts)
+    mean, std = normalisation_stats(splits["train"]["offsets"])
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for split, data in splits.items():
+        _save_split(out_dir / f"{split}.npz", data["offsets"], data["line_ids"], data["texts"])
+        counts[split] = {
+            "lines": len(data["offsets"]),
+            "points": int(sum(len(o) for o in data["offsets"])),
+            "forms": len({line_id[:-3] for line_id in data["line_ids"]}),
+        }
+    normalisation = {"mean": mean.tolist(), "std": std.tolist()}
+    metadata = {
+        "format_version": FORMAT_VERSION,
+        "alphabet": alphabet.to_json(),
+        "normalisation": normalisation,
+        "splits": counts,
+        "dropped": dict(sorted(dropped.items())),
+        "options": {
+            "blacklist": None if blacklist_path is None else str(blacklist_path),
+            "blacklist_splits": list(blacklist_splits),
+            "splits_dir": str(splits_dir),
+            "reduced_alphabet": reduced_alphabet,
+            "slant_correction": slant_correction,
+            "max_jump": max_jump,
+            "min_points": min_points,
+        },
+        "source": str(iam_root),
+    }
+    _write_atomic(out_dir / "metadata.json", json.dumps(metadata, indent=2).encode("utf-8"))
+    return {
+        "splits": counts,
+        "dropped": metadata["dropped"],
+        "alphabet_size": len(alphabet),
+        "normalisation": normalisation,
+    }
+
+
+def _require(path: Path) -> Path:
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} not found; run `handsynth prepare` first to create the prepared data"
+        )
+    return path
+
+
+def load_metadata(data_dir: str | Path) -> dict:
+    """The metadata.json written by `prepare_dataset`."""
+    path = _require(Path(data_dir) / "metadata.json")
+    metadata = json.loads(path.read_text(encoding="utf-8"))
+    if metadata.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"{path} has format_version {metadata.get('format_version')!r}, expected "
+            f"{FORMAT_VERSION}; run `handsynth prepare` again"
+        )
+    return metadata
+
+
+def load_prepared(
+    data_dir: str | Path, split: str
+) -> tuple[list[np.ndarray], list[str], list[str]]:
+    """Raw offsets (T_i, 3) float32, texts and line ids of one split ("train" or "valid")."""
+    if split not in SPLIT_FORM_LISTS:
+        raise ValueError(f"split must be one of {sorted(SPLIT_FORM_LISTS)}, not {split!r}")
+    path = _require(Path(data_dir) / f"{split}.npz")
+    with np.load(path, allow_pickle=False) as data:
+        offsets, starts = data["offsets"], data["starts"]
+        texts, line_ids = data["texts"].tolist(), data["line_ids"].tolist()
+    lines = [offsets[starts[i] : starts[i + 1]] for i in range(len(starts) - 1)]
+    return lines, texts, line_ids

@@ -1,0 +1,182 @@
+"""What the trainer trains on: handwriting lines (prediction, synthesis) or a text stream (text).
+
+A task knows its data, the batches of an epoch, the loss of a batch and how to evaluate a model; the
+training loop in `train.py` is the same for all of them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from handsynth import mdn
+from handsynth.alphabet import Alphabet
+from handsynth.dataset import HandwritingBatch, HandwritingData, load_handwriting
+from handsynth.prepare import load_metadata
+from handsynth.text_corpus import TextCorpus, batchify, load_enwik8, load_plain_text, load_ptb
+from handsynth.text_sampling import sample_text
+
+
+def move(batch, device):
+    """The batch's tensors on `device`."""
+    if isinstance(batch, HandwritingBatch):
+        return HandwritingBatch(*(t.to(device) for t in vars(batch).values()))
+    return tuple(t.to(device) for t in batch)
+
+
+class HandwritingTask:
+    """Prediction or synthesis network trained on prepared IAM-OnDB lines (`handsynth prepare`)."""
+
+    def __init__(self, kind: str, data_dir: str | Path):
+        self.kind = kind
+        metadata = load_metadata(data_dir)
+        self.alphabet = Alphabet.from_json(metadata["alphabet"])
+        self.mean = np.asarray(metadata["normalisation"]["mean"], dtype=np.float64)
+        self.std = np.asarray(metadata["normalisation"]["std"], dtype=np.float64)
+        self.train = load_handwriting(data_dir, "train", self.alphabet, self.mean, self.std)
+        self.valid = load_handwriting(data_dir, "valid", self.alphabet, self.mean, self.std)
+
+    def model_config(self, **overrides) -> dict:
+        if self.kind == "synthesis":
+            overrides["alphabet_size"] = len(self.alphabet)
+        return overrides
+
+    def data_info(self) -> dict:
+        """What a checkpoint needs to sample on its own."""
+        return {
+            "alphabet": self.alphabet.to_json(),
+            "normalisation": {"mean": self.mean.tolist(), "std": self.std.tolist()},
+        }
+
+    def epoch_batches(self, batch_size: int, seed: int, epoch: int) -> list:
+        return self.train.epoch_order(batch_size, seed, epoch)
+
+    def iter_batches(self, order: list, start: int, state: dict) -> Iterator[HandwritingBatch]:
+        return self.train.iter_batches(order, start)
+
+    def loss(self, model, batch: HandwritingBatch, state: dict) -> tuple[torch.Tensor, int]:
+        """Mean over the batch of the nats per sequence; and the number of pen points predicted."""
+        params = self._params(model, batch)
+        return mdn.nll(params, batch.targets, batch.mask).mean(), batch.num_points
+
+    def _params(self, model, batch: HandwritingBatch) -> mdn.MixtureParams:
+        if self.kind == "synthesis":
+            params, _ = model(batch.inputs, batch.chars, batch.char_mask)
+        else:
+            params, _ = model(batch.inputs)
+        return params
+
+    @torch.no_grad()
+    def evaluate(self, model, batch_size: int = 32, device="cpu", data: HandwritingData = None):
+        """Validation log-loss (nats per sequence and per point) and SSE per sequence."""
+        data = data or self.valid
+        total_nll = total_sse = total_points = 0.0
+        for indices in data.sequential_order(batch_size):
+            batch = move(data.batch(indices), device)
+            params = self._params(model, batch)
+            total_nll += float(mdn.nll(params, batch.targets, batch.mask).sum())
+            total_sse += float(mdn.squared_error(params, batch.targets, batch.mask).sum())
+            total_points += batch.num_points
+        n = len(data)
+        return {
+            "nll_per_sequence": total_nll / n,
+            "nll_per_point": total_nll / total_points,
+            "sse_per_sequence": total_sse / n,
+            "sequences": n,
+        }
+
+
+def load_corpus(path: str | Path, level: str) -> TextCorpus:
+    """Penn Treebank from its zip (char or word level), enwik8, or any plain text file (chars)."""
+    path = Path(path)
+    if path.suffix == ".zip":
+        return load_ptb(path, level)
+    if level == "word":
+        raise ValueError(
+            f"{path}: word level needs the Penn Treebank zip; plain text is char level"
+        )
+    if "enwik8" in path.name:
+        return load_enwik8(path)
+    return load_plain_text(path)
+
+
+class TextTask:
+    """Next-symbol prediction on a text stream with truncated backpropagation through time."""
+
+    kind = "text"
+
+    def __init__(self, corpus_path: str | Path, level: str, batch_size: int, bptt: int):
+        self.corpus = load_corpus(corpus_path, level)
+        self.level = level
+        self.alphabet = self.corpus.alphabet
+        self.bptt = bptt
+        self.stream = batchify(self.corpus.splits["train"], batch_size)  # (B, N)
+
+    def model_config(self, **overrides) -> dict:
+        return {"vocab_size": len(self.alphabet), **overrides}
+
+    def data_info(self) -> dict:
+        return {"alphabet": self.alphabet.to_json(), "level": self.level}
+
+    def sample_text(self, model, length: int = 200) -> str:
+        """A sample printed during training, as char-rnn does."""
+        symbols = sample_text(model, self.alphabet, length=length)
+        return (" " if self.level == "word" else "").join(symbols)
+
+    def epoch_batches(self, batch_size: int, seed: int, epoch: int) -> list:
+        """Window start positions along the stream; in order, as the hidden state carries over."""
+        return list(range(0, self.stream.shape[1] - 1, self.bptt))
+
+    def iter_batches(self, order: list, start: int, state: dict) -> Iterator[tuple]:
+        if start == 0:
+            state.pop("hidden", None)
+        for i in order[start:]:
+            window = torch.from_numpy(self.stream[:, i : i + self.bptt + 1])  # (B, T + 1)
+            yield window[:, :-1], window[:, 1:]
+
+    def loss(self, model, batch: tuple, state: dict) -> tuple[torch.Tensor, int]:
+        """Mean nats per symbol; the hidden state carries over between windows, detached."""
+        inputs, targets = batch
+        logits, hidden = model(inputs, state.get("hidden"))
+        state["hidden"] = [(h.detach(), c.detach()) for h, c in hidden]
+        loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten())
+        return loss, targets.numel()
+
+    def evaluate(
+        self, model, split: str = "valid", device="cpu", dynamic: bool = False, lr: float = 1e-4
+    ) -> dict:
+        """Bits per symbol over a whole split, read as one stream.
+
+        With `dynamic`, the weights keep learning while they are evaluated (Graves 2013 §3): each
+        window is scored first, then used for one RMSProp step, so no symbol is seen before scored.
+        """
+        from handsynth.optim import GravesRMSProp
+
+        stream = torch.from_numpy(batchify(self.corpus.splits[split], 1)).to(device)  # (1, N)
+        optimizer = GravesRMSProp(model.parameters(), lr=lr) if dynamic else None
+        hidden, total_nats, count = None, 0.0, 0
+        for i in range(0, stream.shape[1] - 1, self.bptt):
+            window = stream[:, i : i + self.bptt + 1]
+            inputs, targets = window[:, :-1], window[:, 1:]
+            with torch.set_grad_enabled(dynamic):
+                logits, hidden = model(inputs, hidden)
+                loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="sum")
+            total_nats += float(loss)
+            count += targets.numel()
+            hidden = [(h.detach(), c.detach()) for h, c in hidden]
+            if optimizer is not None:
+                optimizer.zero_grad()
+                (loss / targets.numel()).backward()
+                optimizer.step()
+        nats = total_nats / count
+        return {
+            "nats_per_symbol": nats,
+            "bits_per_symbol": nats / math.log(2),
+            "perplexity": math.exp(nats),
+            "symbols": count,
+        }

@@ -1,0 +1,117 @@
+"""Tests of handsynth.prepare on the fixture tree data/fixtures/iam."""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from handsynth.alphabet import Alphabet
+from handsynth.iam import IamDataWarning
+from handsynth.prepare import load_metadata, load_prepared, prepare_dataset
+from handsynth.strokes import offsets_to_points
+
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "fixtures" / "iam"
+SPLITS = FIXTURES / "splits"
+TRAIN_LINES = ["a01-000u-01", "a01-000u-02", "a02-004-01"]
+VALID_LINES = ["b01-001x-01", "b01-001x-03"]
+
+
+def xml_points(line_id: str) -> np.ndarray:
+    """Points (N, 2) of a fixture line read with a regex, independently of lxml and strokes.py."""
+    form = line_id[:-3]
+    path = FIXTURES / "lineStrokes" / form[:3] / form[:7] / f"{line_id}.xml"
+    pairs = re.findall(r'<Point x="(-?\d+)" y="(-?\d+)"', path.read_text())
+    return np.array(pairs, dtype=np.float64)
+
+
+def prepare(out_dir, **options):
+    with pytest.warns(IamDataWarning):
+        return prepare_dataset(
+            FIXTURES, out_dir, SPLITS, SPLITS / "blacklist.txt", progress=False, **options
+        )
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("prepared") / "nested" / "out"
+    return out_dir, prepare(out_dir)
+
+
+def test_report_counts(prepared):
+    _, report = prepared
+    assert report["splits"] == {
+        "train": {"lines": 3, "points": 12 + 12 + 12, "forms": 2},
+        "valid": {"lines": 2, "points": 12 + 12, "forms": 1},
+    }
+    assert report["dropped"] == {
+        "blacklisted": 1,
+        "line number past CSR list": 1,
+        "malformed xml": 2,
+        "too few points": 1,
+    }
+
+
+def test_arrays_load_without_pickle(prepared):
+    out_dir, _ = prepared
+    with np.load(out_dir / "train.npz", allow_pickle=False) as data:
+        assert data["offsets"].dtype == np.float32 and data["offsets"].shape == (36, 3)
+        np.testing.assert_array_equal(data["starts"], [0, 12, 24, 36])
+        assert data["starts"].dtype == np.int64
+        assert data["texts"].dtype.kind == "U" and data["line_ids"].dtype.kind == "U"
+    assert sorted(p.name for p in out_dir.iterdir()) == ["metadata.json", "train.npz", "valid.npz"]
+
+
+def test_load_prepared_round_trips_to_xml_points(prepared):
+    out_dir, _ = prepared
+    for split, expected_ids in (("train", TRAIN_LINES), ("valid", VALID_LINES)):
+        offsets, texts, line_ids = load_prepared(out_dir, split)
+        assert line_ids == expected_ids
+        for line_offsets, line_id in zip(offsets, line_ids, strict=True):
+            points = xml_points(line_id)
+            restored, eos = offsets_to_points(line_offsets, start=points[0])
+            np.testing.assert_array_equal(restored, points)
+            assert eos.sum() == 2 and eos[-1] == 1
+    _, texts, _ = load_prepared(out_dir, "train")
+    assert texts == ["A MOVE to stop", "Mr. Gaitskell", "Labour life Peers"]
+
+
+def test_metadata(prepared):
+    out_dir, _ = prepared
+    metadata = load_metadata(out_dir)
+    assert metadata["format_version"] == 1
+    texts = ["A MOVE to stop", "Mr. Gaitskell", "Labour life Peers", "M Ps tomorrow"]
+    texts.append('"resolution" on 3')
+    assert Alphabet.from_json(metadata["alphabet"]) == Alphabet.from_corpus(texts)
+    assert {'"', "3", "."} <= set(metadata["alphabet"]["symbols"])  # nothing silently dropped
+    assert metadata["splits"]["train"]["lines"] == 3
+    assert metadata["dropped"]["too few points"] == 1
+    assert metadata["options"]["reduced_alphabet"] is False
+    assert metadata["source"] == str(FIXTURES)
+
+
+def test_normalisation_matches_hand_computation(prepared):
+    out_dir, report = prepared
+    moves = np.concatenate([np.diff(xml_points(line_id), axis=0) for line_id in TRAIN_LINES])
+    metadata = json.loads((out_dir / "metadata.json").read_text())
+    np.testing.assert_allclose(metadata["normalisation"]["mean"], moves.mean(0))
+    np.testing.assert_allclose(metadata["normalisation"]["std"], moves.std(0))
+    assert report["normalisation"] == metadata["normalisation"]
+
+
+def test_reduced_alphabet_keeps_texts(tmp_path):
+    prepare(tmp_path, reduced_alphabet=True, slant_correction=True)
+    metadata = load_metadata(tmp_path)
+    assert Alphabet.from_json(metadata["alphabet"]) == Alphabet.reduced()
+    _, texts, _ = load_prepared(tmp_path, "valid")
+    assert texts[1] == '"resolution" on 3'
+
+
+def test_missing_files_say_run_prepare(tmp_path):
+    with pytest.raises(FileNotFoundError, match="handsynth prepare"):
+        load_prepared(tmp_path, "train")
+    with pytest.raises(FileNotFoundError, match="handsynth prepare"):
+        load_metadata(tmp_path)
+    with pytest.raises(ValueError, match="split"):
+        load_prepared(tmp_path, "test")

@@ -40,6 +40,11 @@ class HandwritingTask:
         self.std = np.asarray(metadata["normalisation"]["std"], dtype=np.float64)
         self.train = load_handwriting(data_dir, "train", self.alphabet, self.mean, self.std)
         self.valid = load_handwriting(data_dir, "valid", self.alphabet, self.mean, self.std)
+        self.rank, self.world = 0, 1
+
+    def shard(self, rank: int, world: int) -> None:
+        """Train on every world-th batch of each epoch, starting at `rank` (data parallelism)."""
+        self.rank, self.world = rank, world
 
     def model_config(self, **overrides) -> dict:
         if self.kind == "synthesis":
@@ -54,7 +59,7 @@ class HandwritingTask:
         }
 
     def epoch_batches(self, batch_size: int, seed: int, epoch: int) -> list:
-        return self.train.epoch_order(batch_size, seed, epoch)
+        return self.train.epoch_order(batch_size, seed, epoch)[self.rank :: self.world]
 
     def iter_batches(self, order: list, start: int, state: dict) -> Iterator[HandwritingBatch]:
         return self.train.iter_batches(order, start)
@@ -88,6 +93,7 @@ class HandwritingTask:
             "nll_per_point": total_nll / total_points,
             "sse_per_sequence": total_sse / n,
             "sequences": n,
+            "points": int(total_points),
         }
 
 
@@ -116,6 +122,10 @@ class TextTask:
         self.alphabet = self.corpus.alphabet
         self.bptt = bptt
         self.stream = batchify(self.corpus.splits["train"], batch_size)  # (B, N)
+
+    def shard(self, rank: int, world: int) -> None:
+        """Train on every world-th stream (row), so each process keeps its hidden state whole."""
+        self.stream = self.stream[rank::world]
 
     def model_config(self, **overrides) -> dict:
         return {"vocab_size": len(self.alphabet), **overrides}
@@ -166,7 +176,7 @@ class TextTask:
             with torch.set_grad_enabled(dynamic):
                 logits, hidden = model(inputs, hidden)
                 loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="sum")
-            total_nats += float(loss)
+            total_nats += loss.item()
             count += targets.numel()
             hidden = [(h.detach(), c.detach()) for h, c in hidden]
             if optimizer is not None:

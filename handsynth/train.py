@@ -89,7 +89,10 @@ def train(task, config: TrainConfig, log=print) -> dict:
     if payload is not None:
         optimizer.load_state_dict(payload["optimizer"])
     task_state = dict(payload.get("task_state", {})) if payload else {}
-    trained = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    trained = model
+    if world > 1:
+        task.shard(rank, world)
+        trained = torch.nn.parallel.DistributedDataParallel(model)
 
     def checkpoint(path: Path) -> None:
         if rank == 0:
@@ -115,7 +118,6 @@ def train(task, config: TrainConfig, log=print) -> dict:
     try:
         while progress["epoch"] < config.epochs and not _done(progress, config):
             order = task.epoch_batches(config.batch_size, config.seed, progress["epoch"])
-            order = order[rank::world]
             bar = tqdm(
                 total=len(order),
                 initial=progress["batch_in_epoch"],

@@ -1,0 +1,26 @@
+"""Shared fixtures: the committed IAM-OnDB fixture tree, prepared once per test session."""
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from handsynth.prepare import prepare_dataset
+
+FIXTURE_ROOT = Path(__file__).resolve().parents[1] / "data" / "fixtures" / "iam"
+
+
+@pytest.fixture(scope="session")
+def prepared_dir(tmp_path_factory) -> Path:
+    """`handsynth prepare` output for the fixture tree (its malformed files warn and are skipped)."""
+    out_dir = tmp_path_factory.mktemp("prepared")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prepare_dataset(
+            FIXTURE_ROOT,
+            out_dir,
+            FIXTURE_ROOT / "splits",
+            FIXTURE_ROOT / "splits" / "blacklist.txt",
+            progress=False,
+        )
+    return out_dir

@@ -1,0 +1,231 @@
+"""End-to-end training: smoke runs, exact resume, interruption, NaN guard, validation, eval CLI."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from handsynth import cli
+from handsynth.checkpoint import load_checkpoint
+from handsynth.tasks import HandwritingTask, TextTask
+from handsynth.train import TrainConfig, TrainingDiverged, train
+
+TINY = {"hidden_size": 8, "num_layers": 2, "num_mixtures": 2}
+
+
+def config(out_dir, **overrides) -> TrainConfig:
+    settings = dict(
+        out_dir=str(out_dir),
+        optimizer="adam",
+        learning_rate=1e-2,
+        batch_size=1,
+        epochs=5,
+        checkpoint_every=1,
+        progress=False,
+        model=dict(TINY),
+    )
+    return TrainConfig(**{**settings, **overrides})
+
+
+def weights(out_dir, name="last.pt") -> dict:
+    return load_checkpoint(out_dir / name)["model"]
+
+
+def assert_same_weights(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("kind", ["prediction", "synthesis"])
+def test_resume_continues_exactly(prepared_dir, tmp_path, kind):
+    task = HandwritingTask(kind, prepared_dir)
+    straight = train(task, config(tmp_path / "straight", max_steps=5), log=lambda _: None)
+    assert straight["step"] == 5
+    train(task, config(tmp_path / "resumed", max_steps=2), log=lambda _: None)
+    resumed = train(task, config(tmp_path / "resumed", max_steps=5), log=lambda _: None)
+    assert resumed["step"] == 5
+    assert resumed["history"] == straight["history"]
+    assert_same_weights(weights(tmp_path / "straight"), weights(tmp_path / "resumed"))
+
+
+class InterruptAt:
+    """Wraps a task so that the loss of step `step` raises KeyboardInterrupt, like Ctrl-C."""
+
+    def __init__(self, task, step):
+        self.task, self.step, self.calls = task, step, 0
+
+    def __getattr__(self, name):
+        return getattr(self.task, name)
+
+    def loss(self, model, batch, state):
+        self.calls += 1
+        if self.calls == self.step:
+            raise KeyboardInterrupt
+        return self.task.loss(model, batch, state)
+
+
+def test_ctrl_c_saves_and_resume_loses_no_step(prepared_dir, tmp_path):
+    task = HandwritingTask("prediction", prepared_dir)
+    train(task, config(tmp_path / "straight", max_steps=4, checkpoint_every=100), log=print)
+    messages = []
+    interrupted = config(tmp_path / "cut", max_steps=4, checkpoint_every=100)
+    progress = train(InterruptAt(task, 3), interrupted, log=messages.append)
+    assert progress["step"] == 2
+    assert load_checkpoint(tmp_path / "cut" / "last.pt")["progress"]["step"] == 2
+    assert "resume" in messages[-1]
+    train(task, interrupted, log=print)
+    assert_same_weights(weights(tmp_path / "straight"), weights(tmp_path / "cut"))
+
+
+def test_epoch_end_validates_and_writes_best(prepared_dir, tmp_path):
+    task = HandwritingTask("synthesis", prepared_dir)
+    progress = train(task, config(tmp_path, epochs=2), log=lambda _: None)
+    assert progress["epoch"] == 2
+    assert [h["epoch"] for h in progress["history"]] == [1, 2]
+    assert progress["best"]["nll_per_sequence"] == min(
+        h["nll_per_sequence"] for h in progress["history"]
+    )
+    best = load_checkpoint(tmp_path / "best.pt")
+    assert best["progress"]["best"]["epoch"] == progress["best"]["epoch"]
+    assert best["data"]["alphabet"] == task.alphabet.to_json()
+
+
+class NanLoss:
+    def __init__(self, task):
+        self.task = task
+
+    def __getattr__(self, name):
+        return getattr(self.task, name)
+
+    def loss(self, model, batch, state):
+        loss, points = self.task.loss(model, batch, state)
+        return loss * float("nan"), points
+
+
+def test_nan_guard_skips_then_gives_up(prepared_dir, tmp_path):
+    task = NanLoss(HandwritingTask("prediction", prepared_dir))
+    with pytest.raises(TrainingDiverged, match="non-finite"):
+        train(task, config(tmp_path, max_bad_steps=3, epochs=10), log=lambda _: None)
+    assert not (tmp_path / "best.pt").exists()
+
+
+def test_text_training_and_dynamic_evaluation(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat on the mat. " * 200)
+    task = TextTask(corpus, "char", batch_size=4, bptt=20)
+    text_config = config(tmp_path / "run", max_steps=30, model={"hidden_size": 16})
+    train(task, text_config, log=lambda _: None)
+    payload = load_checkpoint(tmp_path / "run" / "last.pt")
+    from handsynth.checkpoint import model_from_checkpoint
+
+    model = model_from_checkpoint(payload)
+    static = task.evaluate(model, split="valid")
+    dynamic = task.evaluate(model_from_checkpoint(payload), split="valid", dynamic=True, lr=1e-3)
+    # 11 symbols: a model that learnt nothing would score log2(11) = 3.46 bits.
+    assert static["bits_per_symbol"] < 3.0
+    # Adapting to a text that keeps repeating itself can only help.
+    assert dynamic["bits_per_symbol"] < static["bits_per_symbol"]
+
+
+def test_cli_prepare_train_eval(tmp_path, capsys):
+    from tests.conftest import FIXTURE_ROOT
+
+    data = tmp_path / "prepared"
+    assert (
+        cli.main(
+            [
+                "prepare",
+                "--iam-root",
+                str(FIXTURE_ROOT),
+                "--out",
+                str(data),
+                "--quiet",
+                "--splits",
+                str(FIXTURE_ROOT / "splits"),
+            ]
+        )
+        == 0
+    )
+    run = tmp_path / "run"
+    args = [
+        "train",
+        "synthesis",
+        "--data",
+        str(data),
+        "--out",
+        str(run),
+        "--max-steps",
+        "2",
+        "--hidden-size",
+        "8",
+        "--layers",
+        "1",
+        "--mixtures",
+        "2",
+        "--quiet",
+        "--batch-size",
+        "2",
+    ]
+    assert cli.main(args) == 0
+    assert cli.main(["eval", str(run / "last.pt"), "--data", str(data)]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["kind"] == "synthesis"
+    assert result["sequences"] == 2
+    total = result["nll_per_point"] * result["points"]
+    assert result["nll_per_sequence"] * result["sequences"] == pytest.approx(total)
+
+
+def test_cli_rejects_flags_that_do_not_apply(prepared_dir, tmp_path, capsys):
+    args = [
+        "train",
+        "prediction",
+        "--data",
+        str(prepared_dir),
+        "--out",
+        str(tmp_path),
+        "--window-gaussians",
+        "3",
+    ]
+    assert cli.main(args) == 2
+    assert "--window-gaussians does not apply to a prediction network" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_distributed_training_with_two_gloo_processes(prepared_dir, tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29533",
+        "-m",
+        "handsynth",
+        "train",
+        "prediction",
+        "--data",
+        str(prepared_dir),
+        "--out",
+        str(tmp_path),
+        "--max-steps",
+        "2",
+        "--hidden-size",
+        "8",
+        "--layers",
+        "1",
+        "--mixtures",
+        "2",
+        "--batch-size",
+        "1",
+        "--quiet",
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    payload = load_checkpoint(tmp_path / "last.pt")
+    assert payload["progress"]["step"] == 2

@@ -8,13 +8,11 @@ normalisation statistics.
 from __future__ import annotations
 
 import os
-import pickle
-import tempfile
-import zipfile
 from pathlib import Path
 
 import torch
 
+from handsynth.atomic import write_atomically
 from handsynth.models import build_model
 
 FORMAT_VERSION = 1
@@ -26,19 +24,8 @@ class CheckpointError(ValueError):
 
 
 def save_checkpoint(path: str | os.PathLike, payload: dict) -> None:
-    """Write `payload` to `path` atomically: a temp file in the same folder, then a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"format_version": FORMAT_VERSION, **payload}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write `payload` to `path` atomically (see `handsynth.atomic`)."""
+    write_atomically(path, lambda f: torch.save({"format_version": FORMAT_VERSION, **payload}, f))
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:
@@ -48,10 +35,10 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
         raise CheckpointError(f"{path}: no such checkpoint file")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError) as e:
+    except Exception as e:  # torch.load fails in many ways on damaged files; all mean "unreadable"
         raise CheckpointError(
             f"{path}: not a readable handsynth checkpoint (damaged, truncated, or it holds objects "
-            f"other than tensors and plain types): {str(e).splitlines()[0]}"
+            f"other than tensors and plain types): {_first_line(e)}"
         ) from None
     missing = [k for k in REQUIRED_KEYS if not isinstance(payload, dict) or k not in payload]
     if missing:
@@ -66,6 +53,20 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
 
 def model_from_checkpoint(payload: dict) -> torch.nn.Module:
     """Rebuild the network a checkpoint describes and load its weights."""
-    model = build_model(payload["kind"], payload["config"])
-    model.load_state_dict(payload["model"])
+    return rebuild_model(payload["kind"], payload["config"], payload["model"])
+
+
+def rebuild_model(kind: str, config: dict, state_dict: dict) -> torch.nn.Module:
+    """Build a `kind` network from `config` and load `state_dict`, or raise `CheckpointError`."""
+    try:
+        model = build_model(kind, config)
+        model.load_state_dict(state_dict)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise CheckpointError(
+            f"the weights do not fit the model's config: {_first_line(error)}"
+        ) from None
     return model
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0]

@@ -8,8 +8,12 @@ import sys
 import warnings
 from pathlib import Path
 
+from handsynth import cli_generate
+
 EXAMPLES = """\
 examples:
+  handsynth write "Dear Ada, thank you" -o letter.svg
+  handsynth text sample --prime "the market" --length 200
   handsynth prepare --iam-root /tmp/iam --out data/prepared
   handsynth train synthesis --data data/prepared --out runs/synthesis
   handsynth train text --data ptb.zip --level char --out runs/ptb-char
@@ -163,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_prepare(sub)
     _add_train(sub)
     _add_eval(sub)
+    cli_generate.add_write(sub, _positive_int, _positive_float)
+    cli_generate.add_text(sub, _positive_int, _positive_float)
+    cli_generate.add_export(sub)
     return parser
 
 
@@ -283,7 +290,14 @@ def run_eval(args) -> None:
     print(json.dumps({"checkpoint": str(args.checkpoint), "kind": payload["kind"], **metrics}))
 
 
-COMMANDS = {"prepare": run_prepare, "train": run_train, "eval": run_eval}
+COMMANDS = {
+    "prepare": run_prepare,
+    "train": run_train,
+    "eval": run_eval,
+    "write": cli_generate.run_write,
+    "text": cli_generate.run_text,
+    "export": cli_generate.run_export,
+}
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from handsynth.alphabet import Alphabet
+from handsynth.atomic import write_atomically
 from handsynth.iam import IamLine, iter_lines, load_blacklist, read_form_list
 from handsynth.strokes import (
     correct_slant,
@@ -50,21 +49,6 @@ def line_offsets(line: IamLine, max_jump: float | None, slant_correction: bool) 
     return points_to_offsets(points, eos)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    # Temp file in the same directory so os.replace is a rename on one file system: readers see
-    # the old file or the new one, never half of one.
-    with tempfile.NamedTemporaryFile(
-        dir=path.parent, prefix=f".{path.name}.", delete=False
-    ) as handle:
-        handle.write(data)
-    try:
-        os.chmod(handle.name, 0o644)  # NamedTemporaryFile creates 0600; data files are shareable
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-
-
 def _save_split(path: Path, offsets: list[np.ndarray], line_ids: list[str], texts: list[str]):
     lengths = [len(o) for o in offsets]
     starts = np.zeros(len(offsets) + 1, dtype=np.int64)
@@ -78,7 +62,7 @@ def _save_split(path: Path, offsets: list[np.ndarray], line_ids: list[str], text
         line_ids=np.array(line_ids, dtype=str),
         texts=np.array(texts, dtype=str),
     )
-    _write_atomic(path, buffer.getvalue())
+    write_atomically(path, lambda f: f.write(buffer.getvalue()))
 
 
 def prepare_dataset(
@@ -159,7 +143,9 @@ def prepare_dataset(
         },
         "source": str(iam_root),
     }
-    _write_atomic(out_dir / "metadata.json", json.dumps(metadata, indent=2).encode("utf-8"))
+    write_atomically(
+        out_dir / "metadata.json", lambda f: f.write(json.dumps(metadata, indent=2).encode())
+    )
     return {
         "splits": counts,
         "dropped": metadata["dropped"],

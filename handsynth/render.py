@@ -9,7 +9,6 @@ skipped, so the number of drawn paths always equals the number of strokes.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Literal
 import numpy as np
 import svgwrite
 
+from handsynth.atomic import write_atomically
 from handsynth.strokes import offsets_to_points, split_strokes
 
 CSS_PX_PER_INCH = 96  # SVG user units are CSS pixels
@@ -100,7 +100,7 @@ def render_svg(
             ink.add(drawing.path(d=_svg_path_data(_path_commands(stroke, options.single_stroke))))
     svg = drawing.tostring()
     if path is not None:
-        _write_atomically(Path(path), lambda f: f.write(svg.encode("utf-8")))
+        write_atomically(Path(path), lambda f: f.write(svg.encode("utf-8")))
     return svg
 
 
@@ -148,7 +148,7 @@ def render_png(
                 joinstyle="round",
             )
             axes.add_patch(patch)
-    _write_atomically(
+    write_atomically(
         Path(path),
         lambda f: figure.savefig(f, format="png", dpi=dpi, facecolor=figure.get_facecolor()),
     )
@@ -198,16 +198,3 @@ def _svg_path_data(commands: list[tuple[str, np.ndarray]]) -> str:
         coordinates = " ".join(f"{x:.2f} {y:.2f}" for x, y in points)
         parts.append(f"{letter}{coordinates}")
     return " ".join(parts)
-
-
-def _write_atomically(path: Path, write) -> None:
-    """Call write(binary file) on a temporary file beside `path`, then rename it onto `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as file:
-            write(file)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

@@ -214,11 +214,6 @@ def test_sample_moments_match_parameters():
     assert abs(out[:, 2].mean() - 1 / (1 + math.exp(e_hat))) < 0.02
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG mdn.py:32 MixtureParams.at(-1) slices p[:, -1:0], an empty time axis, so sample() "
-    "on params with T > 1 raises IndexError instead of using the last step",
-)
 def test_sample_uses_last_step_of_a_sequence():
     params = random_params(B=2, T=3, K=4, dtype=torch.float32)
     assert params.at(-1).e_hat.shape == (2, 1)

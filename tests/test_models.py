@@ -1,4 +1,4 @@
-"""Tests of handsynth.backbone and handsynth.models: recurrence, state continuity, window, rebuild."""
+"""Tests of handsynth.backbone and handsynth.models: recurrence, state, window, rebuild."""
 
 from dataclasses import asdict
 
@@ -71,13 +71,13 @@ def test_step_first_layer_equals_fused_lstm():
 
 def test_backbone_skip_connections():
     torch.manual_seed(0)
-    I, H, C = 3, 8, 4
-    backbone = DeepLSTM(input_size=I, hidden_size=H, num_layers=3, context_size=C)
-    assert backbone.layers[0].input_size == I + C
-    assert backbone.layers[1].input_size == I + C + H
-    assert backbone.layers[2].input_size == I + C + H
+    In, H, C = 3, 8, 4
+    backbone = DeepLSTM(input_size=In, hidden_size=H, num_layers=3, context_size=C)
+    assert backbone.layers[0].input_size == In + C
+    assert backbone.layers[1].input_size == In + C + H
+    assert backbone.layers[2].input_size == In + C + H
     assert backbone.output_size == 3 * H
-    x, ctx = torch.randn(2, 4, I), torch.randn(2, 4, C)
+    x, ctx = torch.randn(2, 4, In), torch.randn(2, 4, C)
     state = backbone.initial_state(x, 2)
     out, _ = backbone(x, state, context=ctx)
     assert out.shape == (2, 4, 3 * H)

@@ -1,0 +1,150 @@
+"""Sampling handwriting from the prediction and synthesis networks, many lines at once.
+
+Each step feeds the last pen offset back in and draws the next from the mixture (eqs 61-62 for the
+bias). A synthesis line is finished when its window has moved past the last character: Graves's
+rule, phi(t, U + 1) above phi(t, u) for every real character u (§5.3). The attention record of each
+line tells whether a letter was skipped or written twice, so the caller can draw it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from handsynth import mdn
+from handsynth.alphabet import Alphabet
+from handsynth.models import PredictionNetwork, SynthesisNetwork
+
+STEPS_PER_CHARACTER = 40  # a safety limit: real lines use about 25 points per character
+MIN_STEPS = 60
+
+
+@dataclass
+class SampledLine:
+    text: str
+    offsets: np.ndarray  # (T, 3) normalised pen offsets, row 0 the starting (0, 0, 0)
+    phi: np.ndarray  # (T, U + 1) window weights per step; column U is "past the end"
+    finished: bool  # the window passed the last character before the step limit
+
+
+def _pad_texts(alphabet: Alphabet, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Encode and pad: chars (B, U) and char_mask (B, U)."""
+    encoded = [alphabet.encode(text) for text in texts]
+    U = max(len(e) for e in encoded)
+    chars = torch.zeros(len(texts), U, dtype=torch.long)
+    mask = torch.zeros(len(texts), U, dtype=torch.bool)
+    for row, e in enumerate(encoded):
+        chars[row, : len(e)] = torch.from_numpy(e)
+        mask[row, : len(e)] = True
+    return chars, mask
+
+
+def _past_the_end(phi: torch.Tensor, char_mask: torch.Tensor) -> torch.Tensor:
+    """phi (B, U + 1), char_mask (B, U) -> (B,) true where the window rests beyond the last char."""
+    lengths = char_mask.sum(1)  # (B,)
+    rows = torch.arange(phi.shape[0])
+    beyond = phi[rows, lengths]  # the weight just past each line's own last character
+    inside = phi[:, :-1].masked_fill(~char_mask, float("-inf")).amax(1)
+    return beyond > inside
+
+
+@torch.no_grad()
+def sample_synthesis(
+    model: SynthesisNetwork,
+    alphabet: Alphabet,
+    texts: list[str],
+    bias: float = 0.0,
+    temperature: float = 1.0,
+    generator: torch.Generator | None = None,
+    prime: tuple[np.ndarray, str] | None = None,
+) -> list[SampledLine]:
+    """Write each of `texts`; all lines are sampled together as one batch.
+
+    `prime` is (normalised offsets (P, 3), its transcription): the network reads that handwriting
+    first, with its text in front of each line's text, and then continues in the same style (§5.5).
+    """
+    model.eval()
+    B = len(texts)
+    reference = next(model.parameters())
+    prime_text = prime[1] + " " if prime is not None else ""
+    chars, char_mask = _pad_texts(alphabet, [prime_text + t for t in texts])
+    chars, char_mask = chars.to(reference.device), char_mask.to(reference.device)
+    state = model.initial_state(reference, B)
+    x = reference.new_zeros(B, 1, 3)  # (B, 1, 3) the first input, a pen at rest
+    if prime is not None:
+        strokes = torch.as_tensor(prime[0], dtype=reference.dtype, device=reference.device)
+        primed = strokes.unsqueeze(0).expand(B, -1, -1)  # (B, P, 3)
+        _, state = model(primed, chars, char_mask, state)
+        x = primed[:, -1:]
+    max_steps = max(MIN_STEPS, STEPS_PER_CHARACTER * int(char_mask.sum(1).max()))
+    steps, phis = [x[:, 0]], []
+    finished = torch.zeros(B, dtype=torch.bool, device=x.device)
+    lengths = torch.full((B,), max_steps, dtype=torch.long)
+    for t in range(max_steps):
+        params, state = model(x, chars, char_mask, state, keep_phi=True)
+        x = mdn.sample(params, bias, temperature, generator).unsqueeze(1)  # (B, 1, 3)
+        phi = state.phi[:, 0]  # (B, U + 1)
+        steps.append(x[:, 0])
+        phis.append(phi)
+        done_now = _past_the_end(phi, char_mask) & ~finished
+        lengths[done_now.cpu()] = t + 1
+        finished |= done_now
+        if bool(finished.all()):
+            break
+    offsets = torch.stack(steps, dim=1).cpu().numpy()  # (B, T + 1, 3)
+    phi_all = torch.stack(phis, dim=1).cpu().numpy()  # (B, T, U + 1)
+    skip = len(prime_text)
+    lines = []
+    for b, text in enumerate(texts):
+        n = int(lengths[b])
+        line_offsets = offsets[b, : n + 1].copy()
+        line_offsets[0] = 0.0
+        line_offsets[n, 2] = 1.0  # the pen lifts at the end of the line
+        U = len(text)
+        phi_line = phi_all[b, :n, skip : skip + U + 1]
+        lines.append(SampledLine(text, line_offsets, phi_line, bool(finished[b])))
+    return lines
+
+
+def attention_faults(line: SampledLine) -> list[str]:
+    """Letters the window skipped or dwelt on far too long, from its weights over time.
+
+    A letter is skipped when it is never the most attended character at any step; it is repeated
+    (written twice, usually) when the window stays on it for more than four times the median stay.
+    """
+    U = len(line.text)
+    if U == 0 or len(line.phi) == 0:
+        return []
+    focus = line.phi[:, :U].argmax(axis=1)  # (T,) most attended character per step
+    stays = np.bincount(focus, minlength=U)  # (U,)
+    faults = []
+    for u in np.flatnonzero(stays == 0):
+        if not line.text[u].isspace():
+            faults.append(f"skipped {line.text[u]!r} at {u}")
+    typical = np.median(stays[stays > 0])
+    for u in np.flatnonzero(stays > 4 * typical + 10):
+        faults.append(f"dwelt on {line.text[u]!r} at {u} for {stays[u]} steps")
+    return faults
+
+
+@torch.no_grad()
+def sample_prediction(
+    model: PredictionNetwork,
+    num_lines: int,
+    steps: int,
+    bias: float = 0.0,
+    temperature: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> np.ndarray:
+    """Unconditional handwriting: (num_lines, steps + 1, 3) normalised offsets."""
+    model.eval()
+    reference = next(model.parameters())
+    x = reference.new_zeros(num_lines, 1, 3)
+    state, out = None, [x[:, 0]]
+    for _ in range(steps):
+        params, state = model(x, state)
+        x = mdn.sample(params, bias, temperature, generator).unsqueeze(1)
+        out.append(x[:, 0])
+    return torch.stack(out, dim=1).cpu().numpy()

@@ -1,0 +1,119 @@
+"""From a text to lines of handwriting: check and tidy the text, wrap it, sample, redraw bad lines.
+
+Every character is checked against the model's alphabet before anything is sampled, so an
+unsupported character is reported with where it is, not found out halfway through a page.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from handsynth.alphabet import Alphabet
+from handsynth.models import SynthesisNetwork
+from handsynth.sampling import SampledLine, attention_faults, sample_synthesis
+from handsynth.strokes import denormalise
+
+MAX_CHARACTERS = 5000  # about two pages; longer texts should be written in several calls
+MAX_LINE_CHARACTERS = 120  # beyond this the attention window was never trained (IAM lines ≤ ~80)
+
+
+class TextError(ValueError):
+    """A text that cannot be written as given."""
+
+
+@dataclass
+class WriteOptions:
+    bias: float = 0.5  # sharpness (Graves eqs 61-62): 0 is as sampled, higher is neater
+    temperature: float = 1.0  # scales the sampling noise; below 1 is steadier
+    seed: int | None = None  # fixes the drawing; None draws a fresh one each time
+    wrap: int = 50  # characters per written line; 0 keeps the text's own lines
+    retries: int = 3  # extra draws for a line whose attention skipped or repeated a letter
+
+
+def tidy_lines(text: str, alphabet: Alphabet, wrap: int) -> list[str]:
+    """Split `text` into lines to write, each checked against `alphabet`.
+
+    Tabs and runs of spaces become one space, line ends are kept (an empty line leaves a gap), and
+    lines longer than `wrap` are wrapped at word boundaries.
+    """
+    if len(text) > MAX_CHARACTERS:
+        raise TextError(
+            f"the text has {len(text)} characters; write at most {MAX_CHARACTERS} at a time"
+        )
+    paragraphs = [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\r\n|\r|\n", text)]
+    if not any(paragraphs):
+        raise TextError("nothing to write: the text is empty or only whitespace")
+    _check_characters(paragraphs, alphabet)
+    width = min(wrap or MAX_LINE_CHARACTERS, MAX_LINE_CHARACTERS)
+    lines = []
+    for paragraph in paragraphs:
+        lines += textwrap.wrap(paragraph, width) or [""]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _check_characters(paragraphs: list[str], alphabet: Alphabet) -> None:
+    problems = []
+    for number, paragraph in enumerate(paragraphs, start=1):
+        for column, char in enumerate(paragraph, start=1):
+            if alphabet.unknown(char):
+                problems.append(f"{char!r} (U+{ord(char):04X}) at line {number}, column {column}")
+    if problems:
+        shown = "; ".join(problems[:10]) + ("; ..." if len(problems) > 10 else "")
+        supported = "".join(s for s in alphabet.symbols if s.isprintable())
+        raise TextError(
+            f"{len(problems)} character(s) the model cannot write: {shown}. "
+            f"Supported characters: {supported}"
+        )
+
+
+def write_lines(
+    model: SynthesisNetwork,
+    description: dict,
+    lines: list[str],
+    options: WriteOptions,
+    prime: tuple[np.ndarray, str] | None = None,
+) -> list[np.ndarray]:
+    """Handwriting for each line as raw pen offsets (T, 3); empty lines give empty arrays.
+
+    All lines are drawn as one batch; lines whose attention skipped or dwelt on a letter, or never
+    reached the end, are drawn again with fresh noise, up to `options.retries` times.
+    """
+    alphabet = Alphabet.from_json(description["data"]["alphabet"])
+    mean = np.asarray(description["data"]["normalisation"]["mean"])
+    std = np.asarray(description["data"]["normalisation"]["std"])
+    generator = torch.Generator()
+    if options.seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(options.seed)
+    best: dict[int, SampledLine] = {}
+    todo = [i for i, line in enumerate(lines) if line]
+    for _ in range(options.retries + 1):
+        if not todo:
+            break
+        texts = [lines[i] for i in todo]
+        sampled = sample_synthesis(
+            model, alphabet, texts, options.bias, options.temperature, generator, prime
+        )
+        still_bad = []
+        for i, line in zip(todo, sampled, strict=True):
+            if i not in best or _badness(line) < _badness(best[i]):
+                best[i] = line
+            if _badness(line):
+                still_bad.append(i)
+        todo = still_bad
+    empty = np.zeros((0, 3), dtype=np.float32)
+    return [
+        denormalise(best[i].offsets, mean, std) if i in best else empty for i in range(len(lines))
+    ]
+
+
+def _badness(line: SampledLine) -> int:
+    return len(attention_faults(line)) + (0 if line.finished else 10)

@@ -1,0 +1,169 @@
+"""Writing text: character checks, wrapping, sampling with stop and retries, model files, CLI."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from lxml import etree
+
+from handsynth import cli
+from handsynth.alphabet import Alphabet
+from handsynth.checkpoint import CheckpointError
+from handsynth.models import SynthesisConfig, SynthesisNetwork
+from handsynth.sampling import SampledLine, attention_faults, sample_synthesis
+from handsynth.weights import export_weights, load_model
+from handsynth.writer import TextError, WriteOptions, tidy_lines, write_lines
+
+ALPHABET = Alphabet(list(" .,abcdefghijklmnopqrstuvwxyzADT"))
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def tiny_payload() -> dict:
+    torch.manual_seed(0)
+    config = SynthesisConfig(
+        alphabet_size=len(ALPHABET), hidden_size=8, num_layers=2, num_mixtures=2
+    )
+    model = SynthesisNetwork(config)
+    return {
+        "kind": "synthesis",
+        "config": vars(config),
+        "model": model.state_dict(),
+        "data": {
+            "alphabet": ALPHABET.to_json(),
+            "normalisation": {"mean": [8.0, 0.0], "std": [40.0, 35.0]},
+        },
+        "progress": {"step": 0, "epoch": 0, "best": None},
+        "train_config": {},
+    }
+
+
+@pytest.fixture()
+def model_file(tmp_path):
+    path = tmp_path / "tiny.safetensors"
+    export_weights(tiny_payload(), path)
+    return path
+
+
+def test_tidy_lines_wraps_and_keeps_paragraph_gaps():
+    text = "the  quick\tbrown fox jumps over the lazy dog\n\nend.\n\n"
+    assert tidy_lines(text, ALPHABET, wrap=20) == [
+        "the quick brown fox",
+        "jumps over the lazy",
+        "dog",
+        "",
+        "end.",
+    ]
+
+
+def test_tidy_lines_names_every_unknown_character_with_its_place():
+    with pytest.raises(TextError) as error:
+        tidy_lines("abc\nab€ q!", ALPHABET, wrap=0)
+    message = str(error.value)
+    assert "2 character(s)" in message
+    assert "'€' (U+20AC) at line 2, column 3" in message
+    assert "'!' (U+0021) at line 2, column 6" in message
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t \n"])
+def test_tidy_lines_refuses_empty_text(text):
+    with pytest.raises(TextError, match="nothing to write"):
+        tidy_lines(text, ALPHABET, wrap=50)
+
+
+def test_tidy_lines_refuses_huge_text():
+    with pytest.raises(TextError, match="at most 5000"):
+        tidy_lines("a" * 5001, ALPHABET, wrap=50)
+
+
+def test_sampling_stops_when_the_window_passes_the_end(model_file):
+    model, _ = load_model(model_file, "synthesis")
+    # Push kappa forward fast: every step moves the window by about e^2 characters.
+    with torch.no_grad():
+        k = model.config.num_window_gaussians
+        model.window.linear.bias[2 * k :] = 2.0
+    lines = sample_synthesis(model, ALPHABET, ["abc", "abcdefghij"], generator=torch.Generator())
+    for line in lines:
+        assert line.finished
+        assert line.phi.shape == (len(line.offsets) - 1, len(line.text) + 1)
+        assert line.phi[-1, -1] > line.phi[-1, :-1].max()
+        assert line.offsets[-1, 2] == 1.0
+    # The longer text takes at least as many steps as the shorter.
+    assert len(lines[1].offsets) >= len(lines[0].offsets)
+
+
+def test_attention_faults_finds_skipped_and_dwelt_letters():
+    U, T = 4, 40
+    phi = np.zeros((T, U + 1))
+    steps = [0] * 3 + [1] * 34 + [3] * 3  # letter 2 skipped, letter 1 held for 34 steps
+    phi[np.arange(T), steps] = 1.0
+    line = SampledLine("abcd", np.zeros((T + 1, 3)), phi, finished=True)
+    faults = attention_faults(line)
+    assert "skipped 'c' at 2" in faults
+    assert any(f.startswith("dwelt on 'b' at 1") for f in faults)
+    even = np.zeros((T, U + 1))
+    even[np.arange(T), np.repeat(np.arange(U), T // U)] = 1.0
+    assert attention_faults(SampledLine("abcd", np.zeros((T + 1, 3)), even, True)) == []
+
+
+def test_write_lines_is_reproducible_and_keeps_empty_lines(model_file):
+    model, description = load_model(model_file, "synthesis")
+    options = WriteOptions(seed=7, retries=1)
+    first = write_lines(model, description, ["ab", "", "cd"], options)
+    second = write_lines(model, description, ["ab", "", "cd"], options)
+    assert [len(o) for o in first] == [len(o) for o in second]
+    assert len(first[1]) == 0 and len(first[0]) > 1
+    np.testing.assert_array_equal(first[2], second[2])
+
+
+def test_model_file_round_trip_and_refusals(model_file, tmp_path):
+    payload = tiny_payload()
+    model, description = load_model(model_file, "synthesis")
+    for key, value in payload["model"].items():
+        torch.testing.assert_close(model.state_dict()[key], value.half().float())
+    assert description["data"]["alphabet"] == ALPHABET.to_json()
+    with pytest.raises(CheckpointError, match="not a text model"):
+        load_model(model_file, "text")
+    garbage = tmp_path / "garbage.safetensors"
+    garbage.write_bytes(b"\x00" * 64)
+    with pytest.raises(CheckpointError, match="garbage.safetensors"):
+        load_model(garbage, "synthesis")
+
+
+def test_cli_write_svg_has_one_path_per_stroke(model_file, tmp_path, capsys):
+    out = tmp_path / "note.svg"
+    args = ["write", "ab\ncd", "-o", str(out), "--model", str(model_file), "--seed", "1"]
+    assert cli.main([*args, "--single-stroke"]) == 0
+    assert "2 lines" in capsys.readouterr().out
+    paths = etree.parse(str(out)).getroot().findall(f".//{SVG_NS}path")
+    strokes = sum(
+        int(o[:, 2].sum())
+        for o in write_lines(
+            *load_model(model_file, "synthesis"), ["ab", "cd"], WriteOptions(seed=1)
+        )
+    )
+    assert len(paths) == strokes
+    assert all(set(p.get("d")) <= set("ML0123456789.- ") for p in paths)
+
+
+def test_cli_write_reports_bad_characters_and_outputs(model_file, tmp_path, capsys):
+    assert cli.main(["write", "a€", "--model", str(model_file), "-o", str(tmp_path / "x.svg")]) == 2
+    assert "'€' (U+20AC) at line 1, column 2" in capsys.readouterr().err
+    assert cli.main(["write", "ab", "--model", str(model_file), "-o", str(tmp_path / "x.gif")]) == 2
+    assert "must end in .svg or .png" in capsys.readouterr().err
+    assert not (tmp_path / "x.svg").exists()
+
+
+def test_cli_export_then_eval_metadata(tmp_path, capsys):
+    from handsynth.checkpoint import save_checkpoint
+
+    checkpoint = tmp_path / "last.pt"
+    save_checkpoint(checkpoint, tiny_payload())
+    out = tmp_path / "model.safetensors"
+    assert cli.main(["export", str(checkpoint), str(out)]) == 0
+    assert "synthesis" in capsys.readouterr().out
+    from safetensors import safe_open
+
+    with safe_open(str(out), framework="pt") as f:
+        description = json.loads(f.metadata()["handsynth"])
+    assert description["config"]["hidden_size"] == 8

@@ -19,8 +19,8 @@ def sample_text(
 ) -> list[str]:
     """`length` symbols following `prime` (characters, or words at word level).
 
-    The prime is run through the network first; with no prime the first symbol is drawn from the
-    distribution after a zero input. Temperature divides the logits: below 1 is more conservative.
+    The prime is run through the network first; with no prime the network first reads the
+    alphabet's symbol 0 (the line end in a sorted character alphabet, so sampling starts a line). Temperature divides the logits: below 1 is more conservative.
     """
     if length < 0:
         raise ValueError("length must be zero or more")

@@ -12,7 +12,7 @@ FIXTURE_ROOT = Path(__file__).resolve().parents[1] / "data" / "fixtures" / "iam"
 
 @pytest.fixture(scope="session")
 def prepared_dir(tmp_path_factory) -> Path:
-    """`handsynth prepare` output for the fixture tree (its malformed files warn and are skipped)."""
+    """`handsynth prepare` output for the fixture tree (its bad files warn and are skipped)."""
     out_dir = tmp_path_factory.mktemp("prepared")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -102,7 +102,12 @@ def load_handwriting(
     """A prepared split, normalised with (mean, std) and with texts encoded by `alphabet`."""
     offsets, texts, line_ids = load_prepared(data_dir, split)
     encoded = []
-    for text, line_id in zip(texts, line_ids, strict=True):
+    for text, line_id, line in zip(texts, line_ids, offsets, strict=True):
+        if not np.isfinite(line).all():
+            raise ValueError(
+                f"line {line_id} of the {split} split in {data_dir} has NaN or infinite pen "
+                f"offsets; run `handsynth prepare` again"
+            )
         try:
             encoded.append(alphabet.encode(text))
         except ValueError as error:

@@ -107,6 +107,7 @@ def plot_prediction_heatmap(
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     points, eos = offsets_to_points(offsets)  # (T, 2), (T,)
     if len(points) == 0:
@@ -117,7 +118,8 @@ def plot_prediction_heatmap(
     peak = max(float(density.max()), np.finfo(float).tiny)
     log_density = np.log10(np.maximum(density, peak * DENSITY_FLOOR))  # (H, W)
 
-    extent = (grid_x[0], grid_x[-1], grid_y[-1], grid_y[0])  # y grows downwards
+    half = (grid_x[1] - grid_x[0]) / 2  # grid points are pixel centres; extent is pixel edges
+    extent = (grid_x[0] - half, grid_x[-1] + half, grid_y[-1] + half, grid_y[0] - half)  # y down
     aspect = (extent[2] - extent[3]) / max(extent[1] - extent[0], 1e-9)
     width = 10.0
     map_height = min(max(width * aspect, 1.5), 10.0)
@@ -163,6 +165,7 @@ def plot_prediction_heatmap(
             interpolation="nearest",
             extent=(-0.5, T - 0.5, -0.5, pi.shape[1] - 0.5),
         )
+        pi_axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         pi_axes.set_xlabel("time step")
         pi_axes.set_ylabel("component")
         pi_axes.set_title("mixture weights pi", fontsize=9)
@@ -193,12 +196,15 @@ def plot_attention(
     labels = [("␣" if c == " " else c) for c in text] + (["end"] if columns == U + 1 else [])
 
     rows_height = min(max(0.18 * columns, 2.0), 12.0)
-    line_height = 2.0 if offsets is not None else 0.0
+    line_height = 0.0
+    if offsets is not None:
+        points, eos = offsets_to_points(offsets)  # (T', 2), (T',)
+        size = np.ptp(points, axis=0) if len(points) else np.ones(2)  # (2,) width, height
+        line_height = float(np.clip(9.0 * size[1] / max(size[0], 1e-9), 0.6, 3.0))
     figure = Figure(figsize=(10.0, rows_height + line_height + 0.8), layout="constrained")
     FigureCanvasAgg(figure)
     if offsets is not None:
         line_axes, phi_axes = figure.subplots(2, 1, height_ratios=[line_height, rows_height])
-        points, eos = offsets_to_points(offsets)  # (T', 2), (T',)
         for stroke in split_strokes(points, eos):
             style = "." if len(stroke) == 1 else "-"
             line_axes.plot(stroke[:, 0], stroke[:, 1], style, color="black", linewidth=1.0)

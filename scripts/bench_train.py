@@ -66,11 +66,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="torch.set_num_threads; default: leave torch's choice")
     p.add_argument("--seed", type=int, default=0, help="seed of the random weights and batch")
     p.add_argument("--quick", action="store_true",
-                   help="a seconds-long smoke run: batch 4, 40 points, 10 chars, hidden 32, "
+                   help="a seconds-long smoke run: batch 4, 20 points, 8 chars, hidden 32, "
                         "1 warm-up and 2 timed steps, a 512 x 512 peak matmul")
     args = p.parse_args(argv)
     if args.quick:
-        args.batch_size, args.points, args.chars, args.hidden_size = 4, 40, 10, 32
+        args.batch_size, args.points, args.chars, args.hidden_size = 4, 20, 8, 32
         args.steps, args.warmup = 2, 1
     for name in ("batch_size", "points", "chars", "alphabet_size", "hidden_size", "layers",
                  "mixtures", "window_gaussians", "steps"):

@@ -1,0 +1,64 @@
+"""Smoke tests of scripts/bench_*.py: each `--quick` run prints one JSON line with positive numbers."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+MACHINE_KEYS = ["num_threads", "torch_version", "cpu_model"]
+
+CASES = {
+    "train-synthesis": (
+        ["bench_train.py", "--quick"],
+        ["points_per_second", "seconds_per_step", "gflop_per_step", "achieved_gflops",
+         "peak_matmul_gflops", "fraction_of_peak"],
+    ),
+    "train-prediction": (
+        ["bench_train.py", "--quick", "--model", "prediction"],
+        ["points_per_second", "seconds_per_step", "achieved_gflops", "fraction_of_peak"],
+    ),
+    "sample": (
+        ["bench_sample.py", "--quick"],
+        ["single_seconds_per_line", "single_points", "single_points_per_second",
+         "batch_seconds", "batch_lines_per_second", "batch_points_per_second"],
+    ),
+    "text": (
+        ["bench_text.py", "--quick"],
+        ["train_seconds_per_step", "train_chars_per_second", "train_achieved_gflops",
+         "sample_seconds", "sample_chars_per_second"],
+    ),
+}
+
+
+def run_script(args: list[str]) -> dict:
+    done = subprocess.run(
+        [sys.executable, str(SCRIPTS / args[0]), *args[1:]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1, done.stdout  # progress goes to stderr, only the result to stdout
+    return json.loads(lines[0])
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_quick_run_prints_one_json_line(case):
+    args, keys = CASES[case]
+    result = run_script(args)
+    assert result["quick"] is True
+    for key in keys:
+        assert isinstance(result[key], (int, float)) and result[key] > 0, key
+    assert result["num_threads"] >= 1
+    for key in MACHINE_KEYS:
+        assert result[key], key
+
+
+def test_sample_lines_finish_near_25_points_per_character():
+    result = run_script(["bench_sample.py", "--quick"])
+    assert result["single_finished"] and result["batch_finished"] == result["lines"]
+    assert 20 * result["chars"] <= result["single_points"] <= 30 * (result["chars"] + 1)

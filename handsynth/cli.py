@@ -170,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_generate.add_write(sub, _positive_int, _positive_float)
     cli_generate.add_text(sub, _positive_int, _positive_float)
     cli_generate.add_export(sub)
+    cli_generate.add_heatmap(sub)
     return parser
 
 
@@ -297,6 +298,7 @@ COMMANDS = {
     "write": cli_generate.run_write,
     "text": cli_generate.run_text,
     "export": cli_generate.run_export,
+    "heatmap": cli_generate.run_heatmap,
 }
 
 

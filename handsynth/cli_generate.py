@@ -1,10 +1,13 @@
-"""The generating half of the command line: `write`, `text sample` and `export`."""
+"""The generating half of the command line: `write`, `heatmap`, `text sample` and `export`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+
+import numpy as np
+import torch
 
 RENDER_SCALE = 0.1  # px per IAM-OnDB pen unit: a written line comes out about 60 px tall
 
@@ -119,8 +122,6 @@ def add_text(sub, positive_int, positive_float) -> None:
 
 
 def run_text(args) -> None:
-    import torch
-
     from handsynth.alphabet import Alphabet
     from handsynth.text_sampling import sample_text
     from handsynth.weights import load_model, shipped_path
@@ -160,3 +161,79 @@ def run_export(args) -> None:
     description = export_weights(load_checkpoint(args.checkpoint), args.output)
     size_mb = args.output.stat().st_size / 1e6
     print(f"wrote {args.output} ({description['kind']}, {size_mb:.1f} MB)")
+
+
+def add_heatmap(sub) -> None:
+    p = sub.add_parser(
+        "heatmap",
+        help="Graves-style prediction heatmap and attention plot",
+        description="Plot the density the network predicts for each next pen position, summed "
+        "over a line (Graves Figs 4 and 10), and for a synthesis network the window weights over "
+        "the characters against time (Fig 13). The line comes from the prepared data (--data "
+        "with --line) or is written first (--text).",
+        epilog="examples:\n"
+        "  handsynth heatmap --model runs/prediction/best.pt --data /tmp/prepared --line 0\n"
+        '  handsynth heatmap --text "hello world" --attention attention.png',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--model", type=Path, help="prediction or synthesis model (default: shipped)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text", help="write this line with the synthesis model, then plot it")
+    source.add_argument("--line", help="a validation line of --data: its id or its index")
+    p.add_argument("--data", type=Path, help="prepared folder, with --line")
+    p.add_argument("-o", "--output", type=Path, default=Path("heatmap.png"), help="heatmap file")
+    p.add_argument("--components", action="store_true", help="add the mixture weights panel")
+    p.add_argument("--attention", type=Path, help="also plot the attention window to this file")
+    p.add_argument("--bias", type=float, default=0.5, help="with --text: neatness")
+    p.add_argument("--seed", type=int, default=0, help="with --text: the drawing")
+
+
+def _validation_line(data_dir: Path, line: str) -> tuple[np.ndarray, str]:
+    from handsynth.prepare import load_prepared
+
+    offsets, texts, line_ids = load_prepared(data_dir, "valid")
+    if line in line_ids:
+        index = line_ids.index(line)
+    elif line.isdigit() and int(line) < len(line_ids):
+        index = int(line)
+    else:
+        raise ValueError(f"{line!r} is neither a line id nor an index below {len(line_ids)}")
+    return offsets[index], texts[index]
+
+
+def run_heatmap(args) -> None:
+    from handsynth.alphabet import Alphabet
+    from handsynth.plots import model_outputs, plot_attention, plot_prediction_heatmap
+    from handsynth.strokes import normalise
+    from handsynth.weights import load_any_model, shipped_path
+    from handsynth.writer import WriteOptions, write_lines
+
+    model, description = load_any_model(args.model or shipped_path("synthesis"))
+    if description["kind"] not in ("prediction", "synthesis"):
+        raise ValueError(
+            f"{args.model} is a {description['kind']} model; heatmaps need handwriting"
+        )
+    mean = np.asarray(description["data"]["normalisation"]["mean"])
+    std = np.asarray(description["data"]["normalisation"]["std"])
+    if args.text is not None:
+        if description["kind"] != "synthesis":
+            raise ValueError("--text needs a synthesis model; use --data and --line instead")
+        text = args.text
+        options = WriteOptions(bias=args.bias, seed=args.seed, wrap=0)
+        (offsets,) = write_lines(model, description, [text], options)
+    else:
+        if args.data is None:
+            raise ValueError("--line needs --data, the prepared folder the line comes from")
+        offsets, text = _validation_line(args.data, args.line)
+    if args.attention is not None and description["kind"] != "synthesis":
+        raise ValueError("--attention needs a synthesis model")
+    chars = None
+    if description["kind"] == "synthesis":
+        alphabet = Alphabet.from_json(description["data"]["alphabet"])
+        chars = torch.from_numpy(alphabet.encode(text))
+    params, phi = model_outputs(model, normalise(offsets, mean, std), chars)
+    plot_prediction_heatmap(offsets, params, mean, std, args.output, args.components, text)
+    print(f"wrote {args.output}")
+    if args.attention is not None:
+        plot_attention(phi, text, args.attention, offsets)
+        print(f"wrote {args.attention}")

@@ -20,7 +20,8 @@ def sample_text(
     """`length` symbols following `prime` (characters, or words at word level).
 
     The prime is run through the network first; with no prime the network first reads the
-    alphabet's symbol 0 (the line end in a sorted character alphabet, so sampling starts a line). Temperature divides the logits: below 1 is more conservative.
+    alphabet's symbol 0 (the line end in a sorted character alphabet, so sampling starts a line).
+    Temperature divides the logits: below 1 is more conservative.
     """
     if length < 0:
         raise ValueError("length must be zero or more")

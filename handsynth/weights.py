@@ -54,7 +54,7 @@ def shipped_path(kind: str) -> Path:
     return Path(str(resources.files("handsynth") / "weights" / SHIPPED[kind]))
 
 
-def load_model(path: str | Path, kind: str) -> tuple[torch.nn.Module, dict]:
+def load_any_model(path: str | Path) -> tuple[torch.nn.Module, dict]:
     """A model ready for inference and its description, from safetensors or a `.pt` checkpoint."""
     path = Path(path)
     if path.suffix == ".pt":
@@ -62,9 +62,15 @@ def load_model(path: str | Path, kind: str) -> tuple[torch.nn.Module, dict]:
         model, description = model_from_checkpoint(payload), payload
     else:
         model, description = _load_safetensors(path)
+    model.eval()
+    return model, description
+
+
+def load_model(path: str | Path, kind: str) -> tuple[torch.nn.Module, dict]:
+    """Like `load_any_model`, refusing a model of another kind than `kind`."""
+    model, description = load_any_model(path)
     if description["kind"] != kind:
         raise CheckpointError(f"{path} holds a {description['kind']} model, not a {kind} model")
-    model.eval()
     return model, description
 
 

@@ -68,11 +68,18 @@ def add_write(sub, positive_int, positive_float) -> None:
     p.add_argument(
         "--single-stroke", action="store_true", help="plain polylines a pen plotter can draw"
     )
+    p.add_argument(
+        "--style",
+        help="write in the style of a shipped style (a number) or of a line of your own: an "
+        "IAM-OnDB lineStrokes .xml or an .svg whose paths are pen strokes",
+    )
+    p.add_argument("--style-text", help="what the --style file's line reads")
 
 
 def run_write(args) -> None:
     from handsynth.alphabet import Alphabet
     from handsynth.render import RenderOptions, render_png, render_svg
+    from handsynth.styles import load_style
     from handsynth.weights import load_model, shipped_path
     from handsynth.writer import WriteOptions, tidy_lines, write_lines
 
@@ -82,8 +89,14 @@ def run_write(args) -> None:
     model, description = load_model(args.model or shipped_path("synthesis"), "synthesis")
     alphabet = Alphabet.from_json(description["data"]["alphabet"])
     lines = tidy_lines(text, alphabet, args.wrap)
+    prime = None
+    if args.style is not None:
+        normalisation = description["data"]["normalisation"]
+        mean, std = np.asarray(normalisation["mean"]), np.asarray(normalisation["std"])
+        prime = load_style(args.style, args.style_text, mean, std)
+        tidy_lines(prime[1], alphabet, 0)  # the style's text must be writable too
     options = WriteOptions(args.bias, args.temperature, args.seed, args.wrap, args.retries)
-    offsets = write_lines(model, description, lines, options)
+    offsets = write_lines(model, description, lines, options, prime)
     render = RenderOptions(
         stroke_width=args.stroke_width,
         colour=args.colour,

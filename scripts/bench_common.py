@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmark scripts: machine facts, the peak matmul rate, FLOP counts, timing.
+"""Helpers shared by the benchmark scripts: machine facts, peak matmul rate, FLOP counts, timing.
 
 Imported as `bench_common` by `scripts/bench_*.py` (running a script puts `scripts/` on sys.path).
 Every FLOP count is 2*m*n*k per (m, k) x (k, n) matmul; elementwise work (gate nonlinearities, the

@@ -22,8 +22,8 @@ import string
 import time
 
 import torch
-
 from bench_common import emit, log, machine_info, set_threads
+
 from handsynth.alphabet import Alphabet
 from handsynth.models import SynthesisConfig, SynthesisNetwork
 from handsynth.sampling import sample_synthesis
@@ -39,16 +39,29 @@ PASSAGE = (
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--hidden-size", type=int, default=400, help="LSTM cells per layer (default: 400)")
+    p.add_argument(
+        "--hidden-size", type=int, default=400, help="LSTM cells per layer (default: 400)"
+    )
     p.add_argument("--layers", type=int, default=3, help="LSTM layers (default: 3)")
-    p.add_argument("--lines", type=int, default=32,
-                   help="lines sampled together in the batched run (default: 32)")
+    p.add_argument(
+        "--lines",
+        type=int,
+        default=32,
+        help="lines sampled together in the batched run (default: 32)",
+    )
     p.add_argument("--chars", type=int, default=60, help="characters per line (default: 60)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="torch.set_num_threads; default: leave torch's choice")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch.set_num_threads; default: leave torch's choice",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and the sampling")
-    p.add_argument("--quick", action="store_true",
-                   help="a seconds-long smoke run: hidden 32, 4 characters, 4 lines")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="a seconds-long smoke run: hidden 32, 4 characters, 4 lines",
+    )
     args = p.parse_args(argv)
     if args.quick:
         args.hidden_size, args.chars, args.lines = 32, 4, 4

@@ -21,8 +21,8 @@ from dataclasses import asdict
 
 import torch
 import torch.nn.functional as F
-
 from bench_common import deep_lstm_flops, emit, linear_flops, log, machine_info, set_threads, timed
+
 from handsynth.alphabet import Alphabet
 from handsynth.models import TextConfig, TextNetwork
 from handsynth.text_sampling import sample_text
@@ -32,32 +32,64 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     defaults = TextConfig(vocab_size=50)
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--vocab-size", type=int, default=50, help="symbols (default: 50)")
-    p.add_argument("--embedding-size", type=int, default=defaults.embedding_size,
-                   help=f"embedding width (default: {defaults.embedding_size})")
-    p.add_argument("--hidden-size", type=int, default=defaults.hidden_size,
-                   help=f"LSTM cells per layer (default: {defaults.hidden_size})")
-    p.add_argument("--layers", type=int, default=defaults.num_layers,
-                   help=f"LSTM layers (default: {defaults.num_layers})")
+    p.add_argument(
+        "--embedding-size",
+        type=int,
+        default=defaults.embedding_size,
+        help=f"embedding width (default: {defaults.embedding_size})",
+    )
+    p.add_argument(
+        "--hidden-size",
+        type=int,
+        default=defaults.hidden_size,
+        help=f"LSTM cells per layer (default: {defaults.hidden_size})",
+    )
+    p.add_argument(
+        "--layers",
+        type=int,
+        default=defaults.num_layers,
+        help=f"LSTM layers (default: {defaults.num_layers})",
+    )
     p.add_argument("--batch-size", type=int, default=32, help="training streams (default: 32)")
-    p.add_argument("--bptt", type=int, default=100,
-                   help="symbols per training sequence (default: 100)")
+    p.add_argument(
+        "--bptt", type=int, default=100, help="symbols per training sequence (default: 100)"
+    )
     p.add_argument("--steps", type=int, default=10, help="timed training steps (default: 10)")
     p.add_argument("--warmup", type=int, default=2, help="untimed steps first (default: 2)")
-    p.add_argument("--sample-length", type=int, default=1000,
-                   help="symbols sampled in one stream (default: 1000)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="torch.set_num_threads; default: leave torch's choice")
+    p.add_argument(
+        "--sample-length",
+        type=int,
+        default=1000,
+        help="symbols sampled in one stream (default: 1000)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch.set_num_threads; default: leave torch's choice",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the weights, batch and sampling")
-    p.add_argument("--quick", action="store_true",
-                   help="a seconds-long smoke run: embedding 16, hidden 32, batch 4 x 20, "
-                        "1 warm-up + 2 timed steps, 50 sampled symbols")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="a seconds-long smoke run: embedding 16, hidden 32, batch 4 x 20, "
+        "1 warm-up + 2 timed steps, 50 sampled symbols",
+    )
     args = p.parse_args(argv)
     if args.quick:
         args.embedding_size, args.hidden_size = 16, 32
         args.batch_size, args.bptt, args.steps, args.warmup = 4, 20, 2, 1
         args.sample_length = 50
-    for name in ("vocab_size", "embedding_size", "hidden_size", "layers", "batch_size", "bptt",
-                 "steps", "sample_length"):
+    for name in (
+        "vocab_size",
+        "embedding_size",
+        "hidden_size",
+        "layers",
+        "batch_size",
+        "bptt",
+        "steps",
+        "sample_length",
+    ):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.warmup < 0:
@@ -90,7 +122,9 @@ def main(argv: list[str] | None = None) -> None:
     step_flops = 3 * forward_flops  # backward ~ 2 x forward
 
     log(f"{train_seconds:.3f} s/step; sampling {args.sample_length} symbols")
-    alphabet = Alphabet([f"s{i}" for i in range(V)])  # word-level style symbols; only the ids matter
+    alphabet = Alphabet(
+        [f"s{i}" for i in range(V)]
+    )  # word-level style symbols; only the ids matter
     generator = torch.Generator().manual_seed(args.seed)
     sample_text(model, alphabet, length=5, generator=generator)  # warm-up
     start = time.perf_counter()

@@ -1,10 +1,11 @@
 """Training throughput of the synthesis (or prediction) network on this machine's CPU.
 
-One step is forward, `mdn.nll`, backward and an Adam update on a random batch (speed does not depend
-on the values), with the paper's derivative clips on (100 at the output, 10 at each LSTM layer) as in
-training. Defaults: 3 x 400 LSTM, K = 20 mixtures, 10 window Gaussians, alphabet of 82, batch 32 of
-620 pen points (the IAM-OnDB median line) and 30 characters. After `--warmup` untimed steps, the
-mean over `--steps` gives seconds per step and pen points per second (B * T / seconds per step).
+One step is forward, `mdn.nll`, backward and an Adam update on a random batch (speed does not
+depend on the values), with the paper's derivative clips on (100 at the output, 10 at each LSTM
+layer) as in training. Defaults: 3 x 400 LSTM, K = 20 mixtures, 10 window Gaussians, alphabet
+of 82, batch 32 of 620 pen points (the IAM-OnDB median line) and 30 characters. After `--warmup`
+untimed steps, the mean over `--steps` gives seconds per step and pen points per second
+(B * T / seconds per step).
 
 Achieved GFLOP/s comes from an analytic count of matmul FLOPs, 2*m*n*k each, over the forward pass:
 every LSTM layer's gate matmuls (input projection I_n -> 4H and recurrent H -> 4H per step, I_n
@@ -23,7 +24,6 @@ from __future__ import annotations
 import argparse
 
 import torch
-
 from bench_common import (
     deep_lstm_flops,
     emit,
@@ -34,6 +34,7 @@ from bench_common import (
     set_threads,
     timed,
 )
+
 from handsynth import mdn
 from handsynth.models import (
     PEN_INPUT_SIZE,
@@ -46,34 +47,72 @@ from handsynth.models import (
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--model", choices=["synthesis", "prediction"], default="synthesis",
-                   help="network to train (default: synthesis)")
+    p.add_argument(
+        "--model",
+        choices=["synthesis", "prediction"],
+        default="synthesis",
+        help="network to train (default: synthesis)",
+    )
     p.add_argument("--batch-size", type=int, default=32, help="sequences per batch (default: 32)")
-    p.add_argument("--points", type=int, default=620,
-                   help="pen points per sequence, T (default: 620, the IAM-OnDB median)")
-    p.add_argument("--chars", type=int, default=30,
-                   help="characters per sequence, U; synthesis only (default: 30)")
-    p.add_argument("--alphabet-size", type=int, default=82,
-                   help="alphabet size A; synthesis only (default: 82)")
-    p.add_argument("--hidden-size", type=int, default=400, help="LSTM cells per layer (default: 400)")
+    p.add_argument(
+        "--points",
+        type=int,
+        default=620,
+        help="pen points per sequence, T (default: 620, the IAM-OnDB median)",
+    )
+    p.add_argument(
+        "--chars",
+        type=int,
+        default=30,
+        help="characters per sequence, U; synthesis only (default: 30)",
+    )
+    p.add_argument(
+        "--alphabet-size",
+        type=int,
+        default=82,
+        help="alphabet size A; synthesis only (default: 82)",
+    )
+    p.add_argument(
+        "--hidden-size", type=int, default=400, help="LSTM cells per layer (default: 400)"
+    )
     p.add_argument("--layers", type=int, default=3, help="LSTM layers (default: 3)")
     p.add_argument("--mixtures", type=int, default=20, help="mixture components K (default: 20)")
-    p.add_argument("--window-gaussians", type=int, default=10,
-                   help="window Gaussians; synthesis only (default: 10)")
+    p.add_argument(
+        "--window-gaussians",
+        type=int,
+        default=10,
+        help="window Gaussians; synthesis only (default: 10)",
+    )
     p.add_argument("--steps", type=int, default=10, help="timed training steps (default: 10)")
     p.add_argument("--warmup", type=int, default=2, help="untimed steps first (default: 2)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="torch.set_num_threads; default: leave torch's choice")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch.set_num_threads; default: leave torch's choice",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the random weights and batch")
-    p.add_argument("--quick", action="store_true",
-                   help="a seconds-long smoke run: batch 4, 20 points, 8 chars, hidden 32, "
-                        "1 warm-up and 2 timed steps, a 512 x 512 peak matmul")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="a seconds-long smoke run: batch 4, 20 points, 8 chars, hidden 32, "
+        "1 warm-up and 2 timed steps, a 512 x 512 peak matmul",
+    )
     args = p.parse_args(argv)
     if args.quick:
         args.batch_size, args.points, args.chars, args.hidden_size = 4, 20, 8, 32
         args.steps, args.warmup = 2, 1
-    for name in ("batch_size", "points", "chars", "alphabet_size", "hidden_size", "layers",
-                 "mixtures", "window_gaussians", "steps"):
+    for name in (
+        "batch_size",
+        "points",
+        "chars",
+        "alphabet_size",
+        "hidden_size",
+        "layers",
+        "mixtures",
+        "window_gaussians",
+        "steps",
+    ):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.warmup < 0:
@@ -102,7 +141,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.model == "synthesis":
         model = SynthesisNetwork(
             SynthesisConfig(
-                args.alphabet_size, args.hidden_size, args.layers, args.mixtures,
+                args.alphabet_size,
+                args.hidden_size,
+                args.layers,
+                args.mixtures,
                 args.window_gaussians,
             )
         )

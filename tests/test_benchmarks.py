@@ -1,4 +1,4 @@
-"""Smoke tests of scripts/bench_*.py: each `--quick` run prints one JSON line with positive numbers."""
+"""Smoke tests of scripts/bench_*.py: each `--quick` run prints one JSON line, positive numbers."""
 
 import json
 import subprocess
@@ -7,14 +7,24 @@ from pathlib import Path
 
 import pytest
 
+# Each run starts a fresh interpreter and imports torch; measured 10-20 s per run on a busy 2-core
+# machine, hence slow.
+pytestmark = pytest.mark.slow
+
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 MACHINE_KEYS = ["num_threads", "torch_version", "cpu_model"]
 
 CASES = {
     "train-synthesis": (
         ["bench_train.py", "--quick"],
-        ["points_per_second", "seconds_per_step", "gflop_per_step", "achieved_gflops",
-         "peak_matmul_gflops", "fraction_of_peak"],
+        [
+            "points_per_second",
+            "seconds_per_step",
+            "gflop_per_step",
+            "achieved_gflops",
+            "peak_matmul_gflops",
+            "fraction_of_peak",
+        ],
     ),
     "train-prediction": (
         ["bench_train.py", "--quick", "--model", "prediction"],
@@ -22,13 +32,24 @@ CASES = {
     ),
     "sample": (
         ["bench_sample.py", "--quick"],
-        ["single_seconds_per_line", "single_points", "single_points_per_second",
-         "batch_seconds", "batch_lines_per_second", "batch_points_per_second"],
+        [
+            "single_seconds_per_line",
+            "single_points",
+            "single_points_per_second",
+            "batch_seconds",
+            "batch_lines_per_second",
+            "batch_points_per_second",
+        ],
     ),
     "text": (
         ["bench_text.py", "--quick"],
-        ["train_seconds_per_step", "train_chars_per_second", "train_achieved_gflops",
-         "sample_seconds", "sample_chars_per_second"],
+        [
+            "train_seconds_per_step",
+            "train_chars_per_second",
+            "train_achieved_gflops",
+            "sample_seconds",
+            "sample_chars_per_second",
+        ],
     ),
 }
 
@@ -56,9 +77,6 @@ def test_quick_run_prints_one_json_line(case):
     assert result["num_threads"] >= 1
     for key in MACHINE_KEYS:
         assert result[key], key
-
-
-def test_sample_lines_finish_near_25_points_per_character():
-    result = run_script(["bench_sample.py", "--quick"])
-    assert result["single_finished"] and result["batch_finished"] == result["lines"]
-    assert 20 * result["chars"] <= result["single_points"] <= 30 * (result["chars"] + 1)
+    if case == "sample":  # the kappa bias makes lines finish at ~25 points per character
+        assert result["single_finished"] and result["batch_finished"] == result["lines"]
+        assert 20 * result["chars"] <= result["single_points"] <= 30 * (result["chars"] + 1)

@@ -51,7 +51,13 @@ def shipped_path(kind: str) -> Path:
     """Where the weights shipped inside the package for `kind` live."""
     if kind not in SHIPPED:
         raise ValueError(f"no shipped {kind} model; shipped: {sorted(SHIPPED)}")
-    return Path(str(resources.files("handsynth") / "weights" / SHIPPED[kind]))
+    path = Path(str(resources.files("handsynth") / "weights" / SHIPPED[kind]))
+    if not path.is_file():
+        raise CheckpointError(
+            f"the shipped {kind} model is missing from this installation ({path}); "
+            f"reinstall handsynth or pass --model with a checkpoint of your own"
+        )
+    return path
 
 
 def load_any_model(path: str | Path) -> tuple[torch.nn.Module, dict]:

@@ -19,7 +19,13 @@ examples:
   handsynth train text --data ptb.zip --level char --out runs/ptb-char
   handsynth eval runs/synthesis/best.pt --data data/prepared
   handsynth eval runs/ptb-char/best.pt --data ptb.zip --split test --dynamic
+  handsynth train recogniser --data data/prepared --out runs/recogniser --optimizer adam
+  handsynth eval legibility --recogniser runs/recogniser/best.pt --data data/prepared
 """
+
+
+# `eval legibility` only: its flags default to None so that giving them elsewhere can be refused.
+LEGIBILITY_DEFAULTS = {"recogniser": None, "model": None, "lines": 100, "bias": 0.5, "seed": 0}
 
 
 class CliError(Exception):
@@ -79,17 +85,19 @@ def _add_prepare(sub) -> None:
 def _add_train(sub) -> None:
     p = sub.add_parser(
         "train",
-        help="train a prediction, synthesis or text network",
+        help="train a prediction, synthesis or text network, or the CTC recogniser",
         description="Train one of Graves's networks. Re-running with the same --out resumes "
         "exactly where the last run stopped (Ctrl-C saves first).",
     )
-    p.add_argument("kind", choices=["prediction", "synthesis", "text"], help="which network")
+    p.add_argument(
+        "kind", choices=["prediction", "synthesis", "text", "recogniser"], help="which network"
+    )
     p.add_argument(
         "--data",
         required=True,
         type=Path,
-        help="prepared handwriting folder (prediction, synthesis) or a text corpus: the Penn "
-        "Treebank zip, an enwik8 file or any plain text (text)",
+        help="prepared handwriting folder (prediction, synthesis, recogniser) or a text corpus: "
+        "the Penn Treebank zip, an enwik8 file or any plain text (text)",
     )
     p.add_argument(
         "--out", required=True, type=Path, help="folder for checkpoints (last.pt, best.pt)"
@@ -110,9 +118,11 @@ def _add_train(sub) -> None:
         "--max-steps", type=_positive_int, help="stop after this many steps (smoke runs)"
     )
     p.add_argument(
-        "--hidden-size", type=_positive_int, help="LSTM cells per layer (400; text 1000)"
+        "--hidden-size",
+        type=_positive_int,
+        help="LSTM cells per layer (400; text 1000; recogniser 128)",
     )
-    p.add_argument("--layers", type=_positive_int, help="LSTM layers (3; text 1)")
+    p.add_argument("--layers", type=_positive_int, help="LSTM layers (3; text 1; recogniser 2)")
     p.add_argument(
         "--mixtures", type=_positive_int, help="handwriting: Gaussians in the output (20)"
     )
@@ -138,12 +148,17 @@ def _add_train(sub) -> None:
 def _add_eval(sub) -> None:
     p = sub.add_parser(
         "eval",
-        help="validation log-loss (handwriting) or bits per character (text)",
+        help="validation log-loss (handwriting), bits per character (text), CER, legibility",
         description="Evaluate a checkpoint: nats per sequence and SSE on handwriting (Graves "
-        "Tables 3-4), bits per symbol on text (Table 1), optionally with dynamic evaluation.",
+        "Tables 3-4), bits per symbol on text (Table 1), optionally with dynamic evaluation, "
+        "character error rate for a recogniser. `handsynth eval legibility --recogniser R.pt` "
+        "instead compares the recogniser's CER on real validation lines and on their synthesis.",
     )
     p.add_argument(
-        "checkpoint", type=Path, help="a last.pt or best.pt written by `handsynth train`"
+        "checkpoint",
+        type=Path,
+        metavar="CHECKPOINT|legibility",
+        help="a last.pt or best.pt written by `handsynth train`, or the word legibility",
     )
     p.add_argument("--data", required=True, type=Path, help="prepared folder or text corpus")
     p.add_argument(
@@ -154,6 +169,25 @@ def _add_eval(sub) -> None:
         "--batch-size", type=_positive_int, default=32, help="handwriting: lines per batch"
     )
     p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument(
+        "--recogniser", type=Path, help="legibility: the recogniser checkpoint or model file"
+    )
+    p.add_argument(
+        "--model", type=Path, help="legibility: the synthesis model (default: the shipped one)"
+    )
+    p.add_argument(
+        "--lines",
+        type=_positive_int,
+        help=f"legibility: validation lines to read and write ({LEGIBILITY_DEFAULTS['lines']})",
+    )
+    p.add_argument(
+        "--bias",
+        type=float,
+        help=f"legibility: sampling bias of the synthesis ({LEGIBILITY_DEFAULTS['bias']})",
+    )
+    p.add_argument(
+        "--seed", type=int, help=f"legibility: sampling seed ({LEGIBILITY_DEFAULTS['seed']})"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -216,6 +250,7 @@ def _model_overrides(args) -> dict:
         "prediction": {"hidden_size", "num_layers", "num_mixtures"},
         "synthesis": {"hidden_size", "num_layers", "num_mixtures", "num_window_gaussians"},
         "text": {"hidden_size", "num_layers", "embedding_size"},
+        "recogniser": {"hidden_size", "num_layers"},
     }[args.kind]
     given = {k: v for k, v in names.items() if v is not None}
     wrong = sorted(set(given) - allowed)
@@ -234,6 +269,10 @@ def _task(kind: str, data: Path, level: str, batch_size: int, bptt: int):
         return TextTask(data, level, batch_size, bptt)
     if not data.is_dir():
         raise CliError(f"{data}: not a prepared folder; run `handsynth prepare` and pass its --out")
+    if kind == "recogniser":
+        from handsynth.legibility import RecognitionTask
+
+        return RecognitionTask(data)
     return HandwritingTask(kind, data)
 
 
@@ -268,6 +307,13 @@ def run_train(args) -> None:
 def run_eval(args) -> None:
     from handsynth.checkpoint import load_checkpoint, model_from_checkpoint
 
+    if str(args.checkpoint) == "legibility":
+        run_legibility(args)
+        return
+    given = [flag for flag in LEGIBILITY_DEFAULTS if getattr(args, flag) is not None]
+    if given:
+        flags = ", ".join("--" + flag for flag in given)
+        raise CliError(f"{flags} apply only to `handsynth eval legibility`")
     payload = load_checkpoint(args.checkpoint)
     model = model_from_checkpoint(payload).to(args.device)
     model.eval()
@@ -289,6 +335,35 @@ def run_eval(args) -> None:
             raise CliError(f"--split must be valid or train for handwriting, not {args.split}")
         metrics = task.evaluate(model, batch_size=args.batch_size, device=args.device, data=data)
     print(json.dumps({"checkpoint": str(args.checkpoint), "kind": payload["kind"], **metrics}))
+
+
+def run_legibility(args) -> None:
+    from handsynth.legibility import legibility
+    from handsynth.weights import load_model, shipped_path
+
+    if args.recogniser is None:
+        raise CliError("legibility needs --recogniser (a checkpoint from `train recogniser`)")
+    if args.split is not None or args.dynamic:
+        raise CliError("--split and --dynamic do not apply to legibility (it reads valid lines)")
+    if not args.data.is_dir():
+        raise CliError(f"{args.data}: not a prepared folder; run `handsynth prepare`")
+    options = {k: getattr(args, k) for k in LEGIBILITY_DEFAULTS if getattr(args, k) is not None}
+    options = {**LEGIBILITY_DEFAULTS, **options}
+    recogniser, recogniser_description = load_model(args.recogniser, "recogniser")
+    synthesis_path = args.model or shipped_path("synthesis")
+    synthesis, synthesis_description = load_model(synthesis_path, "synthesis")
+    result = legibility(
+        recogniser.to(args.device),
+        recogniser_description,
+        synthesis.to(args.device),
+        synthesis_description,
+        args.data,
+        num_lines=options["lines"],
+        bias=options["bias"],
+        seed=options["seed"],
+        batch_size=args.batch_size,
+    )
+    print(json.dumps({"recogniser": str(args.recogniser), "model": str(synthesis_path), **result}))
 
 
 COMMANDS = {

@@ -4,6 +4,8 @@
 - `SynthesisNetwork` (§5): the same, conditioned on a character sequence through a soft window.
 - `TextNetwork` (§3): characters or words in, a softmax over the next symbol out.
 
+`build_model` also builds the CTC recogniser of `recogniser.py`, which scores legibility.
+
 Each config holds architecture only; `asdict(config)` goes into checkpoints and `build_model`
 rebuilds the network from it. State is explicit: `forward(..., state=None) -> (outputs, state)`.
 """
@@ -173,8 +175,17 @@ CONFIGS = {"prediction": PredictionConfig, "synthesis": SynthesisConfig, "text":
 MODELS = {"prediction": PredictionNetwork, "synthesis": SynthesisNetwork, "text": TextNetwork}
 
 
+def _register_recogniser() -> None:
+    """Add the CTC recogniser of `recogniser.py`; it subclasses `_Clipped`, so it is imported only
+    once this module is complete, on first use, rather than at the top (a circular import)."""
+    from handsynth.recogniser import Recogniser, RecogniserConfig
+
+    CONFIGS["recogniser"], MODELS["recogniser"] = RecogniserConfig, Recogniser
+
+
 def build_model(kind: str, config: dict) -> nn.Module:
     """Rebuild a network from its kind and `asdict(config)`."""
+    _register_recogniser()
     if kind not in MODELS:
         raise ValueError(f"unknown model kind {kind!r}; expected one of {sorted(MODELS)}")
     return MODELS[kind](CONFIGS[kind](**config))

@@ -32,6 +32,8 @@ def move(batch, device):
 class HandwritingTask:
     """Prediction or synthesis network trained on prepared IAM-OnDB lines (`handsynth prepare`)."""
 
+    best_metric = "nll_per_sequence"  # the validation metric whose minimum picks best.pt
+
     def __init__(self, kind: str, data_dir: str | Path):
         self.kind = kind
         metadata = load_metadata(data_dir)
@@ -115,6 +117,7 @@ class TextTask:
     """Next-symbol prediction on a text stream with truncated backpropagation through time."""
 
     kind = "text"
+    best_metric = "bits_per_symbol"  # the validation metric whose minimum picks best.pt
 
     def __init__(self, corpus_path: str | Path, level: str, batch_size: int, bptt: int):
         self.corpus = load_corpus(corpus_path, level)

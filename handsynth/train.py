@@ -187,7 +187,7 @@ def _end_epoch(task, model, config: TrainConfig, progress: dict, log, rank: int)
     metrics = task.evaluate(model, device=config.device) if rank == 0 else {}
     record = {"epoch": progress["epoch"] + 1, "step": progress["step"], **metrics}
     progress["history"].append(record)
-    key = "nll_per_sequence" if "nll_per_sequence" in metrics else "bits_per_symbol"
+    key = task.best_metric  # lower is better
     if rank == 0 and (progress["best"] is None or metrics[key] < progress["best"][key]):
         progress["best"] = record
     log(f"epoch {record['epoch']}: " + ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))

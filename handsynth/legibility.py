@@ -1,0 +1,133 @@
+"""Legibility: how well a CTC recogniser reads synthesized handwriting, next to real handwriting.
+
+`RecognitionTask` trains the recogniser of `recogniser.py` on the same prepared lines as the
+synthesis network. `legibility` then writes the texts of validation lines with a synthesis model and
+reports the recogniser's character error rate (CER) on the real lines and on the synthesized ones:
+the closer the two, the more legible the synthesis.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from handsynth.alphabet import Alphabet
+from handsynth.dataset import HandwritingBatch, HandwritingData
+from handsynth.prepare import load_prepared
+from handsynth.recogniser import (
+    Recogniser,
+    character_error_rate,
+    ctc_loss,
+    ctc_per_sequence,
+    greedy_decode,
+)
+from handsynth.strokes import normalise
+from handsynth.tasks import HandwritingTask, move
+from handsynth.writer import WriteOptions, write_lines
+
+
+class RecognitionTask(HandwritingTask):
+    """The recogniser trained with CTC on prepared IAM-OnDB lines; best.pt has the lowest CER."""
+
+    best_metric = "cer"
+
+    def __init__(self, data_dir: str | Path):
+        super().__init__("recogniser", data_dir)
+
+    def model_config(self, **overrides) -> dict:
+        return {"alphabet_size": len(self.alphabet), **overrides}
+
+    def loss(self, model, batch: HandwritingBatch, state: dict) -> tuple[torch.Tensor, int]:
+        """Mean CTC nats per line; and the number of characters transcribed."""
+        return ctc_loss(model, batch), int(batch.char_mask.sum())
+
+    @torch.no_grad()
+    def evaluate(self, model, batch_size: int = 32, device="cpu", data: HandwritingData = None):
+        """Greedy-decoding CER and CTC nats per line over the validation lines (or `data`)."""
+        data = data or self.valid
+        total_nats, predictions, references = 0.0, [], []
+        for indices in data.sequential_order(batch_size):
+            batch = move(data.batch(indices), device)
+            log_probs, out_lengths = model(batch.inputs, batch.mask.sum(1).long())
+            nats = ctc_per_sequence(log_probs, out_lengths, batch.chars, batch.char_mask)
+            total_nats += float(nats.sum())
+            predictions += self._decode(greedy_decode(log_probs, out_lengths))
+            references += self._decode(data.chars[i] for i in indices)
+        return {
+            "cer": character_error_rate(predictions, references),
+            "ctc_per_sequence": total_nats / len(data),
+            "sequences": len(data),
+        }
+
+    def _decode(self, sequences) -> list[str]:
+        return ["".join(self.alphabet.decode(s)) for s in sequences]
+
+
+@torch.no_grad()
+def recognise(
+    model: Recogniser, offsets_list: list[np.ndarray], alphabet: Alphabet, batch_size: int = 32
+) -> list[str]:
+    """The text the recogniser reads in each line of normalised offsets (T, 3); "" for empty."""
+    model.eval()
+    reference = next(model.parameters())
+    texts = [""] * len(offsets_list)
+    order = [i for i in np.argsort([len(o) for o in offsets_list]) if len(offsets_list[i])]
+    for start in range(0, len(order), batch_size):
+        indices = order[start : start + batch_size]
+        lengths = torch.tensor([len(offsets_list[i]) for i in indices])
+        x = reference.new_zeros(len(indices), int(lengths.max()), 3)  # (B, T, 3) zero padded
+        for row, i in enumerate(indices):
+            x[row, : lengths[row]] = torch.as_tensor(offsets_list[i], dtype=x.dtype)
+        log_probs, out_lengths = model(x, lengths)
+        for i, decoded in zip(indices, greedy_decode(log_probs, out_lengths), strict=True):
+            texts[i] = "".join(alphabet.decode(decoded))
+    return texts
+
+
+def legibility(
+    recogniser: Recogniser,
+    recogniser_description: dict,
+    synthesis_model,
+    synthesis_description: dict,
+    data_dir: str | Path,
+    num_lines: int = 100,
+    bias: float = 0.5,
+    seed: int = 0,
+    batch_size: int = 32,
+) -> dict:
+    """CER of the recogniser on the first `num_lines` validation lines and on their synthesis.
+
+    Both descriptions are checkpoint payloads or model-file descriptions (their "data" entries give
+    alphabet and normalisation). The synthesized lines come back as raw offsets and are normalised
+    with the recogniser's statistics, like the real ones, so the two models need not share them;
+    they must share the alphabet, or the references would differ between real and synthesized.
+    """
+    alphabet = Alphabet.from_json(recogniser_description["data"]["alphabet"])
+    if Alphabet.from_json(synthesis_description["data"]["alphabet"]) != alphabet:
+        raise ValueError(
+            "the recogniser and the synthesis model use different alphabets; train the recogniser "
+            "on the data the synthesis model was trained on"
+        )
+    mean = np.asarray(recogniser_description["data"]["normalisation"]["mean"])
+    std = np.asarray(recogniser_description["data"]["normalisation"]["std"])
+    raw_lines, texts, _ = load_prepared(data_dir, "valid")
+    raw_lines, texts = list(raw_lines[:num_lines]), list(texts[:num_lines])
+    # References as the alphabet sees them (a reduced alphabet folds rare symbols into one).
+    references = ["".join(alphabet.decode(alphabet.encode(t))) for t in texts]
+
+    def cer(lines: list[np.ndarray]) -> float:
+        normalised = [normalise(line, mean, std) for line in lines]
+        return character_error_rate(
+            recognise(recogniser, normalised, alphabet, batch_size), references
+        )
+
+    options = WriteOptions(bias=bias, seed=seed, wrap=0)
+    synthesized = write_lines(synthesis_model, synthesis_description, texts, options)
+    return {
+        "cer_real": cer(raw_lines),
+        "cer_synthesized": cer(synthesized),
+        "lines": len(texts),
+        "bias": bias,
+    }

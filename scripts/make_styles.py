@@ -1,0 +1,54 @@
+"""Make the shipped style set: lines the shipped synthesis model writes itself, one per seed.
+
+Priming with one of these makes the model continue in that line's hand. They are the model's own
+samples, so no IAM-OnDB strokes are redistributed. Reproducible: the same model and seeds give the
+same file.
+
+    python scripts/make_styles.py --model handsynth/weights/synthesis.safetensors \
+        --out handsynth/weights/styles.npz --seeds 1 2 3 4 5
+"""
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from handsynth.atomic import write_atomically
+from handsynth.strokes import normalise
+from handsynth.weights import load_model
+from handsynth.writer import WriteOptions, write_lines
+
+STYLE_TEXT = "a quick brown fox jumps over the lazy dog"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, required=True, help="synthesis model file")
+    parser.add_argument("--out", type=Path, required=True, help="the .npz to write")
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5], help="one style each"
+    )
+    parser.add_argument("--bias", type=float, default=0.75, help="neatness of the style lines")
+    args = parser.parse_args()
+
+    model, description = load_model(args.model, "synthesis")
+    mean = np.asarray(description["data"]["normalisation"]["mean"])
+    std = np.asarray(description["data"]["normalisation"]["std"])
+    lines = []
+    for seed in args.seeds:
+        options = WriteOptions(bias=args.bias, seed=seed, wrap=0)
+        (raw,) = write_lines(model, description, [STYLE_TEXT], options)
+        lines.append(normalise(raw, mean, std))
+    starts = np.concatenate([[0], np.cumsum([len(line) for line in lines])])
+    arrays = {
+        "offsets": np.concatenate(lines).astype(np.float32),
+        "starts": starts.astype(np.int64),
+        "texts": np.array([STYLE_TEXT] * len(lines)),
+        "seeds": np.array(args.seeds, dtype=np.int64),
+    }
+    write_atomically(args.out, lambda f: np.savez(f, **arrays))
+    print(f"wrote {len(lines)} styles to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

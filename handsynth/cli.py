@@ -143,6 +143,12 @@ def _add_train(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="initial weights and batch order")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--init-from",
+        type=Path,
+        help="start a new run from the weights of this model file (.safetensors or .pt), e.g. "
+        "to fine-tune the shipped model; the architecture comes from that file",
+    )
 
 
 def _add_eval(sub) -> None:
@@ -280,6 +286,8 @@ def run_train(args) -> None:
     from handsynth.train import TrainConfig, train
 
     model = _model_overrides(args)
+    if model and args.init_from is not None:
+        raise CliError("--init-from takes the architecture from its file; drop the size flags")
     task = _task(args.kind, args.data, args.level, args.batch_size, args.bptt)
     default_lr = 1e-3 if args.optimizer == "adam" else 1e-4
     config = TrainConfig(
@@ -297,6 +305,7 @@ def run_train(args) -> None:
         device=args.device,
         progress=not args.quiet,
         model=model,
+        init_from=None if args.init_from is None else str(args.init_from),
     )
     progress = train(task, config)
     print(

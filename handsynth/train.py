@@ -42,6 +42,7 @@ class TrainConfig:
     device: str = "cpu"  # "cpu" or "cuda"
     progress: bool = True  # show a progress bar
     model: dict = field(default_factory=dict)  # architecture overrides (hidden_size, ...)
+    init_from: str | None = None  # model file whose weights start a fresh run (not a resume)
 
 
 class TrainingDiverged(RuntimeError):
@@ -81,7 +82,7 @@ def train(task, config: TrainConfig, log=print) -> dict:
         log(f"resuming from {last_path} at step {progress['step']}, epoch {progress['epoch']}")
     else:
         payload = None
-        model = build_model(task.kind, task.model_config(**config.model))
+        model = _initial_model(task, config, log)
         progress = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "best": None, "history": []}
     model.to(config.device)
     model.output_clip, model.lstm_clip = config.output_clip, config.lstm_clip
@@ -164,6 +165,19 @@ def train(task, config: TrainConfig, log=print) -> dict:
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
     return progress
+
+
+def _initial_model(task, config: TrainConfig, log) -> torch.nn.Module:
+    """A fresh network, or one whose weights start from `config.init_from` (fine-tuning)."""
+    if config.init_from is None:
+        return build_model(task.kind, task.model_config(**config.model))
+    from handsynth.weights import load_model
+
+    model, description = load_model(config.init_from, task.kind)
+    if description["data"]["alphabet"] != task.alphabet.to_json():
+        raise ValueError(f"{config.init_from} was trained with another alphabet than this data")
+    log(f"starting from the weights of {config.init_from}")
+    return model
 
 
 def _done(progress: dict, config: TrainConfig) -> bool:

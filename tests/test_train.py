@@ -228,3 +228,19 @@ def test_distributed_training_with_two_gloo_processes(prepared_dir, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     payload = load_checkpoint(tmp_path / "last.pt")
     assert payload["progress"]["step"] == 2
+
+
+def test_init_from_starts_with_the_given_weights(prepared_dir, tmp_path):
+    from handsynth.weights import export_weights
+
+    task = HandwritingTask("synthesis", prepared_dir)
+    train(task, config(tmp_path / "first", max_steps=3), log=lambda _: None)
+    exported = tmp_path / "first.safetensors"
+    export_weights(load_checkpoint(tmp_path / "first" / "last.pt"), exported)
+    messages = []
+    second = config(tmp_path / "second", max_steps=1, init_from=str(exported), learning_rate=1e-9)
+    train(task, second, log=messages.append)
+    assert any("starting from the weights" in m for m in messages)
+    first, tuned = weights(tmp_path / "first"), weights(tmp_path / "second")
+    for key in first:  # float16 storage, then one step at a negligible learning rate
+        torch.testing.assert_close(tuned[key], first[key].half().float(), atol=1e-6, rtol=0)

@@ -46,7 +46,7 @@ class IamLine:
     strokes: list[np.ndarray]
 
 
-def _safe_parser() -> etree.XMLParser:
+def safe_xml_parser() -> etree.XMLParser:
     # No entity expansion, no DTD loading, no network, bounded tree: the file cannot make the
     # parser read local files (XXE) or blow up memory (billion laughs).
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
@@ -64,7 +64,7 @@ def _parse_xml(path: Path) -> etree._Element:
             "it. Replace it with the file from the original archive or blacklist the line."
         )
     try:
-        return etree.fromstring(raw, _safe_parser())
+        return etree.fromstring(raw, safe_xml_parser())
     except etree.XMLSyntaxError as error:
         where = f" line {error.lineno}" if error.lineno else ""
         raise IamFormatError(

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from lxml import etree
 
-from handsynth.iam import parse_line_strokes
+from handsynth.iam import parse_line_strokes, safe_xml_parser
 from handsynth.prepare import DEFAULT_MAX_JUMP
 from handsynth.strokes import (
     normalise,
@@ -46,7 +46,7 @@ def shipped_styles() -> list[tuple[np.ndarray, str]]:
 def svg_strokes(path: Path) -> list[np.ndarray]:
     """Each <path> of an SVG as one stroke: its coordinate pairs in order, (n, 2)."""
     try:
-        root = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
+        root = etree.parse(str(path), safe_xml_parser())
     except etree.XMLSyntaxError as error:
         raise ValueError(f"{path}: not a readable SVG ({error})") from None
     strokes = []

@@ -4,12 +4,13 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
 
 from handsynth import cli
-from handsynth.checkpoint import load_checkpoint
+from handsynth.checkpoint import load_checkpoint, model_from_checkpoint
 from handsynth.tasks import HandwritingTask, TextTask
 from handsynth.train import TrainConfig, TrainingDiverged, train
 
@@ -120,8 +121,6 @@ def test_text_training_and_dynamic_evaluation(tmp_path):
     text_config = config(tmp_path / "run", max_steps=30, model={"hidden_size": 16})
     train(task, text_config, log=lambda _: None)
     payload = load_checkpoint(tmp_path / "run" / "last.pt")
-    from handsynth.checkpoint import model_from_checkpoint
-
     model = model_from_checkpoint(payload)
     static = task.evaluate(model, split="valid")
     dynamic = task.evaluate(model_from_checkpoint(payload), split="valid", dynamic=True, lr=1e-3)
@@ -244,3 +243,19 @@ def test_init_from_starts_with_the_given_weights(prepared_dir, tmp_path):
     first, tuned = weights(tmp_path / "first"), weights(tmp_path / "second")
     for key in first:  # float16 storage, then one step at a negligible learning rate
         torch.testing.assert_close(tuned[key], first[key].half().float(), atol=1e-6, rtol=0)
+
+
+PTB_ZIP = Path(__file__).resolve().parents[2] / "shared" / "data" / "text" / "ptb.zip"
+
+
+@pytest.mark.skipif(not PTB_ZIP.exists(), reason="shared Penn Treebank data absent")
+def test_word_level_ptb_trains_and_reports_perplexity(tmp_path):
+    task = TextTask(PTB_ZIP, "word", batch_size=8, bptt=10)
+    assert len(task.alphabet) == 10000
+    run = config(tmp_path, max_steps=3, model={"hidden_size": 8, "embedding_size": 8})
+    train(task, run, log=lambda _: None)
+    model = model_from_checkpoint(load_checkpoint(tmp_path / "last.pt"))
+    task.corpus.splits["valid"] = task.corpus.splits["valid"][:2000]
+    metrics = task.evaluate(model, split="valid")
+    # Three steps learn almost nothing: perplexity stays near the vocabulary size.
+    assert 1000 < metrics["perplexity"] < 20000

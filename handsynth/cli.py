@@ -337,8 +337,11 @@ def run_eval(args) -> None:
         if args.dynamic:
             raise CliError("--dynamic applies to text models only")
         task = _task(payload["kind"], args.data, "char", args.batch_size, 1)
-        if task.alphabet.to_json() != payload["data"]["alphabet"]:
-            raise CliError(f"{args.data} was prepared with another alphabet than {args.checkpoint}")
+        if task.data_info() != payload["data"]:
+            raise CliError(
+                f"{args.data} was prepared with another alphabet or normalisation than "
+                f"{args.checkpoint} was trained on; evaluate on the data it was trained with"
+            )
         data = {"valid": task.valid, "train": task.train}.get(args.split or "valid")
         if data is None:
             raise CliError(f"--split must be valid or train for handwriting, not {args.split}")

@@ -136,6 +136,7 @@ def add_text(sub, positive_int, positive_float) -> None:
 
 def run_text(args) -> None:
     from handsynth.alphabet import Alphabet
+    from handsynth.sampling import make_generator
     from handsynth.text_sampling import sample_text
     from handsynth.weights import load_model, shipped_path
 
@@ -146,11 +147,7 @@ def run_text(args) -> None:
     missing = alphabet.unknown(prime)
     if missing:
         raise ValueError(f"the prime uses symbols the model does not know: {missing}")
-    generator = torch.Generator()
-    if args.seed is None:
-        generator.seed()
-    else:
-        generator.manual_seed(args.seed)
+    generator = make_generator(args.seed)
     symbols = sample_text(model, alphabet, prime, args.length, args.temperature, generator)
     joiner = " " if word_level else ""
     print(joiner.join([*([args.prime] if args.prime else []), *symbols]))

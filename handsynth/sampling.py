@@ -21,6 +21,16 @@ STEPS_PER_CHARACTER = 40  # a safety limit: real lines use about 25 points per c
 MIN_STEPS = 60
 
 
+def make_generator(seed: int | None) -> torch.Generator:
+    """A random generator fixed by `seed`, or freshly seeded from the system when it is None."""
+    generator = torch.Generator()
+    if seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(seed)
+    return generator
+
+
 @dataclass
 class SampledLine:
     text: str

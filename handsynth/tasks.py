@@ -18,7 +18,14 @@ from handsynth import mdn
 from handsynth.alphabet import Alphabet
 from handsynth.dataset import HandwritingBatch, HandwritingData, load_handwriting
 from handsynth.prepare import load_metadata
-from handsynth.text_corpus import TextCorpus, batchify, load_enwik8, load_plain_text, load_ptb
+from handsynth.text_corpus import (
+    TextCorpus,
+    batchify,
+    bits_per_symbol,
+    load_enwik8,
+    load_plain_text,
+    load_ptb,
+)
 from handsynth.text_sampling import sample_text
 
 
@@ -189,7 +196,7 @@ class TextTask:
         nats = total_nats / count
         return {
             "nats_per_symbol": nats,
-            "bits_per_symbol": nats / math.log(2),
+            "bits_per_symbol": bits_per_symbol(nats),
             "perplexity": math.exp(nats),
             "symbols": count,
         }

@@ -23,6 +23,7 @@ from tqdm import tqdm
 from handsynth.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from handsynth.models import build_model
 from handsynth.optim import make_optimizer
+from handsynth.tasks import move
 
 
 @dataclass
@@ -128,7 +129,7 @@ def train(task, config: TrainConfig, log=print) -> dict:
             )
             model.train()
             for batch in task.iter_batches(order, progress["batch_in_epoch"], task_state):
-                loss, points = task.loss(trained, _to(batch, config.device), task_state)
+                loss, points = task.loss(trained, move(batch, config.device), task_state)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if not _all_finite(loss, model):
@@ -187,12 +188,6 @@ def _done(progress: dict, config: TrainConfig) -> bool:
 def _sample_due(task, config: TrainConfig, progress: dict, rank: int) -> bool:
     every = config.sample_every
     return rank == 0 and hasattr(task, "sample_text") and every and progress["step"] % every == 0
-
-
-def _to(batch, device: str):
-    from handsynth.tasks import move
-
-    return move(batch, device)
 
 
 def _end_epoch(task, model, config: TrainConfig, progress: dict, log, rank: int) -> None:

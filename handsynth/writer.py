@@ -11,11 +11,10 @@ import textwrap
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from handsynth.alphabet import Alphabet
 from handsynth.models import SynthesisNetwork
-from handsynth.sampling import SampledLine, attention_faults, sample_synthesis
+from handsynth.sampling import SampledLine, attention_faults, make_generator, sample_synthesis
 from handsynth.strokes import denormalise
 
 MAX_CHARACTERS = 5000  # about two pages; longer texts should be written in several calls
@@ -88,11 +87,7 @@ def write_lines(
     alphabet = Alphabet.from_json(description["data"]["alphabet"])
     mean = np.asarray(description["data"]["normalisation"]["mean"])
     std = np.asarray(description["data"]["normalisation"]["std"])
-    generator = torch.Generator()
-    if options.seed is None:
-        generator.seed()
-    else:
-        generator.manual_seed(options.seed)
+    generator = make_generator(options.seed)
     best: dict[int, SampledLine] = {}
     todo = [i for i, line in enumerate(lines) if line]
     for _ in range(options.retries + 1):

@@ -36,12 +36,14 @@ class AttentionWindow(nn.Module):
         just past the last character, which tells the sampler that the text has been written.
         """
         U = chars_one_hot.shape[1]
-        alpha_hat, beta_hat, kappa_hat = self.linear(h1).chunk(3, dim=-1)  # 3 x (B, K), eq 48
-        alpha = alpha_hat.exp()  # eq 49
-        beta = beta_hat.exp()  # eq 50
-        kappa = kappa_prev + kappa_hat.exp()  # eq 51: the window only moves forwards
-        u = torch.arange(1, U + 2, device=h1.device, dtype=h1.dtype)  # (U + 1,)
-        distance2 = (kappa.unsqueeze(-1) - u).square()  # (B, K, U + 1)
-        phi = (alpha.unsqueeze(-1) * torch.exp(-beta.unsqueeze(-1) * distance2)).sum(1)  # eq 46
-        window = torch.bmm(phi[:, None, :U], chars_one_hot).squeeze(1)  # (B, A), eq 47
-        return window, kappa, phi
+        with torch.autocast(h1.device.type, enabled=False):  # float32 even in bf16 training
+            h1 = h1.to(self.linear.weight.dtype)
+            alpha_hat, beta_hat, kappa_hat = self.linear(h1).chunk(3, dim=-1)  # 3 x (B, K), eq 48
+            alpha = alpha_hat.exp()  # eq 49
+            beta = beta_hat.exp()  # eq 50
+            kappa = kappa_prev + kappa_hat.exp()  # eq 51: the window only moves forwards
+            u = torch.arange(1, U + 2, device=h1.device, dtype=h1.dtype)  # (U + 1,)
+            distance2 = (kappa.unsqueeze(-1) - u).square()  # (B, K, U + 1)
+            phi = (alpha.unsqueeze(-1) * torch.exp(-beta.unsqueeze(-1) * distance2)).sum(1)  # eq 46
+            window = torch.bmm(phi[:, None, :U], chars_one_hot).squeeze(1)  # (B, A), eq 47
+            return window, kappa, phi

@@ -16,6 +16,8 @@ from handsynth.mdn import clip_gradient
 
 # One (h, c) pair per layer, each (B, H).
 LayerStates = list[tuple[torch.Tensor, torch.Tensor]]
+# Layer 1's input and recurrent weight matrices and its summed biases.
+FirstLayerWeights = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 class DeepLSTM(nn.Module):
@@ -41,14 +43,29 @@ class DeepLSTM(nn.Module):
         zeros = reference.new_zeros(batch_size, self.hidden_size)
         return [(zeros, zeros) for _ in self.layers]
 
-    def step_first_layer(
-        self, inputs: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """One step of layer 1 with its fused weights: inputs (B, I + C) -> (h, c), each (B, H)."""
+    def first_layer_weights(self) -> FirstLayerWeights:
+        """Layer 1's (W_ih, W_hh, b_ih + b_hh) for `step_first_layer`, read once per sequence.
+
+        Under autocast (bf16 training) the two matrices are cast here, once, rather than at every
+        step; the biases and the cell state stay in float32.
+        """
         layer = self.layers[0]
+        w_ih, w_hh = layer.weight_ih_l0, layer.weight_hh_l0
+        device_type = w_ih.device.type
+        if torch.is_autocast_enabled(device_type):
+            dtype = torch.get_autocast_dtype(device_type)
+            w_ih, w_hh = w_ih.to(dtype), w_hh.to(dtype)
+        return w_ih, w_hh, layer.bias_ih_l0 + layer.bias_hh_l0
+
+    @staticmethod
+    def step_first_layer(
+        inputs: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor], weights: FirstLayerWeights
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step of layer 1: inputs (B, I + C) -> (h, c), each (B, H) in the biases' dtype."""
+        w_ih, w_hh, bias = weights
         h, c = state
-        gates = F.linear(inputs, layer.weight_ih_l0, layer.bias_ih_l0) + F.linear(
-            h, layer.weight_hh_l0, layer.bias_hh_l0
+        gates = (
+            bias + F.linear(inputs.to(w_ih.dtype), w_ih) + F.linear(h.to(w_hh.dtype), w_hh)
         )  # (B, 4H) in nn.LSTM's gate order: input, forget, cell, output
         i, f, g, o = gates.chunk(4, dim=-1)
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)

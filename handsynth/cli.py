@@ -149,6 +149,12 @@ def _add_train(sub) -> None:
         help="start a new run from the weights of this model file (.safetensors or .pt), e.g. "
         "to fine-tune the shipped model; the architecture comes from that file",
     )
+    p.add_argument(
+        "--bf16",
+        action="store_true",
+        help="LSTM matrix products in bfloat16 (window, output and loss stay float32): about "
+        "a quarter faster on CPUs with AVX512-BF16 or AMX, and on recent GPUs",
+    )
 
 
 def _add_eval(sub) -> None:
@@ -306,6 +312,7 @@ def run_train(args) -> None:
         progress=not args.quiet,
         model=model,
         init_from=None if args.init_from is None else str(args.init_from),
+        bf16=args.bf16,
     )
     progress = train(task, config)
     print(

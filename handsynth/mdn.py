@@ -53,7 +53,10 @@ class MixtureDensityHead(nn.Module):
     def forward(self, h: torch.Tensor, derivative_clip: float | None = None) -> MixtureParams:
         B, T, _ = h.shape
         K = self.num_mixtures
-        y = clip_gradient(self.linear(h), derivative_clip)  # (B, T, 1 + 6K)
+        with torch.autocast(h.device.type, enabled=False):  # float32 even in bf16 training
+            y = clip_gradient(
+                self.linear(h.to(self.linear.weight.dtype)), derivative_clip
+            )  # (B, T, 1 + 6K)
         e_hat, pi_hat, mu, sigma_hat, rho_hat = y.split([1, K, 2 * K, 2 * K, K], dim=-1)
         return MixtureParams(
             e_hat=e_hat.squeeze(-1),

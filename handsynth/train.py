@@ -44,6 +44,9 @@ class TrainConfig:
     progress: bool = True  # show a progress bar
     model: dict = field(default_factory=dict)  # architecture overrides (hidden_size, ...)
     init_from: str | None = None  # model file whose weights start a fresh run (not a resume)
+    bf16: bool = (
+        False  # LSTM matmuls in bfloat16 (autocast); window, output head and loss in float32
+    )
 
 
 class TrainingDiverged(RuntimeError):
@@ -60,6 +63,11 @@ def _distributed() -> tuple[int, int]:
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     return (dist.get_rank(), world) if world > 1 else (0, 1)
+
+
+def _device_type(device: str) -> str:
+    """'cuda:1' -> 'cuda', as torch.autocast wants it."""
+    return torch.device(device).type
 
 
 def _all_finite(loss: torch.Tensor, model: torch.nn.Module) -> bool:
@@ -129,7 +137,8 @@ def train(task, config: TrainConfig, log=print) -> dict:
             )
             model.train()
             for batch in task.iter_batches(order, progress["batch_in_epoch"], task_state):
-                loss, points = task.loss(trained, move(batch, config.device), task_state)
+                with torch.autocast(_device_type(config.device), torch.bfloat16, config.bf16):
+                    loss, points = task.loss(trained, move(batch, config.device), task_state)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if not _all_finite(loss, model):

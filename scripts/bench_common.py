@@ -57,10 +57,10 @@ def timed(fn: Callable[[], object], repeats: int, warmup: int = 0) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def peak_matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
-    """Measured float32 `torch.mm` rate of two (size, size) matrices, in GFLOP/s."""
-    a = torch.randn(size, size)
-    b = torch.randn(size, size)
+def peak_matmul_gflops(size: int = 2048, repeats: int = 10, dtype=torch.float32) -> float:
+    """Measured `torch.mm` rate of two (size, size) matrices of `dtype`, in GFLOP/s."""
+    a = torch.randn(size, size, dtype=dtype)
+    b = torch.randn(size, size, dtype=dtype)
     seconds = timed(lambda: torch.mm(a, b), repeats, warmup=1)
     return 2 * size**3 / seconds / 1e9
 

@@ -13,8 +13,9 @@ including the skip inputs), the window linear (H -> 3 * Gaussians) and the windo
 (phi (1, U) x one-hot (U, A) per step), and the mixture density head (N * H -> 1 + 6K). Backward
 costs about twice the forward, so a step counts as 3 x forward. Elementwise work is not counted,
 so this is a lower bound. `fraction_of_peak` divides it by the measured float32 `torch.mm` rate of
-two 2048 x 2048 matrices on the same threads; a small value means the step is bound by per-step
-overheads (the synthesis network steps layer 1 and the window one pen point at a time), not FLOPs.
+two 2048 x 2048 matrices on the same threads (bfloat16 with `--bf16`); a small value means the step
+is bound by per-step overheads (the synthesis network steps layer 1 and the window one pen point at
+a time), not FLOPs.
 
 Prints one JSON line on stdout; progress goes to stderr.
 """
@@ -93,6 +94,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the random weights and batch")
     p.add_argument(
+        "--bf16",
+        action="store_true",
+        help="LSTM matmuls in bfloat16 under autocast, as `handsynth train --bf16`",
+    )
+    p.add_argument(
         "--quick",
         action="store_true",
         help="a seconds-long smoke run: batch 4, 20 points, 8 chars, hidden 32, "
@@ -162,10 +168,11 @@ def main(argv: list[str] | None = None) -> None:
     char_mask = torch.ones(B, U, dtype=torch.bool)
 
     def step() -> None:
-        if args.model == "synthesis":
-            params, _ = model(inputs, chars, char_mask)
-        else:
-            params, _ = model(inputs)
+        with torch.autocast("cpu", torch.bfloat16, enabled=args.bf16):
+            if args.model == "synthesis":
+                params, _ = model(inputs, chars, char_mask)
+            else:
+                params, _ = model(inputs)
         loss = mdn.nll(params, target, mask).sum() / mask.sum()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -175,7 +182,8 @@ def main(argv: list[str] | None = None) -> None:
     seconds = timed(step, args.steps, warmup=args.warmup)
     log(f"{seconds:.3f} s/step; measuring the peak matmul rate")
     peak_size, peak_repeats = (512, 3) if args.quick else (2048, 10)
-    peak = peak_matmul_gflops(peak_size, peak_repeats)
+    peak_dtype = torch.bfloat16 if args.bf16 else torch.float32
+    peak = peak_matmul_gflops(peak_size, peak_repeats, peak_dtype)
     step_flops = 3 * forward_flops(args)  # backward ~ 2 x forward
     achieved = step_flops / seconds / 1e9
     emit(
@@ -190,12 +198,14 @@ def main(argv: list[str] | None = None) -> None:
             "steps": args.steps,
             "warmup": args.warmup,
             "quick": args.quick,
+            "bf16": args.bf16,
             "seconds_per_step": seconds,
             "points_per_second": B * T / seconds,
             "gflop_per_step": step_flops / 1e9,
             "achieved_gflops": achieved,
             "peak_matmul_gflops": peak,
             "peak_matmul_size": peak_size,
+            "peak_matmul_dtype": str(peak_dtype).removeprefix("torch."),
             "fraction_of_peak": achieved / peak,
             **machine_info(),
         }

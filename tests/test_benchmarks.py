@@ -16,7 +16,7 @@ MACHINE_KEYS = ["num_threads", "torch_version", "cpu_model"]
 
 CASES = {
     "train-synthesis": (
-        ["bench_train.py", "--quick"],
+        ["bench_train.py", "--quick", "--bf16"],
         [
             "points_per_second",
             "seconds_per_step",

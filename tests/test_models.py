@@ -60,9 +60,10 @@ def test_step_first_layer_equals_fused_lstm():
     x = torch.randn(2, 6, 7)
     fused, (h_n, c_n) = backbone.layers[0](x)
     h = c = torch.zeros(2, 8)
+    weights = backbone.first_layer_weights()
     steps = []
     for t in range(x.shape[1]):
-        h, c = backbone.step_first_layer(x[:, t], (h, c))
+        h, c = backbone.step_first_layer(x[:, t], (h, c), weights)
         steps.append(h)
     torch.testing.assert_close(torch.stack(steps, 1), fused, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(h, h_n[0], atol=1e-5, rtol=1e-5)
@@ -288,3 +289,31 @@ def test_lstm_clip_leaves_forward_unchanged():
     model.lstm_clip, model.output_clip = 10.0, 100.0
     clipped, _ = model(x)
     assert_params_close(ref, clipped, atol=0)
+
+
+def synthesis_loss_and_grads(model, bf16: bool):
+    x, chars_mask = pen_input(T=12, seed=3), chars_and_mask()
+    model.zero_grad()
+    with torch.autocast("cpu", torch.bfloat16, enabled=bf16):
+        params, state = model(x[:, :-1], *chars_mask, keep_phi=True)
+    loss = nll(params, x[:, 1:], torch.ones(2, 11, dtype=torch.bool)).sum()
+    loss.backward()
+    grads = torch.cat([p.grad.flatten() for p in model.parameters()])
+    return loss, params, state, grads
+
+
+def test_bf16_autocast_keeps_window_and_head_in_float32_and_tracks_float32():
+    model = tiny_synthesis(hidden_size=32).train()
+    loss32, _, _, grads32 = synthesis_loss_and_grads(model, bf16=False)
+    loss16, params, state, grads16 = synthesis_loss_and_grads(model, bf16=True)
+    assert all(p.dtype == torch.float32 for p in params)
+    assert state.phi.dtype == state.kappa.dtype == torch.float32
+    assert grads16.dtype == torch.float32
+    # bfloat16 keeps 8 significant bits: the LSTM products change the loss by well under 1 %.
+    torch.testing.assert_close(loss16, loss32, rtol=1e-2, atol=0)
+    assert torch.nn.functional.cosine_similarity(grads16, grads32, dim=0) > 0.99
+    first = model.backbone.layers[0]
+    with torch.autocast("cpu", torch.bfloat16):
+        w_ih, w_hh, bias = model.backbone.first_layer_weights()
+    assert w_ih.dtype == w_hh.dtype == torch.bfloat16 and bias.dtype == torch.float32
+    torch.testing.assert_close(bias, first.bias_ih_l0 + first.bias_hh_l0)

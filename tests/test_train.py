@@ -259,3 +259,11 @@ def test_word_level_ptb_trains_and_reports_perplexity(tmp_path):
     metrics = task.evaluate(model, split="valid")
     # Three steps learn almost nothing: perplexity stays near the vocabulary size.
     assert 1000 < metrics["perplexity"] < 20000
+
+
+def test_bf16_training_keeps_float32_weights_and_learns(prepared_dir, tmp_path):
+    task = HandwritingTask("synthesis", prepared_dir)
+    progress = train(task, config(tmp_path, epochs=2, bf16=True), log=lambda _: None)
+    first, last = progress["history"][0], progress["history"][-1]
+    assert last["nll_per_sequence"] < first["nll_per_sequence"]
+    assert all(w.dtype == torch.float32 for w in weights(tmp_path).values())

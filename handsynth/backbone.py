@@ -3,7 +3,9 @@
 Skip connections: the input (and an optional per-step context, the synthesis window) reaches every
 layer, and every layer's output reaches the output head. Each layer is a fused single-layer
 `nn.LSTM` over the whole sequence; a model whose first layer depends on its own past output through
-something else (the synthesis window) steps that layer with `step_first_layer`, the rest fused.
+something else (the synthesis window) steps that layer with `step_layer`, the rest fused. A
+one-step call (sampling) steps every layer with `step_layer`: for a single step the fused kernel's
+fixed cost per call is several times the arithmetic.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from handsynth.mdn import clip_gradient
 
 # One (h, c) pair per layer, each (B, H).
 LayerStates = list[tuple[torch.Tensor, torch.Tensor]]
-# Layer 1's input and recurrent weight matrices and its summed biases.
-FirstLayerWeights = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+# A layer's input and recurrent weight matrices and its summed biases.
+LayerWeights = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 class DeepLSTM(nn.Module):
@@ -43,13 +45,13 @@ class DeepLSTM(nn.Module):
         zeros = reference.new_zeros(batch_size, self.hidden_size)
         return [(zeros, zeros) for _ in self.layers]
 
-    def first_layer_weights(self) -> FirstLayerWeights:
-        """Layer 1's (W_ih, W_hh, b_ih + b_hh) for `step_first_layer`, read once per sequence.
+    def layer_weights(self, n: int) -> LayerWeights:
+        """Layer n's (W_ih, W_hh, b_ih + b_hh) for `step_layer`, read once per sequence.
 
         Under autocast (bf16 training) the two matrices are cast here, once, rather than at every
         step; the biases and the cell state stay in float32.
         """
-        layer = self.layers[0]
+        layer = self.layers[n]
         w_ih, w_hh = layer.weight_ih_l0, layer.weight_hh_l0
         device_type = w_ih.device.type
         if torch.is_autocast_enabled(device_type):
@@ -58,10 +60,10 @@ class DeepLSTM(nn.Module):
         return w_ih, w_hh, layer.bias_ih_l0 + layer.bias_hh_l0
 
     @staticmethod
-    def step_first_layer(
-        inputs: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor], weights: FirstLayerWeights
+    def step_layer(
+        inputs: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor], weights: LayerWeights
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """One step of layer 1: inputs (B, I + C) -> (h, c), each (B, H) in the biases' dtype."""
+        """One step of a layer: inputs (B, I_n) -> (h, c), each (B, H) in the biases' dtype."""
         w_ih, w_hh, bias = weights
         h, c = state
         gates = (
@@ -71,6 +73,17 @@ class DeepLSTM(nn.Module):
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
         h = torch.sigmoid(o) * torch.tanh(c)
         return h, c
+
+    def _run_layer(
+        self, n: int, inputs: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]
+    ) -> tuple[tuple[torch.Tensor, torch.Tensor], torch.Tensor]:
+        """Layer n over inputs (B, T, I_n) -> its last (h, c) and its outputs (B, T, H)."""
+        if inputs.shape[1] == 1:
+            h, c = self.step_layer(inputs[:, 0], state, self.layer_weights(n))
+            return (h, c), h.unsqueeze(1)
+        h0, c0 = state
+        h_seq, (h_n, c_n) = self.layers[n](inputs, (h0.unsqueeze(0), c0.unsqueeze(0)))
+        return (h_n.squeeze(0), c_n.squeeze(0)), h_seq
 
     def forward(
         self,
@@ -90,16 +103,14 @@ class DeepLSTM(nn.Module):
         shared_inputs = x if context is None else torch.cat([x, context], dim=-1)  # (B, T, I + C)
         outputs, new_state = [], []
         below = None
-        for n, layer in enumerate(self.layers):
+        for n in range(len(self.layers)):
             if n == 0 and first_layer_output is not None:
                 h_seq, layer_state = first_layer_output, state[0]
             else:
                 layer_input = (
                     shared_inputs if below is None else torch.cat([shared_inputs, below], -1)
                 )
-                h0, c0 = state[n]
-                h_seq, (h_n, c_n) = layer(layer_input, (h0.unsqueeze(0), c0.unsqueeze(0)))
-                layer_state = (h_n.squeeze(0), c_n.squeeze(0))
+                layer_state, h_seq = self._run_layer(n, layer_input, state[n])
             h_seq = clip_gradient(h_seq, derivative_clip)  # (B, T, H)
             outputs.append(h_seq)
             new_state.append(layer_state)

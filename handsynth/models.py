@@ -127,11 +127,11 @@ class SynthesisNetwork(_Clipped):
             state = self.initial_state(x, B)
         chars_one_hot = self.one_hot(chars, char_mask).to(x.dtype)  # (B, U, A)
         (h, c), window, kappa = state.layers[0], state.window, state.kappa
-        first_layer = self.backbone.first_layer_weights()
+        first_layer = self.backbone.layer_weights(0)
         h_steps, window_steps, phi_steps = [], [], []
         for t in range(T):
             inputs = torch.cat([x[:, t], window], dim=-1)  # (B, 3 + A)
-            h, c = self.backbone.step_first_layer(inputs, (h, c), first_layer)
+            h, c = self.backbone.step_layer(inputs, (h, c), first_layer)
             window, kappa, phi = self.window(h, kappa, chars_one_hot)
             h_steps.append(h)
             window_steps.append(window)

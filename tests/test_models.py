@@ -54,16 +54,16 @@ def chars_and_mask(seed=0):
     return chars, mask
 
 
-def test_step_first_layer_equals_fused_lstm():
+def test_step_layer_equals_fused_lstm():
     torch.manual_seed(0)
     backbone = DeepLSTM(input_size=3, hidden_size=8, num_layers=2, context_size=4)
     x = torch.randn(2, 6, 7)
     fused, (h_n, c_n) = backbone.layers[0](x)
     h = c = torch.zeros(2, 8)
-    weights = backbone.first_layer_weights()
+    weights = backbone.layer_weights(0)
     steps = []
     for t in range(x.shape[1]):
-        h, c = backbone.step_first_layer(x[:, t], (h, c), weights)
+        h, c = backbone.step_layer(x[:, t], (h, c), weights)
         steps.append(h)
     torch.testing.assert_close(torch.stack(steps, 1), fused, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(h, h_n[0], atol=1e-5, rtol=1e-5)
@@ -314,6 +314,6 @@ def test_bf16_autocast_keeps_window_and_head_in_float32_and_tracks_float32():
     assert torch.nn.functional.cosine_similarity(grads16, grads32, dim=0) > 0.99
     first = model.backbone.layers[0]
     with torch.autocast("cpu", torch.bfloat16):
-        w_ih, w_hh, bias = model.backbone.first_layer_weights()
+        w_ih, w_hh, bias = model.backbone.layer_weights(0)
     assert w_ih.dtype == w_hh.dtype == torch.bfloat16 and bias.dtype == torch.float32
     torch.testing.assert_close(bias, first.bias_ih_l0 + first.bias_hh_l0)

@@ -65,6 +65,14 @@ def _distributed() -> tuple[int, int]:
     return (dist.get_rank(), world) if world > 1 else (0, 1)
 
 
+def _set_learning_rate(optimizer: torch.optim.Optimizer, rate: float, log) -> None:
+    """Resuming restores the optimizer's state, rate included; a new --lr takes over from it."""
+    for group in optimizer.param_groups:
+        if group["lr"] != rate:
+            log(f"learning rate {group['lr']:g} -> {rate:g}")
+            group["lr"] = rate
+
+
 def _device_type(device: str) -> str:
     """'cuda:1' -> 'cuda', as torch.autocast wants it."""
     return torch.device(device).type
@@ -98,6 +106,7 @@ def train(task, config: TrainConfig, log=print) -> dict:
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.learning_rate)
     if payload is not None:
         optimizer.load_state_dict(payload["optimizer"])
+        _set_learning_rate(optimizer, config.learning_rate, log)
     task_state = dict(payload.get("task_state", {})) if payload else {}
     trained = model
     if world > 1:

@@ -267,3 +267,13 @@ def test_bf16_training_keeps_float32_weights_and_learns(prepared_dir, tmp_path):
     first, last = progress["history"][0], progress["history"][-1]
     assert last["nll_per_sequence"] < first["nll_per_sequence"]
     assert all(w.dtype == torch.float32 for w in weights(tmp_path).values())
+
+
+def test_resume_with_a_new_learning_rate_uses_it(prepared_dir, tmp_path):
+    task = HandwritingTask("prediction", prepared_dir)
+    train(task, config(tmp_path, max_steps=1), log=lambda _: None)
+    messages = []
+    train(task, config(tmp_path, max_steps=2, learning_rate=1e-3), log=messages.append)
+    optimizer_state = load_checkpoint(tmp_path / "last.pt")["optimizer"]
+    assert [group["lr"] for group in optimizer_state["param_groups"]] == [1e-3]
+    assert "learning rate 0.01 -> 0.001" in messages

@@ -25,7 +25,7 @@ examples:
 
 
 # `eval legibility` only: its flags default to None so that giving them elsewhere can be refused.
-LEGIBILITY_DEFAULTS = {"recogniser": None, "model": None, "lines": 100, "bias": 0.5, "seed": 0}
+LEGIBILITY_DEFAULTS = {"recogniser": None, "model": None, "lines": 100, "bias": 1.0, "seed": 0}
 
 
 class CliError(Exception):

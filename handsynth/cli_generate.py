@@ -35,7 +35,7 @@ def add_write(sub, positive_int, positive_float) -> None:
         help="a synthesis checkpoint (.pt) or exported .safetensors (default: the shipped model)",
     )
     p.add_argument(
-        "--bias", type=float, default=0.5, help="neatness: 0 as sampled, 1-3 neater (default 0.5)"
+        "--bias", type=float, default=1.0, help="neatness: 0 as sampled, 1-3 neater (default 1)"
     )
     p.add_argument(
         "--temperature", type=positive_float, default=1.0, help="sampling noise scale (default 1)"
@@ -194,7 +194,7 @@ def add_heatmap(sub) -> None:
     p.add_argument("-o", "--output", type=Path, default=Path("heatmap.png"), help="heatmap file")
     p.add_argument("--components", action="store_true", help="add the mixture weights panel")
     p.add_argument("--attention", type=Path, help="also plot the attention window to this file")
-    p.add_argument("--bias", type=float, default=0.5, help="with --text: neatness")
+    p.add_argument("--bias", type=float, default=1.0, help="with --text: neatness")
     p.add_argument("--seed", type=int, default=0, help="with --text: the drawing")
 
 

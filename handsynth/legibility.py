@@ -93,7 +93,7 @@ def legibility(
     synthesis_description: dict,
     data_dir: str | Path,
     num_lines: int = 100,
-    bias: float = 0.5,
+    bias: float = 1.0,
     seed: int = 0,
     batch_size: int = 32,
 ) -> dict:

@@ -27,7 +27,7 @@ class TextError(ValueError):
 
 @dataclass
 class WriteOptions:
-    bias: float = 0.5  # sharpness (Graves eqs 61-62): 0 is as sampled, higher is neater
+    bias: float = 1.0  # sharpness (Graves eqs 61-62): 0 is as sampled, higher is neater
     temperature: float = 1.0  # scales the sampling noise; below 1 is steadier
     seed: int | None = None  # fixes the drawing; None draws a fresh one each time
     wrap: int = 50  # characters per written line; 0 keeps the text's own lines

@@ -135,7 +135,7 @@ def test_cli_trains_a_recogniser_and_scores_legibility(prepared_dir, tmp_path, c
     assert cli.main(legibility) == 0
     result = json.loads(capsys.readouterr().out)
     assert 0 <= result["cer_real"] < math.inf and 0 <= result["cer_synthesized"] < math.inf
-    assert result["lines"] == 2 and result["bias"] == 0.5
+    assert result["lines"] == 2 and result["bias"] == 1.0
 
 
 @pytest.mark.parametrize(

@@ -41,33 +41,39 @@ class RenderOptions:
 def layout_lines(lines: Sequence[np.ndarray], options: RenderOptions) -> list[list[np.ndarray]]:
     """Place each line's strokes on the page; returns per line its strokes as (n, 2) px points.
 
-    Each line is scaled by `options.scale` and moved so its bounding box starts at the margin; lines
-    are stacked top to bottom with a gap of `line_spacing` median line heights and aligned to the
-    widest line. A line with no points is left blank, one median line height tall.
+    Each line is scaled by `options.scale`. Lines sit at an even pitch of 1 + `line_spacing` median
+    line heights, measured between their middles (the median height of their points), so tall
+    capitals and deep descenders do not push the next line down; the first line's box starts at
+    the margin. Lines are aligned to the widest one. A line with no points is left blank.
     """
     if options.align not in ("left", "center", "right"):
         raise ValueError(f"align must be 'left', 'center' or 'right', got {options.align!r}")
-    line_strokes = []  # per line, strokes (n_i, 2) with the line's box starting at (0, 0)
+    line_strokes, middles = [], []  # per line: strokes (n_i, 2) with the box at (0, 0); middle y
     for offsets in lines:
         points, eos = offsets_to_points(offsets)  # (N, 2), (N,)
         points = points * options.scale
         if len(points):
             points = points - points.min(axis=0)
         line_strokes.append(split_strokes(points, eos))
+        middles.append(float(np.median(points[:, 1])) if len(points) else 0.0)
     sizes = np.array([_extent(strokes) for strokes in line_strokes]).reshape(-1, 2)  # (L, 2) w, h
     drawn = [i for i, strokes in enumerate(line_strokes) if strokes]
     median_height = float(np.median(sizes[drawn, 1])) if drawn else 0.0
     widest = float(sizes[:, 0].max()) if len(sizes) else 0.0
-    gap = options.line_spacing * median_height
+    pitch = (1 + options.line_spacing) * median_height
+    first_middle = options.margin + (middles[drawn[0]] if drawn else 0.0)
 
     laid_out = []
-    top = options.margin
-    for strokes, (width, height) in zip(line_strokes, sizes, strict=True):
+    for n, (strokes, middle, width) in enumerate(
+        zip(line_strokes, middles, sizes[:, 0], strict=True)
+    ):
         free = widest - width
         shift = {"left": 0.0, "center": free / 2, "right": free}[options.align]
-        corner = np.array([options.margin + shift, top])
+        corner = np.array([options.margin + shift, first_middle + n * pitch - middle])
         laid_out.append([stroke + corner for stroke in strokes])
-        top += (height if strokes else median_height) + gap
+    top = min((stroke[:, 1].min() for line in laid_out for stroke in line), default=options.margin)
+    if top < options.margin:  # a tall later line reached above the page: move all down
+        laid_out = [[stroke + [0.0, options.margin - top] for stroke in line] for line in laid_out]
     return laid_out
 
 

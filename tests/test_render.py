@@ -46,7 +46,8 @@ def test_layout_places_lines_below_each_other_from_the_margin():
     bottom_first = max(s[:, 1].max() for s in first)
     height_first = bottom_first - 10  # (20 - -10) * 2
     median_height = (height_first + 60) / 2
-    assert second[0][:, 1].min() == pytest.approx(bottom_first + 0.5 * median_height)
+    middles = [np.median(np.concatenate(line)[:, 1]) for line in (first, second)]
+    assert middles[1] - middles[0] == pytest.approx(1.5 * median_height)
     # The scale multiplies distances: the i-dot is 100 units right of the first point.
     assert first[2][0, 0] - first[0][0, 0] == pytest.approx(200)
 
@@ -127,3 +128,11 @@ def test_png_is_not_upside_down(tmp_path):
     ink = (imread(out)[..., :3] < 0.5).any(axis=-1)  # (H, W)
     height = ink.shape[0]
     assert ink[: height // 10].sum() > 10 * ink[height // 2 :].sum() > 0
+
+
+def test_layout_keeps_a_tall_later_line_on_the_page():
+    flat = _line([[(0, 0), (50, 10)]])
+    tall = _line([[(0, -1000), (0, 0), (10, 0), (20, 0), (30, 0)]])  # a long ascender, middle at 0
+    laid_out = layout_lines([flat, tall], RenderOptions(margin=7, scale=1, line_spacing=0.5))
+    tops = [min(stroke[:, 1].min() for stroke in line) for line in laid_out]
+    assert min(tops) == pytest.approx(7)

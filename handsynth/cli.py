@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 
 from handsynth import cli_generate
+from handsynth.writer import DEFAULT_BIAS
 
 EXAMPLES = """\
 examples:
@@ -25,7 +26,13 @@ examples:
 
 
 # `eval legibility` only: its flags default to None so that giving them elsewhere can be refused.
-LEGIBILITY_DEFAULTS = {"recogniser": None, "model": None, "lines": 100, "bias": 1.0, "seed": 0}
+LEGIBILITY_DEFAULTS = {
+    "recogniser": None,
+    "model": None,
+    "lines": 100,
+    "bias": DEFAULT_BIAS,
+    "seed": 0,
+}
 
 
 class CliError(Exception):

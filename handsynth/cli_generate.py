@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from handsynth.writer import DEFAULT_BIAS
+
 RENDER_SCALE = 0.1  # px per IAM-OnDB pen unit: a written line comes out about 60 px tall
 
 
@@ -35,7 +37,10 @@ def add_write(sub, positive_int, positive_float) -> None:
         help="a synthesis checkpoint (.pt) or exported .safetensors (default: the shipped model)",
     )
     p.add_argument(
-        "--bias", type=float, default=1.0, help="neatness: 0 as sampled, 1-3 neater (default 1)"
+        "--bias",
+        type=float,
+        default=DEFAULT_BIAS,
+        help=f"neatness: 0 as sampled, 1-3 neater (default {DEFAULT_BIAS:g})",
     )
     p.add_argument(
         "--temperature", type=positive_float, default=1.0, help="sampling noise scale (default 1)"
@@ -194,7 +199,7 @@ def add_heatmap(sub) -> None:
     p.add_argument("-o", "--output", type=Path, default=Path("heatmap.png"), help="heatmap file")
     p.add_argument("--components", action="store_true", help="add the mixture weights panel")
     p.add_argument("--attention", type=Path, help="also plot the attention window to this file")
-    p.add_argument("--bias", type=float, default=1.0, help="with --text: neatness")
+    p.add_argument("--bias", type=float, default=DEFAULT_BIAS, help="with --text: neatness")
     p.add_argument("--seed", type=int, default=0, help="with --text: the drawing")
 
 

@@ -25,7 +25,7 @@ from handsynth.recogniser import (
 )
 from handsynth.strokes import normalise
 from handsynth.tasks import HandwritingTask, move
-from handsynth.writer import WriteOptions, write_lines
+from handsynth.writer import DEFAULT_BIAS, WriteOptions, write_lines
 
 
 class RecognitionTask(HandwritingTask):
@@ -93,7 +93,7 @@ def legibility(
     synthesis_description: dict,
     data_dir: str | Path,
     num_lines: int = 100,
-    bias: float = 1.0,
+    bias: float = DEFAULT_BIAS,
     seed: int = 0,
     batch_size: int = 32,
 ) -> dict:

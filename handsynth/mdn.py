@@ -54,9 +54,8 @@ class MixtureDensityHead(nn.Module):
         B, T, _ = h.shape
         K = self.num_mixtures
         with torch.autocast(h.device.type, enabled=False):  # float32 even in bf16 training
-            y = clip_gradient(
-                self.linear(h.to(self.linear.weight.dtype)), derivative_clip
-            )  # (B, T, 1 + 6K)
+            y = self.linear(h.to(self.linear.weight.dtype))  # (B, T, 1 + 6K)
+        y = clip_gradient(y, derivative_clip)
         e_hat, pi_hat, mu, sigma_hat, rho_hat = y.split([1, K, 2 * K, 2 * K, K], dim=-1)
         return MixtureParams(
             e_hat=e_hat.squeeze(-1),

@@ -44,9 +44,7 @@ class TrainConfig:
     progress: bool = True  # show a progress bar
     model: dict = field(default_factory=dict)  # architecture overrides (hidden_size, ...)
     init_from: str | None = None  # model file whose weights start a fresh run (not a resume)
-    bf16: bool = (
-        False  # LSTM matmuls in bfloat16 (autocast); window, output head and loss in float32
-    )
+    bf16: bool = False  # LSTM products in bfloat16 (autocast); window, head, loss in float32
 
 
 class TrainingDiverged(RuntimeError):

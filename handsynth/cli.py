@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -53,12 +54,29 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _device(text: str) -> str:
+    """argparse type of --device: cpu, cuda or cuda:N (whether it is there is checked later)."""
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", text):
+        raise argparse.ArgumentTypeError(f"must be cpu, cuda or cuda:N, got {text!r}")
+    return text
+
+
+def _check_device(device: str) -> str:
+    """The device type of a --device that this machine has; a CliError naming it otherwise."""
+    import torch
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise CliError(f"--device {device}: this machine has no CUDA GPU that torch can use")
+    return device.split(":")[0]
+
+
 def _add_prepare(sub) -> None:
     p = sub.add_parser(
         "prepare",
         help="turn the IAM-OnDB XML into training arrays",
         description="Parse IAM-OnDB lineStrokes + ascii transcriptions into normalised offset "
-        "arrays (train = trainset + testset_t, valid = testset_v) and metadata.json.",
+        "arrays (train = trainset + testset_t + testset_f as Graves did, valid = testset_v) and "
+        "metadata.json, which records which sets went where.",
     )
     p.add_argument(
         "--iam-root", required=True, type=Path, help="folder holding lineStrokes/ and ascii/"
@@ -69,8 +87,14 @@ def _add_prepare(sub) -> None:
     p.add_argument(
         "--splits",
         type=Path,
-        help="folder with trainset.txt, testset_v.txt, testset_t.txt (default: IAM_ROOT/splits, "
-        "then ../shared/data/iamondb-splits)",
+        help="folder with the form lists trainset.txt, testset_v.txt and optionally "
+        "testset_t.txt, testset_f.txt (default: IAM_ROOT/splits, then "
+        "../shared/data/iamondb-splits)",
+    )
+    p.add_argument(
+        "--train-sets",
+        help="comma-separated sets to train on, of trainset, testset_t, testset_f (default: each "
+        "of them whose form list is in the splits folder); testset_v is always validation",
     )
     p.add_argument(
         "--blacklist", type=Path, help="line ids to drop from training (.npy as shipped, or text)"
@@ -148,7 +172,7 @@ def _add_train(sub) -> None:
         "--sample-every", type=int, default=500, help="text: steps between samples (0: never)"
     )
     p.add_argument("--seed", type=int, default=0, help="initial weights and batch order")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--device", type=_device, default="cpu", help="cpu, cuda or cuda:N (cpu)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--init-from",
@@ -160,7 +184,8 @@ def _add_train(sub) -> None:
         "--bf16",
         action="store_true",
         help="LSTM matrix products in bfloat16 (window, output and loss stay float32): about "
-        "a quarter faster on CPUs with AVX512-BF16 or AMX, and on recent GPUs",
+        "a quarter faster on CPUs with AVX512-BF16 or AMX, and on recent GPUs; refused where "
+        "the device has no bfloat16 LSTM",
     )
 
 
@@ -187,7 +212,7 @@ def _add_eval(sub) -> None:
     p.add_argument(
         "--batch-size", type=_positive_int, default=32, help="handwriting: lines per batch"
     )
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--device", type=_device, default="cpu", help="cpu, cuda or cuda:N (cpu)")
     p.add_argument(
         "--recogniser", type=Path, help="legibility: the recogniser checkpoint or model file"
     )
@@ -244,10 +269,14 @@ def run_prepare(args) -> None:
         raise CliError(
             f"{args.iam_root}: no lineStrokes/ folder; point --iam-root at the unpacked data"
         )
+    training_sets = None
+    if args.train_sets is not None:
+        training_sets = tuple(name.strip() for name in args.train_sets.split(",") if name.strip())
     report = prepare_dataset(
         args.iam_root,
         args.out,
         args.splits or _default_splits(args.iam_root),
+        training_sets=training_sets,
         blacklist_path=args.blacklist,
         reduced_alphabet=args.reduced_alphabet,
         slant_correction=args.slant_correction,
@@ -296,9 +325,16 @@ def _task(kind: str, data: Path, level: str, batch_size: int, bptt: int):
 
 
 def run_train(args) -> None:
+    from handsynth.precision import PrecisionUnsupported, require_bf16
     from handsynth.train import TrainConfig, train
 
     model = _model_overrides(args)
+    device_type = _check_device(args.device)
+    if args.bf16:
+        try:
+            require_bf16(device_type)
+        except PrecisionUnsupported as error:
+            raise CliError(str(error)) from None
     if model and args.init_from is not None:
         raise CliError("--init-from takes the architecture from its file; drop the size flags")
     task = _task(args.kind, args.data, args.level, args.batch_size, args.bptt)
@@ -330,6 +366,7 @@ def run_train(args) -> None:
 def run_eval(args) -> None:
     from handsynth.checkpoint import load_checkpoint, model_from_checkpoint
 
+    _check_device(args.device)
     if str(args.checkpoint) == "legibility":
         run_legibility(args)
         return

@@ -5,7 +5,8 @@ Output of `prepare_dataset` in `out_dir`:
                            starts int64 (L + 1,) so line i is offsets[starts[i]:starts[i + 1]],
                            line_ids and texts as fixed-width unicode arrays (L,)
     metadata.json          alphabet, normalisation statistics (train only), counts, options
-Splits follow the data README: train = trainset + testset_t, valid = testset_v.
+Splits follow Graves (2013) and the data README: train = trainset + testset_t + testset_f (the sets
+whose form lists are present), valid = testset_v.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ from handsynth.strokes import (
 )
 
 FORMAT_VERSION = 1
-SPLIT_FORM_LISTS = {"train": ("trainset.txt", "testset_t.txt"), "valid": ("testset_v.txt",)}
+SPLITS = ("train", "valid")
+# The IAM-OnDB sets that may go into training; testset_v is always the validation set.
+TRAINING_SETS = ("trainset", "testset_t", "testset_f")
+VALIDATION_SET = "testset_v"
 # Spike threshold in raw whiteboard units; letters are a few hundred units tall and 99% of the
 # steps inside strokes are shorter than 62 units (see strokes.remove_outlier_jumps).
 DEFAULT_MAX_JUMP = 100.0
@@ -65,11 +69,23 @@ def _save_split(path: Path, offsets: list[np.ndarray], line_ids: list[str], text
     write_atomically(path, lambda f: f.write(buffer.getvalue()))
 
 
+def available_training_sets(splits_dir: str | Path) -> tuple[str, ...]:
+    """The training-side sets whose form lists `splits_dir` holds (trainset is required)."""
+    splits_dir = Path(splits_dir)
+    found = tuple(name for name in TRAINING_SETS if (splits_dir / f"{name}.txt").is_file())
+    if "trainset" not in found or not (splits_dir / f"{VALIDATION_SET}.txt").is_file():
+        raise FileNotFoundError(
+            f"{splits_dir} needs trainset.txt and {VALIDATION_SET}.txt (IAM-OnDB form lists)"
+        )
+    return found
+
+
 def prepare_dataset(
     iam_root: str | Path,
     out_dir: str | Path,
     splits_dir: str | Path,
     blacklist_path: str | Path | None = None,
+    training_sets: tuple[str, ...] | None = None,
     reduced_alphabet: bool = False,
     slant_correction: bool = False,
     max_jump: float | None = DEFAULT_MAX_JUMP,
@@ -79,19 +95,27 @@ def prepare_dataset(
 ) -> dict:
     """Read IAM-OnDB, clean every line and write train/valid arrays and metadata to `out_dir`.
 
-    iam_root holds ascii/ and lineStrokes/; splits_dir holds trainset.txt, testset_t.txt and
-    testset_v.txt; blacklist_path is a .npy or text list of line ids to drop from the splits named
-    in blacklist_splits: by default from training only, so that the validation set stays the whole
-    official testset_v and its numbers compare with published ones. max_jump=None keeps spikes.
+    iam_root holds ascii/ and lineStrokes/; splits_dir holds the form lists `<set>.txt`.
+    training_sets names the sets that go into train (default: each of TRAINING_SETS whose list is
+    in splits_dir); testset_v is the validation set. blacklist_path is a .npy or text list of line
+    ids to drop from the splits named in blacklist_splits: by default from training only, so that
+    the validation set stays the whole official testset_v and its numbers compare with published
+    ones. max_jump=None keeps spikes.
     Returns {"splits": {split: {"lines", "points", "forms"}}, "dropped": {reason: count},
     "alphabet_size": n, "normalisation": {"mean", "std"}}.
     """
     iam_root, out_dir, splits_dir = Path(iam_root), Path(out_dir), Path(splits_dir)
+    if training_sets is None:
+        training_sets = available_training_sets(splits_dir)
+    unknown = sorted(set(training_sets) - set(TRAINING_SETS))
+    if unknown:
+        raise ValueError(f"unknown training sets {unknown}; choose from {list(TRAINING_SETS)}")
+    sets = {"train": tuple(training_sets), "valid": (VALIDATION_SET,)}
     blacklist = load_blacklist(blacklist_path) if blacklist_path is not None else set()
     dropped: Counter = Counter()
     splits = {}
-    for split, list_names in SPLIT_FORM_LISTS.items():
-        form_ids = [f for name in list_names for f in read_form_list(splits_dir / name)]
+    for split, set_names in sets.items():
+        form_ids = [f for name in set_names for f in read_form_list(splits_dir / f"{name}.txt")]
         forms = tqdm(form_ids, desc=f"prepare {split}", unit="form", disable=not progress)
         offsets, line_ids, texts = [], [], []
         skipped = blacklist if split in blacklist_splits else set()
@@ -131,6 +155,7 @@ def prepare_dataset(
         "alphabet": alphabet.to_json(),
         "normalisation": normalisation,
         "splits": counts,
+        "sets": {split: list(names) for split, names in sets.items()},
         "dropped": dict(sorted(dropped.items())),
         "options": {
             "blacklist": None if blacklist_path is None else str(blacklist_path),
@@ -148,6 +173,7 @@ def prepare_dataset(
     )
     return {
         "splits": counts,
+        "sets": metadata["sets"],
         "dropped": metadata["dropped"],
         "alphabet_size": len(alphabet),
         "normalisation": normalisation,
@@ -178,8 +204,8 @@ def load_prepared(
     data_dir: str | Path, split: str
 ) -> tuple[list[np.ndarray], list[str], list[str]]:
     """Raw offsets (T_i, 3) float32, texts and line ids of one split ("train" or "valid")."""
-    if split not in SPLIT_FORM_LISTS:
-        raise ValueError(f"split must be one of {sorted(SPLIT_FORM_LISTS)}, not {split!r}")
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {list(SPLITS)}, not {split!r}")
     path = _require(Path(data_dir) / f"{split}.npz")
     with np.load(path, allow_pickle=False) as data:
         offsets, starts = data["offsets"], data["starts"]

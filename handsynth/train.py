@@ -23,6 +23,7 @@ from tqdm import tqdm
 from handsynth.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from handsynth.models import build_model
 from handsynth.optim import make_optimizer
+from handsynth.precision import require_bf16
 from handsynth.tasks import move
 
 
@@ -83,6 +84,8 @@ def _all_finite(loss: torch.Tensor, model: torch.nn.Module) -> bool:
 
 def train(task, config: TrainConfig, log=print) -> dict:
     """Train `task`'s network; returns the final progress (step, epoch, best validation metrics)."""
+    if config.bf16:
+        require_bf16(_device_type(config.device))
     rank, world = _distributed()
     out_dir = Path(config.out_dir)
     last_path, best_path = out_dir / "last.pt", out_dir / "best.pt"

@@ -44,6 +44,7 @@ from handsynth.models import (
     SynthesisConfig,
     SynthesisNetwork,
 )
+from handsynth.precision import bf16_supported
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -123,6 +124,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.warmup < 0:
         p.error("--warmup must be zero or more")
+    if args.bf16 and not bf16_supported("cpu"):
+        p.error("--bf16: this CPU cannot run bfloat16 LSTM products (needs AVX512-BF16 or AMX)")
     return args
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from handsynth.precision import bf16_supported
+
 # Each run starts a fresh interpreter and imports torch; measured 10-20 s per run on a busy 2-core
 # machine, hence slow.
 pytestmark = pytest.mark.slow
@@ -16,7 +18,7 @@ MACHINE_KEYS = ["num_threads", "torch_version", "cpu_model"]
 
 CASES = {
     "train-synthesis": (
-        ["bench_train.py", "--quick", "--bf16"],
+        ["bench_train.py", "--quick", *(["--bf16"] if bf16_supported("cpu") else [])],
         [
             "points_per_second",
             "seconds_per_step",
@@ -80,3 +82,16 @@ def test_quick_run_prints_one_json_line(case):
     if case == "sample":  # the kappa bias makes lines finish at ~25 points per character
         assert result["single_finished"] and result["batch_finished"] == result["lines"]
         assert 20 * result["chars"] <= result["single_points"] <= 30 * (result["chars"] + 1)
+
+
+@pytest.mark.skipif(bf16_supported("cpu"), reason="this CPU runs bfloat16 LSTMs")
+def test_bf16_benchmark_refused_with_a_message_where_unsupported():
+    done = subprocess.run(
+        [sys.executable, str(SCRIPTS / "bench_train.py"), "--quick", "--bf16"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert "--bf16: this CPU cannot run bfloat16" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -88,6 +88,8 @@ def test_metadata(prepared):
     assert metadata["splits"]["train"]["lines"] == 3
     assert metadata["dropped"]["too few points"] == 1
     assert metadata["options"]["reduced_alphabet"] is False
+    # The fixture splits hold no testset_f list: training takes the sets that are there.
+    assert metadata["sets"] == {"train": ["trainset", "testset_t"], "valid": ["testset_v"]}
     assert metadata["source"] == str(FIXTURES)
 
 
@@ -115,3 +117,14 @@ def test_missing_files_say_run_prepare(tmp_path):
         load_metadata(tmp_path)
     with pytest.raises(ValueError, match="split"):
         load_prepared(tmp_path, "test")
+
+
+def test_training_sets_choose_what_goes_into_train(tmp_path):
+    report = prepare(tmp_path, training_sets=("testset_t",))
+    assert report["sets"]["train"] == ["testset_t"]
+    _, _, line_ids = load_prepared(tmp_path, "train")
+    assert {line_id[:7] for line_id in line_ids} == {"a02-004"}
+    with pytest.raises(ValueError, match="unknown training sets"):
+        prepare_dataset(FIXTURES, tmp_path, SPLITS, training_sets=("testset_x",), progress=False)
+    with pytest.raises(FileNotFoundError, match="testset_f.txt"):
+        prepare_dataset(FIXTURES, tmp_path, SPLITS, training_sets=("testset_f",), progress=False)

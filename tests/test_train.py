@@ -11,6 +11,7 @@ import torch
 
 from handsynth import cli
 from handsynth.checkpoint import load_checkpoint, model_from_checkpoint
+from handsynth.precision import PrecisionUnsupported, bf16_supported
 from handsynth.tasks import HandwritingTask, TextTask
 from handsynth.train import TrainConfig, TrainingDiverged, train
 
@@ -261,12 +262,30 @@ def test_word_level_ptb_trains_and_reports_perplexity(tmp_path):
     assert 1000 < metrics["perplexity"] < 20000
 
 
+needs_bf16 = pytest.mark.skipif(
+    not bf16_supported("cpu"), reason="this CPU has no bfloat16 LSTM (AVX512-BF16 or AMX)"
+)
+
+
+@needs_bf16
 def test_bf16_training_keeps_float32_weights_and_learns(prepared_dir, tmp_path):
     task = HandwritingTask("synthesis", prepared_dir)
     progress = train(task, config(tmp_path, epochs=2, bf16=True), log=lambda _: None)
     first, last = progress["history"][0], progress["history"][-1]
     assert last["nll_per_sequence"] < first["nll_per_sequence"]
     assert all(w.dtype == torch.float32 for w in weights(tmp_path).values())
+
+
+def test_bf16_where_unsupported_is_refused_before_any_work(prepared_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr("handsynth.precision.bf16_supported", lambda device_type: False)
+    task = HandwritingTask("synthesis", prepared_dir)
+    with pytest.raises(PrecisionUnsupported, match="run without --bf16"):
+        train(task, config(tmp_path / "run", bf16=True), log=lambda _: None)
+    assert not (tmp_path / "run").exists()
+    out = tmp_path / "cli"
+    argv = ["train", "synthesis", "--data", str(prepared_dir), "--out", str(out), "--bf16"]
+    assert cli.main(argv) == 2
+    assert not out.exists()
 
 
 def test_resume_with_a_new_learning_rate_uses_it(prepared_dir, tmp_path):

@@ -30,6 +30,7 @@ examples:
 LEGIBILITY_DEFAULTS = {
     "recogniser": None,
     "model": None,
+    "texts": None,
     "lines": 100,
     "bias": DEFAULT_BIAS,
     "seed": 0,
@@ -225,6 +226,12 @@ def _add_eval(sub) -> None:
         help=f"legibility: validation lines to read and write ({LEGIBILITY_DEFAULTS['lines']})",
     )
     p.add_argument(
+        "--texts",
+        type=Path,
+        help="legibility: a file of novel sentences, one a line, to write instead of the "
+        "validation texts (the real validation lines still give the scale)",
+    )
+    p.add_argument(
         "--bias",
         type=float,
         help=f"legibility: sampling bias of the synthesis ({LEGIBILITY_DEFAULTS['bias']})",
@@ -401,6 +408,7 @@ def run_eval(args) -> None:
 
 
 def run_legibility(args) -> None:
+    from handsynth.alphabet import Alphabet
     from handsynth.legibility import legibility
     from handsynth.weights import load_model, shipped_path
 
@@ -415,6 +423,10 @@ def run_legibility(args) -> None:
     recogniser, recogniser_description = load_model(args.recogniser, "recogniser")
     synthesis_path = args.model or shipped_path("synthesis")
     synthesis, synthesis_description = load_model(synthesis_path, "synthesis")
+    texts = None
+    if options["texts"] is not None:
+        alphabet = Alphabet.from_json(synthesis_description["data"]["alphabet"])
+        texts = _read_texts(options["texts"], alphabet)
     result = legibility(
         recogniser.to(args.device),
         recogniser_description,
@@ -425,8 +437,31 @@ def run_legibility(args) -> None:
         bias=options["bias"],
         seed=options["seed"],
         batch_size=args.batch_size,
+        texts=texts,
     )
     print(json.dumps({"recogniser": str(args.recogniser), "model": str(synthesis_path), **result}))
+
+
+MAX_TEXTS_BYTES = 1_000_000
+
+
+def _read_texts(path: Path, alphabet) -> list[str]:
+    """The non-empty lines of a sentences file, each stripped and checked against `alphabet`."""
+    from handsynth.writer import TextError, check_characters
+
+    if not path.is_file():
+        raise CliError(f"--texts {path}: no such file")
+    if path.stat().st_size > MAX_TEXTS_BYTES:
+        raise CliError(f"--texts {path}: larger than {MAX_TEXTS_BYTES:,} bytes; use fewer lines")
+    texts = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    try:
+        check_characters(texts, alphabet)
+    except TextError as error:
+        raise CliError(f"--texts {path}: {error}") from None
+    texts = [text for text in texts if text]
+    if not texts:
+        raise CliError(f"--texts {path}: no sentences in it (one a line)")
+    return texts
 
 
 COMMANDS = {

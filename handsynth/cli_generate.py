@@ -79,6 +79,11 @@ def add_write(sub, positive_int, positive_float) -> None:
         "IAM-OnDB lineStrokes .xml or an .svg whose paths are pen strokes",
     )
     p.add_argument("--style-text", help="what the --style file's line reads")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit with an error, writing nothing, when a line still has faults after the retries",
+    )
 
 
 def run_write(args) -> None:
@@ -101,7 +106,17 @@ def run_write(args) -> None:
         prime = load_style(args.style, args.style_text, mean, std)
         tidy_lines(prime[1], alphabet, 0)  # the style's text must be writable too
     options = WriteOptions(args.bias, args.temperature, args.seed, args.wrap, args.retries)
-    offsets = write_lines(model, description, lines, options, prime)
+    written = write_lines(model, description, lines, options, prime)
+    faulty = [(n, line) for n, line in enumerate(written, start=1) if line.faults]
+    for n, line in faulty:
+        problems = "; ".join(str(fault) for fault in line.faults)
+        print(f"warning: line {n} {line.text!r}: {problems}", file=sys.stderr)
+    if faulty and args.strict:
+        raise ValueError(
+            f"{len(faulty)} line(s) still faulty after {args.retries} retries (--strict); "
+            "nothing written: try another --seed, a higher --bias or more --retries"
+        )
+    offsets = [line.offsets for line in written]
     render = RenderOptions(
         stroke_width=args.stroke_width,
         colour=args.colour,
@@ -235,7 +250,8 @@ def run_heatmap(args) -> None:
             raise ValueError("--text needs a synthesis model; use --data and --line instead")
         text = args.text
         options = WriteOptions(bias=args.bias, seed=args.seed, wrap=0)
-        (offsets,) = write_lines(model, description, [text], options)
+        (written,) = write_lines(model, description, [text], options)
+        offsets = written.offsets
     else:
         if args.data is None:
             raise ValueError("--line needs --data, the prepared folder the line comes from")

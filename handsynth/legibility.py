@@ -96,8 +96,14 @@ def legibility(
     bias: float = DEFAULT_BIAS,
     seed: int = 0,
     batch_size: int = 32,
+    texts: list[str] | None = None,
 ) -> dict:
-    """CER of the recogniser on the first `num_lines` validation lines and on their synthesis.
+    """CER of the recogniser on the first `num_lines` validation lines and on synthesized lines.
+
+    Without `texts` the synthesis writes the texts of those validation lines; with `texts` (novel
+    sentences, one a line) it writes those instead, and the real lines give the scale. Also
+    reported: the fraction of synthesized lines still faulty after the retries, and how often the
+    recogniser reads the last letter of a line right, on real and synthesized lines.
 
     Both descriptions are checkpoint payloads or model-file descriptions (their "data" entries give
     alphabet and normalisation). The synthesized lines come back as raw offsets and are normalised
@@ -112,22 +118,34 @@ def legibility(
         )
     mean = np.asarray(recogniser_description["data"]["normalisation"]["mean"])
     std = np.asarray(recogniser_description["data"]["normalisation"]["std"])
-    raw_lines, texts, _ = load_prepared(data_dir, "valid")
-    raw_lines, texts = list(raw_lines[:num_lines]), list(texts[:num_lines])
-    # References as the alphabet sees them (a reduced alphabet folds rare symbols into one).
-    references = ["".join(alphabet.decode(alphabet.encode(t))) for t in texts]
+    raw_lines, real_texts, _ = load_prepared(data_dir, "valid")
+    raw_lines, real_texts = list(raw_lines[:num_lines]), list(real_texts[:num_lines])
+    novel = texts is not None
+    texts = list(texts) if novel else real_texts
 
-    def cer(lines: list[np.ndarray]) -> float:
+    def read(lines: list[np.ndarray], wanted: list[str]) -> tuple[float, float]:
+        """(CER, fraction of lines whose last letter is read right) against `wanted`."""
+        # References as the alphabet sees them (a reduced alphabet folds rare symbols into one).
+        references = ["".join(alphabet.decode(alphabet.encode(t))) for t in wanted]
         normalised = [normalise(line, mean, std) for line in lines]
-        return character_error_rate(
-            recognise(recogniser, normalised, alphabet, batch_size), references
-        )
+        readings = recognise(recogniser, normalised, alphabet, batch_size)
+        pairs = zip(readings, references, strict=True)
+        last_right = [read.rstrip()[-1:] == want.rstrip()[-1:] for read, want in pairs]
+        return character_error_rate(readings, references), float(np.mean(last_right))
 
     options = WriteOptions(bias=bias, seed=seed, wrap=0)
-    synthesized = write_lines(synthesis_model, synthesis_description, texts, options)
+    written = write_lines(synthesis_model, synthesis_description, texts, options)
+    cer_real, last_real = read(raw_lines, real_texts)
+    cer_synthesized, last_synthesized = read([line.offsets for line in written], texts)
     return {
-        "cer_real": cer(raw_lines),
-        "cer_synthesized": cer(synthesized),
+        "cer_real": cer_real,
+        "cer_synthesized": cer_synthesized,
+        "cer_ratio": cer_synthesized / cer_real if cer_real else float("inf"),
+        "faulty_lines": sum(bool(line.faults) for line in written) / len(written),
+        "last_letter_real": last_real,
+        "last_letter_synthesized": last_synthesized,
         "lines": len(texts),
+        "real_lines": len(real_texts),
+        "texts": "novel" if novel else "validation",
         "bias": bias,
     }

@@ -1,9 +1,10 @@
 """Sampling handwriting from the prediction and synthesis networks, many lines at once.
 
 Each step feeds the last pen offset back in and draws the next from the mixture (eqs 61-62 for the
-bias). A synthesis line is finished when its window has moved past the last character: Graves's
-rule, phi(t, U + 1) above phi(t, u) for every real character u (§5.3). The attention record of each
-line tells whether a letter was skipped or written twice, so the caller can draw it again.
+bias). A synthesis line ends once its window has moved past the last character (Graves's rule,
+phi(t, U + 1) above phi(t, u) for every real character u, §5.3) *and* the pen has lifted, so the
+last letter is finished rather than cut off; END_GRACE_STEPS bounds the wait for that lift. The
+attention record of each line is kept for `faults.find_faults`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from handsynth.models import PredictionNetwork, SynthesisNetwork
 
 STEPS_PER_CHARACTER = 40  # a safety limit: real lines use about 25 points per character
 MIN_STEPS = 60
+END_GRACE_STEPS = 40  # past the last character, steps allowed for the pen to finish and lift
 
 
 def make_generator(seed: int | None) -> torch.Generator:
@@ -90,6 +92,8 @@ def sample_synthesis(
         x = primed[:, -1:]
     max_steps = max(MIN_STEPS, STEPS_PER_CHARACTER * int(char_mask.sum(1).max()))
     steps, phis = [x[:, 0]], []
+    passed = torch.zeros(B, dtype=torch.bool, device=x.device)  # window beyond the last char
+    passed_at = torch.full((B,), max_steps, dtype=torch.long, device=x.device)
     finished = torch.zeros(B, dtype=torch.bool, device=x.device)
     lengths = torch.full((B,), max_steps, dtype=torch.long)
     for t in range(max_steps):
@@ -98,7 +102,11 @@ def sample_synthesis(
         phi = state.phi[:, 0]  # (B, U + 1)
         steps.append(x[:, 0])
         phis.append(phi)
-        done_now = _past_the_end(phi, char_mask) & ~finished
+        newly_passed = _past_the_end(phi, char_mask) & ~passed
+        passed_at[newly_passed] = t
+        passed |= newly_passed
+        pen_up = x[:, 0, 2] > 0.5
+        done_now = passed & (pen_up | (t - passed_at >= END_GRACE_STEPS)) & ~finished
         lengths[done_now.cpu()] = t + 1
         finished |= done_now
         if bool(finished.all()):
@@ -114,29 +122,8 @@ def sample_synthesis(
         line_offsets[n, 2] = 1.0  # the pen lifts at the end of the line
         U = len(text)
         phi_line = phi_all[b, :n, skip : skip + U + 1]
-        lines.append(SampledLine(text, line_offsets, phi_line, bool(finished[b])))
+        lines.append(SampledLine(text, line_offsets, phi_line, bool(passed[b])))
     return lines
-
-
-def attention_faults(line: SampledLine) -> list[str]:
-    """Letters the window skipped or dwelt on far too long, from its weights over time.
-
-    A letter is skipped when it is never the most attended character at any step; it is repeated
-    (written twice, usually) when the window stays on it for more than four times the median stay.
-    """
-    U = len(line.text)
-    if U == 0 or len(line.phi) == 0:
-        return []
-    focus = line.phi[:, :U].argmax(axis=1)  # (T,) most attended character per step
-    stays = np.bincount(focus, minlength=U)  # (U,)
-    faults = []
-    for u in np.flatnonzero(stays == 0):
-        if not line.text[u].isspace():
-            faults.append(f"skipped {line.text[u]!r} at {u}")
-    typical = np.median(stays[stays > 0])
-    for u in np.flatnonzero(stays > 4 * typical + 10):
-        faults.append(f"dwelt on {line.text[u]!r} at {u} for {stays[u]} steps")
-    return faults
 
 
 @torch.no_grad()

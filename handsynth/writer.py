@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from handsynth.alphabet import Alphabet
+from handsynth.faults import Fault, badness, find_faults
 from handsynth.models import SynthesisNetwork
-from handsynth.sampling import SampledLine, attention_faults, make_generator, sample_synthesis
+from handsynth.sampling import SampledLine, make_generator, sample_synthesis
 from handsynth.strokes import denormalise
 
 # The neatness `write`, `heatmap --text` and `eval legibility` use unless told: of 0.5, 1 and 2,
@@ -34,7 +35,14 @@ class WriteOptions:
     temperature: float = 1.0  # scales the sampling noise; below 1 is steadier
     seed: int | None = None  # fixes the drawing; None draws a fresh one each time
     wrap: int = 50  # characters per written line; 0 keeps the text's own lines
-    retries: int = 3  # extra draws for a line whose attention skipped or repeated a letter
+    retries: int = 3  # extra draws for a line with faults (see handsynth.faults)
+
+
+@dataclass
+class WrittenLine:
+    text: str  # what the line says
+    offsets: np.ndarray  # (T, 3) raw pen offsets (dx, dy, eos); empty for an empty line
+    faults: list[Fault]  # what the best of the draws still got wrong; empty when clean
 
 
 def tidy_lines(text: str, alphabet: Alphabet, wrap: int) -> list[str]:
@@ -50,7 +58,7 @@ def tidy_lines(text: str, alphabet: Alphabet, wrap: int) -> list[str]:
     paragraphs = [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\r\n|\r|\n", text)]
     if not any(paragraphs):
         raise TextError("nothing to write: the text is empty or only whitespace")
-    _check_characters(paragraphs, alphabet)
+    check_characters(paragraphs, alphabet)
     width = min(wrap or MAX_LINE_CHARACTERS, MAX_LINE_CHARACTERS)
     lines = []
     for paragraph in paragraphs:
@@ -60,7 +68,8 @@ def tidy_lines(text: str, alphabet: Alphabet, wrap: int) -> list[str]:
     return lines
 
 
-def _check_characters(paragraphs: list[str], alphabet: Alphabet) -> None:
+def check_characters(paragraphs: list[str], alphabet: Alphabet) -> None:
+    """Raise TextError naming every character (line, column) that `alphabet` cannot write."""
     problems = []
     for number, paragraph in enumerate(paragraphs, start=1):
         for column, char in enumerate(paragraph, start=1):
@@ -81,17 +90,18 @@ def write_lines(
     lines: list[str],
     options: WriteOptions,
     prime: tuple[np.ndarray, str] | None = None,
-) -> list[np.ndarray]:
-    """Handwriting for each line as raw pen offsets (T, 3); empty lines give empty arrays.
+) -> list[WrittenLine]:
+    """Handwriting for each line; an empty line gives empty offsets.
 
-    All lines are drawn as one batch; lines whose attention skipped or dwelt on a letter, or never
-    reached the end, are drawn again with fresh noise, up to `options.retries` times.
+    All lines are drawn as one batch; lines with faults (skipped, stalled or repeated letters,
+    scribbles, dot runs, or no end) are drawn again with fresh noise, up to `options.retries`
+    times. Each line keeps its least faulty draw, and its remaining faults are returned with it.
     """
     alphabet = Alphabet.from_json(description["data"]["alphabet"])
     mean = np.asarray(description["data"]["normalisation"]["mean"])
     std = np.asarray(description["data"]["normalisation"]["std"])
     generator = make_generator(options.seed)
-    best: dict[int, SampledLine] = {}
+    best: dict[int, tuple[SampledLine, list[Fault]]] = {}
     todo = [i for i, line in enumerate(lines) if line]
     for _ in range(options.retries + 1):
         if not todo:
@@ -102,16 +112,18 @@ def write_lines(
         )
         still_bad = []
         for i, line in zip(todo, sampled, strict=True):
-            if i not in best or _badness(line) < _badness(best[i]):
-                best[i] = line
-            if _badness(line):
+            faults = find_faults(line.text, line.offsets, line.phi, line.finished)
+            if i not in best or badness(faults) < badness(best[i][1]):
+                best[i] = (line, faults)
+            if faults:
                 still_bad.append(i)
         todo = still_bad
     empty = np.zeros((0, 3), dtype=np.float32)
-    return [
-        denormalise(best[i].offsets, mean, std) if i in best else empty for i in range(len(lines))
-    ]
-
-
-def _badness(line: SampledLine) -> int:
-    return len(attention_faults(line)) + (0 if line.finished else 10)
+    written = []
+    for i, text in enumerate(lines):
+        if i in best:
+            line, faults = best[i]
+            written.append(WrittenLine(text, denormalise(line.offsets, mean, std), faults))
+        else:
+            written.append(WrittenLine(text, empty, []))
+    return written

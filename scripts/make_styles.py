@@ -37,8 +37,8 @@ def main() -> None:
     lines = []
     for seed in args.seeds:
         options = WriteOptions(bias=args.bias, seed=seed, wrap=0)
-        (raw,) = write_lines(model, description, [STYLE_TEXT], options)
-        lines.append(normalise(raw, mean, std))
+        (written,) = write_lines(model, description, [STYLE_TEXT], options)
+        lines.append(normalise(written.offsets, mean, std))
     starts = np.concatenate([[0], np.cumsum([len(line) for line in lines])])
     arrays = {
         "offsets": np.concatenate(lines).astype(np.float32),

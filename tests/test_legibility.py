@@ -135,7 +135,22 @@ def test_cli_trains_a_recogniser_and_scores_legibility(prepared_dir, tmp_path, c
     assert cli.main(legibility) == 0
     result = json.loads(capsys.readouterr().out)
     assert 0 <= result["cer_real"] < math.inf and 0 <= result["cer_synthesized"] < math.inf
-    assert result["lines"] == 2 and result["bias"] == 1.0
+    assert result["lines"] == 2 and result["bias"] == 1.0 and result["texts"] == "validation"
+    assert 0 <= result["faulty_lines"] <= 1 and 0 <= result["last_letter_synthesized"] <= 1
+
+    sentences = tmp_path / "sentences.txt"
+    sentences.write_text("to stop\n\n  life  \nMr. Gaitskell\n")
+    assert cli.main([*legibility, "--texts", str(sentences)]) == 0
+    novel = json.loads(capsys.readouterr().out)
+    assert novel["texts"] == "novel" and novel["lines"] == 3 and novel["real_lines"] == 2
+    assert novel["cer_real"] == result["cer_real"]  # the same real lines give the scale
+    sentences.write_text("to stop\na move\n")
+    assert cli.main([*legibility, "--texts", str(sentences)]) == 2
+    assert "'v' (U+0076) at line 2, column 5" in capsys.readouterr().err
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n \n")
+    assert cli.main([*legibility, "--texts", str(empty)]) == 2
+    assert "no sentences in it" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,14 @@ from handsynth.models import PredictionNetwork, SynthesisNetwork
 STEPS_PER_CHARACTER = 40  # a safety limit: real lines use about 25 points per character
 MIN_STEPS = 60
 END_GRACE_STEPS = 40  # past the last character, steps allowed for the pen to finish and lift
+# After reading a style line the window should rest near the end of the style's text; far from it,
+# the text does not say what the strokes write (Graves §5.5 primes with a line and its text).
+PRIME_FOCUS_MIN_FRACTION = 0.8
+PRIME_FOCUS_SLACK = 3
+
+
+class StyleMismatch(ValueError):
+    """A style line's strokes do not write the text given for them."""
 
 
 def make_generator(seed: int | None) -> torch.Generator:
@@ -62,6 +70,17 @@ def _past_the_end(phi: torch.Tensor, char_mask: torch.Tensor) -> torch.Tensor:
     return beyond > inside
 
 
+def _check_prime(phi_end: torch.Tensor, prime_text: str) -> None:
+    """phi_end (U + 1,): the window after the style's last point; raise if it is far off the end."""
+    focus = int(phi_end.argmax()) + 1  # 1-based character the window reads
+    n = len(prime_text)
+    if not PRIME_FOCUS_MIN_FRACTION * n <= focus <= n + PRIME_FOCUS_SLACK:
+        raise StyleMismatch(
+            f"the style's strokes do not seem to write {prime_text!r}: after them the network was "
+            f"reading character {focus} of {n}; check that the style text matches its line"
+        )
+
+
 @torch.no_grad()
 def sample_synthesis(
     model: SynthesisNetwork,
@@ -88,7 +107,8 @@ def sample_synthesis(
     if prime is not None:
         strokes = torch.as_tensor(prime[0], dtype=reference.dtype, device=reference.device)
         primed = strokes.unsqueeze(0).expand(B, -1, -1)  # (B, P, 3)
-        _, state = model(primed, chars, char_mask, state)
+        _, state = model(primed, chars, char_mask, state, keep_phi=True)
+        _check_prime(state.phi[0, -1], prime[1])
         x = primed[:, -1:]
     max_steps = max(MIN_STEPS, STEPS_PER_CHARACTER * int(char_mask.sum(1).max()))
     steps, phis = [x[:, 0]], []
@@ -117,13 +137,34 @@ def sample_synthesis(
     lines = []
     for b, text in enumerate(texts):
         n = int(lengths[b])
-        line_offsets = offsets[b, : n + 1].copy()
-        line_offsets[0] = 0.0
-        line_offsets[n, 2] = 1.0  # the pen lifts at the end of the line
+        first = _first_step_of_text(offsets[b, : n + 1], phi_all[b, :n], skip)
+        line_offsets = np.concatenate(
+            [np.zeros((1, 3), offsets.dtype), offsets[b, first + 1 : n + 1]]
+        )
+        # The first step jumps from wherever the pen rested to where the writing starts; drawn, it
+        # would be a stray lead-in stroke. The line starts at its first point instead.
+        line_offsets[1, :2] = 0.0
+        line_offsets[-1, 2] = 1.0  # the pen lifts at the end of the line
         U = len(text)
-        phi_line = phi_all[b, :n, skip : skip + U + 1]
+        phi_line = phi_all[b, first:n, skip : skip + U + 1]
         lines.append(SampledLine(text, line_offsets, phi_line, bool(passed[b])))
     return lines
+
+
+def _first_step_of_text(offsets: np.ndarray, phi: np.ndarray, skip: int) -> int:
+    """The first step to keep of a line written after a style line of `skip` characters.
+
+    offsets (T + 1, 3), phi (T, U + 1). Strokes that end before the window reaches the line's own
+    first character (index `skip`) still belong to the style's text or the space after it: they
+    are dropped. Without a style (skip 0) every step is kept.
+    """
+    if skip == 0:
+        return 0
+    reached = np.flatnonzero(phi.argmax(axis=1) >= skip)
+    if len(reached) == 0:
+        return 0
+    lifts = np.flatnonzero(offsets[1 : reached[0] + 1, 2] > 0.5)  # steps whose point ends a stroke
+    return int(lifts[-1]) + 1 if len(lifts) else 0
 
 
 @torch.no_grad()

@@ -26,6 +26,10 @@ from handsynth.strokes import (
 )
 
 SHIPPED_STYLES = "styles.npz"
+# One line of handwriting: IAM-OnDB lines have at most about 1,900 points and 80 characters.
+MAX_STYLE_BYTES = 2_000_000
+MAX_STYLE_POINTS = 3000
+MAX_STYLE_CHARACTERS = 120
 _SVG_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
@@ -74,8 +78,18 @@ def load_style(
     path = Path(source)
     if not path.is_file():
         raise ValueError(f"{path}: no such style file (give a shipped style number or a file)")
-    if not text:
+    if path.stat().st_size > MAX_STYLE_BYTES:
+        raise ValueError(
+            f"{path}: {path.stat().st_size:,} bytes is too large for one line of handwriting "
+            f"(at most {MAX_STYLE_BYTES:,})"
+        )
+    if not text or not text.strip():
         raise ValueError(f"{path}: say what the style line reads with --style-text")
+    if len(text) > MAX_STYLE_CHARACTERS:
+        raise ValueError(
+            f"--style-text has {len(text)} characters; a style is one line of at most "
+            f"{MAX_STYLE_CHARACTERS}"
+        )
     if path.suffix.lower() == ".svg":
         points, eos = strokes_to_points(svg_strokes(path))
         offsets = points_to_offsets(points, eos)
@@ -87,4 +101,11 @@ def load_style(
         points, eos = strokes_to_points(parse_line_strokes(path))
         points, eos = remove_outlier_jumps(points, eos, DEFAULT_MAX_JUMP)
         offsets = points_to_offsets(points, eos)
-    return normalise(offsets, mean, std), text
+    if len(offsets) > MAX_STYLE_POINTS:
+        raise ValueError(
+            f"{path}: {len(offsets):,} pen points is more than one line of handwriting "
+            f"(at most {MAX_STYLE_POINTS:,}); use a single line"
+        )
+    if len(offsets) < 2 or not np.isfinite(offsets).all():
+        raise ValueError(f"{path}: has no usable strokes to learn a style from")
+    return normalise(offsets, mean, std), text.strip()

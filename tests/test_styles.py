@@ -5,7 +5,7 @@ import pytest
 
 from handsynth.render import RenderOptions, render_svg
 from handsynth.strokes import denormalise, offsets_to_points, points_to_offsets
-from handsynth.styles import load_style, svg_strokes
+from handsynth.styles import MAX_STYLE_BYTES, MAX_STYLE_POINTS, load_style, svg_strokes
 from tests.conftest import FIXTURE_ROOT
 
 MEAN, STD = np.array([8.0, 0.0]), np.array([40.0, 35.0])
@@ -50,3 +50,21 @@ def test_style_from_our_own_svg_keeps_strokes_and_shape(tmp_path):
 def test_style_errors(source, text, message):
     with pytest.raises(ValueError, match=message):
         load_style(source, text, MEAN, STD)
+
+
+def test_style_files_are_capped_before_parsing(tmp_path):
+    huge = tmp_path / "huge.svg"
+    huge.write_bytes(b"<svg>" + b" " * MAX_STYLE_BYTES + b"</svg>")
+    with pytest.raises(ValueError, match="too large for one line"):
+        load_style(str(huge), "abc", MEAN, STD)
+    many = tmp_path / "many.svg"
+    path = "M " + " L ".join(f"{i} {i % 7}" for i in range(MAX_STYLE_POINTS + 1))
+    many.write_text(f'<svg xmlns="http://www.w3.org/2000/svg"><path d="{path}"/></svg>')
+    with pytest.raises(ValueError, match="at most 3,000"):
+        load_style(str(many), "abc", MEAN, STD)
+    infinite = tmp_path / "inf.svg"
+    infinite.write_text('<svg xmlns="http://www.w3.org/2000/svg"><path d="M 0 0 L 1e999 2"/></svg>')
+    with pytest.raises(ValueError, match="no usable strokes"):
+        load_style(str(infinite), "abc", MEAN, STD)
+    with pytest.raises(ValueError, match="at most 120"):
+        load_style(str(XML), "a" * 121, MEAN, STD)

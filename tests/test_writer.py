@@ -11,7 +11,13 @@ from handsynth import cli
 from handsynth.alphabet import Alphabet
 from handsynth.checkpoint import CheckpointError
 from handsynth.models import SynthesisConfig, SynthesisNetwork
-from handsynth.sampling import END_GRACE_STEPS, sample_synthesis
+from handsynth.sampling import (
+    END_GRACE_STEPS,
+    StyleMismatch,
+    _check_prime,
+    _first_step_of_text,
+    sample_synthesis,
+)
 from handsynth.weights import export_weights, load_model
 from handsynth.writer import TextError, WriteOptions, tidy_lines, write_lines
 
@@ -95,6 +101,45 @@ def test_sampling_stops_when_the_window_passes_the_end(model_file):
         assert len(line.offsets) - 1 - passed <= END_GRACE_STEPS + 1
     # The longer text takes at least as many steps as the shorter.
     assert len(lines[1].offsets) >= len(lines[0].offsets)
+
+
+def test_a_style_whose_window_ends_far_from_its_text_is_refused():
+    text = "a quick brown fox"  # 17 characters
+    for focus, agrees in [(18, True), (17, True), (20, True), (14, True), (9, False), (22, False)]:
+        phi = torch.zeros(40)
+        phi[focus - 1] = 1.0
+        if agrees:
+            _check_prime(phi, text)
+        else:
+            with pytest.raises(StyleMismatch, match=f"character {focus} of 17"):
+                _check_prime(phi, text)
+
+
+def test_strokes_before_the_window_reaches_the_text_are_dropped():
+    # Style text "ab" + " ": the line's own text starts at index 3. Steps 0-2 draw a tick (the pen
+    # lifts after step 2) while the window still reads the space; step 3 starts the text.
+    T, U = 8, 6
+    phi = np.zeros((T, U + 1))
+    phi[np.arange(T), [2, 2, 2, 2, 3, 3, 4, 4]] = 1.0
+    offsets = np.ones((T + 1, 3))
+    offsets[:, 2] = [0, 0, 0, 1, 0, 0, 0, 0, 1]
+    assert _first_step_of_text(offsets, phi, skip=3) == 3
+    assert _first_step_of_text(offsets, phi, skip=0) == 0
+    offsets[3, 2] = 0  # no lift before the text: the stroke is the text's first, kept whole
+    assert _first_step_of_text(offsets, phi, skip=3) == 0
+
+
+def test_a_primed_line_starts_at_its_first_point(model_file):
+    model, _ = load_model(model_file, "synthesis")
+    with torch.no_grad():  # the window moves one character a step: the style's 3 points read "ab "
+        k = model.config.num_window_gaussians
+        model.window.linear.weight.zero_()
+        model.window.linear.bias[2 * k :] = 0.0
+    style = (np.tile([[1.0, 0.0, 0.0]], (3, 1)), "ab")
+    style[0][-1, 2] = 1.0
+    (line,) = sample_synthesis(model, ALPHABET, ["abc"], generator=torch.Generator(), prime=style)
+    np.testing.assert_array_equal(line.offsets[:2, :2], 0.0)
+    assert line.phi.shape == (len(line.offsets) - 1, 4)
 
 
 def test_write_lines_is_reproducible_and_keeps_empty_lines(model_file):

@@ -9,6 +9,7 @@ attention record of each line is kept for `faults.find_faults`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,7 +82,16 @@ def _check_prime(phi_end: torch.Tensor, prime_text: str) -> None:
         )
 
 
-@torch.no_grad()
+@dataclass
+class SynthesisStep:
+    """What one step of batched sampling drew, for streaming and progress."""
+
+    t: int  # the step, from 0
+    max_steps: int  # the step limit of this batch
+    offsets: np.ndarray  # (B, 3) normalised pen offsets drawn at this step
+    finished: np.ndarray  # (B,) lines that are done; what is drawn for them from now on is unused
+
+
 def sample_synthesis(
     model: SynthesisNetwork,
     alphabet: Alphabet,
@@ -90,11 +100,35 @@ def sample_synthesis(
     temperature: float = 1.0,
     generator: torch.Generator | None = None,
     prime: tuple[np.ndarray, str] | None = None,
+    on_step: Callable[[SynthesisStep], None] | None = None,
 ) -> list[SampledLine]:
-    """Write each of `texts`; all lines are sampled together as one batch.
+    """Write each of `texts` as one batch; `on_step` sees every step as it is drawn."""
+    stream = stream_synthesis(model, alphabet, texts, bias, temperature, generator, prime)
+    while True:
+        try:
+            step = next(stream)
+        except StopIteration as done:
+            return done.value
+        if on_step is not None:
+            on_step(step)
 
-    `prime` is (normalised offsets (P, 3), its transcription): the network reads that handwriting
-    first, with its text in front of each line's text, and then continues in the same style (§5.5).
+
+@torch.no_grad()
+def stream_synthesis(
+    model: SynthesisNetwork,
+    alphabet: Alphabet,
+    texts: list[str],
+    bias: float = 0.0,
+    temperature: float = 1.0,
+    generator: torch.Generator | None = None,
+    prime: tuple[np.ndarray, str] | None = None,
+) -> Generator[SynthesisStep, None, list[SampledLine]]:
+    """Write each of `texts`, all lines as one batch, yielding each step as it is drawn.
+
+    The generator's return value (`lines = yield from stream_synthesis(...)`) is the finished
+    lines. `prime` is (normalised offsets (P, 3), its transcription): the network reads that
+    handwriting first, with its text in front of each line's text, and then continues in the same
+    style (§5.5).
     """
     model.eval()
     B = len(texts)
@@ -129,6 +163,7 @@ def sample_synthesis(
         done_now = passed & (pen_up | (t - passed_at >= END_GRACE_STEPS)) & ~finished
         lengths[done_now.cpu()] = t + 1
         finished |= done_now
+        yield SynthesisStep(t, max_steps, x[:, 0].cpu().numpy(), finished.cpu().numpy().copy())
         if bool(finished.all()):
             break
     offsets = torch.stack(steps, dim=1).cpu().numpy()  # (B, T + 1, 3)

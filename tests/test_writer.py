@@ -103,6 +103,30 @@ def test_sampling_stops_when_the_window_passes_the_end(model_file):
     assert len(lines[1].offsets) >= len(lines[0].offsets)
 
 
+def test_streamed_steps_are_the_lines_that_come_back(model_file):
+    model, _ = load_model(model_file, "synthesis")
+    with torch.no_grad():
+        k = model.config.num_window_gaussians
+        model.window.linear.bias[2 * k :] = 0.5
+    seen = []
+    lines = sample_synthesis(
+        model,
+        ALPHABET,
+        ["ab", "abcd"],
+        generator=torch.Generator().manual_seed(0),
+        on_step=seen.append,
+    )
+    assert [step.t for step in seen] == list(range(len(seen)))
+    drawn = np.stack([step.offsets for step in seen], axis=1)  # (B, T, 3)
+    finished = np.stack([step.finished for step in seen])  # (T, B)
+    assert (np.diff(finished.astype(int), axis=0) >= 0).all()  # a finished line stays finished
+    for b, line in enumerate(lines):
+        n = len(line.offsets) - 1  # steps the line kept
+        assert finished[n - 1, b] and (n == 1 or not finished[n - 2, b])
+        np.testing.assert_array_equal(line.offsets[2:, :2], drawn[b, 1:n, :2])
+        np.testing.assert_array_equal(line.offsets[1:-1, 2], drawn[b, : n - 1, 2])
+
+
 def test_a_style_whose_window_ends_far_from_its_text_is_refused():
     text = "a quick brown fox"  # 17 characters
     for focus, agrees in [(18, True), (17, True), (20, True), (14, True), (9, False), (22, False)]:

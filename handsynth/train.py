@@ -20,8 +20,12 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from handsynth.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
-from handsynth.models import build_model
+from handsynth.checkpoint import (
+    build_model,
+    load_checkpoint,
+    model_from_checkpoint,
+    save_checkpoint,
+)
 from handsynth.optim import make_optimizer
 from handsynth.precision import require_bf16
 from handsynth.tasks import move

@@ -12,7 +12,7 @@ from pathlib import Path
 from handsynth import __version__, cli_generate
 from handsynth.legibility import legibility
 from handsynth.loaded import load_model
-from handsynth.tasks import DEFAULT_BPTT
+from handsynth.tasks import DEFAULT_BPTT, HandwritingTask, RecognitionTask, TextTask
 from handsynth.writer import DEFAULT_BIAS
 
 EXAMPLES = """\
@@ -326,8 +326,6 @@ def _model_overrides(args) -> dict:
 
 
 def _task(kind: str, data: Path, level: str, batch_size: int, bptt: int):
-    from handsynth.tasks import HandwritingTask, RecognitionTask, TextTask
-
     if kind == "text":
         if data.is_dir():
             raise CliError(f"{data} is a folder; text training needs a corpus file (ptb.zip, text)")

@@ -51,7 +51,9 @@ class HandwritingTask:
         self.kind = kind
         metadata = load_metadata(data_dir)
         self.alphabet = Alphabet.from_json(metadata["alphabet"])
-        self.normalisation = normalisation or Normalisation.from_json(metadata["normalisation"])
+        if normalisation is None:
+            normalisation = Normalisation.from_json(metadata["normalisation"])
+        self.normalisation = normalisation
         mean, std = self.normalisation.mean, self.normalisation.std
         self.train = load_handwriting(data_dir, "train", self.alphabet, mean, std)
         self.valid = load_handwriting(data_dir, "valid", self.alphabet, mean, std)

@@ -45,7 +45,8 @@ class LoadedModel:
     Attributes: `network` (the torch module, in eval mode), `kind` ("synthesis", "prediction",
     "text" or "recogniser"), `alphabet`, `normalisation` (handwriting kinds; None for text),
     `level` and `bptt` (text), `description` (what the model file says about itself: config, data,
-    training) and `path`. Each method needs a kind and says so when given another.
+    training) and `path`. `write`, `sample`, `generate`, `heatmap` and `attention` each need a kind
+    of model and say so when given another; `evaluate` and `export` take any.
     """
 
     def __init__(self, network: torch.nn.Module, description: dict, path: Path | None = None):
@@ -60,10 +61,12 @@ class LoadedModel:
             if self.kind in HANDWRITING_KINDS
             else None
         )
-        self.level: str | None = data.get("level") if self.kind == "text" else None
-        train_config = description.get("training", {}).get("train_config", {})
-        # Files trained before `bptt` was stored used the default.
-        self.bptt: int = train_config.get("bptt", DEFAULT_BPTT)
+        self.level: str | None = None
+        self.bptt: int | None = None
+        if self.kind == "text":
+            self.level = data["level"]
+            train_config = description.get("training", {}).get("train_config", {})
+            self.bptt = train_config.get("bptt", DEFAULT_BPTT)  # files from before it was stored
 
     def __repr__(self) -> str:
         parameters = sum(p.numel() for p in self.network.parameters())

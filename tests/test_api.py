@@ -205,3 +205,9 @@ def test_text_generate_starts_with_the_prime(tmp_path):
     assert text == model.generate("the ", length=12, seed=0)
     with pytest.raises(ValueError, match="does not know"):
         model.generate("THE")
+
+
+def test_shipped_models_are_there():
+    assert load_model(kind="prediction").kind == "prediction"
+    assert load_model(kind="text").level == "char"
+    assert load_model().kind == "synthesis"

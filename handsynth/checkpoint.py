@@ -2,7 +2,8 @@
 
 A checkpoint is a dict of plain tensors and types (`torch.load(weights_only=True)` refuses anything
 else): model kind and config, weights, optimizer state, training progress, the alphabet and the
-normalisation statistics.
+normalisation statistics. `build_model` turns a kind and a config back into a network: the three
+networks of `models.py` and the recogniser of `recogniser.py`.
 """
 
 from __future__ import annotations
@@ -13,10 +14,24 @@ from pathlib import Path
 import torch
 
 from handsynth.atomic import write_atomically
-from handsynth.models import build_model
+from handsynth.models import (
+    PredictionConfig,
+    PredictionNetwork,
+    SynthesisConfig,
+    SynthesisNetwork,
+    TextConfig,
+    TextNetwork,
+)
+from handsynth.recogniser import Recogniser, RecogniserConfig
 
 FORMAT_VERSION = 1
 REQUIRED_KEYS = ("format_version", "kind", "config", "model")
+NETWORKS = {  # kind -> (config class, network class)
+    "prediction": (PredictionConfig, PredictionNetwork),
+    "synthesis": (SynthesisConfig, SynthesisNetwork),
+    "text": (TextConfig, TextNetwork),
+    "recogniser": (RecogniserConfig, Recogniser),
+}
 
 
 class CheckpointError(ValueError):
@@ -49,6 +64,14 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
             f"{FORMAT_VERSION}"
         )
     return payload
+
+
+def build_model(kind: str, config: dict) -> torch.nn.Module:
+    """A fresh network of `kind` from `asdict(config)`."""
+    if kind not in NETWORKS:
+        raise ValueError(f"unknown model kind {kind!r}; expected one of {sorted(NETWORKS)}")
+    config_class, network_class = NETWORKS[kind]
+    return network_class(config_class(**config))
 
 
 def model_from_checkpoint(payload: dict) -> torch.nn.Module:

@@ -9,12 +9,16 @@ import sys
 import warnings
 from pathlib import Path
 
-from handsynth import cli_generate
+from handsynth import __version__, cli_generate
+from handsynth.legibility import legibility
+from handsynth.loaded import load_model
+from handsynth.tasks import DEFAULT_BPTT, HandwritingTask, RecognitionTask, TextTask
 from handsynth.writer import DEFAULT_BIAS
 
 EXAMPLES = """\
 examples:
   handsynth write "Dear Ada, thank you" -o letter.svg
+  handsynth sample --steps 700 --seed 0 -o scribble.png
   handsynth text sample --prime "the market" --length 200
   handsynth prepare --iam-root /tmp/iam --out data/prepared
   handsynth train synthesis --data data/prepared --out runs/synthesis
@@ -163,7 +167,10 @@ def _add_train(sub) -> None:
     )
     p.add_argument("--embedding-size", type=_positive_int, help="text: input embedding size (256)")
     p.add_argument(
-        "--bptt", type=_positive_int, default=100, help="text: truncated backprop length"
+        "--bptt",
+        type=_positive_int,
+        default=DEFAULT_BPTT,
+        help=f"text: truncated backprop length, also used to evaluate ({DEFAULT_BPTT})",
     )
     p.add_argument("--no-clip", action="store_true", help="turn off derivative clipping (100 / 10)")
     p.add_argument(
@@ -203,7 +210,8 @@ def _add_eval(sub) -> None:
         "checkpoint",
         type=Path,
         metavar="CHECKPOINT|legibility",
-        help="a last.pt or best.pt written by `handsynth train`, or the word legibility",
+        help="a model file (a last.pt or best.pt from `handsynth train`, or a .safetensors from "
+        "`handsynth export`), or the word legibility",
     )
     p.add_argument("--data", required=True, type=Path, help="prepared folder or text corpus")
     p.add_argument(
@@ -248,11 +256,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"handsynth {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_prepare(sub)
     _add_train(sub)
     _add_eval(sub)
     cli_generate.add_write(sub, _positive_int, _positive_float)
+    cli_generate.add_sample(sub, _positive_int, _positive_float)
     cli_generate.add_text(sub, _positive_int, _positive_float)
     cli_generate.add_export(sub)
     cli_generate.add_heatmap(sub)
@@ -316,8 +326,6 @@ def _model_overrides(args) -> dict:
 
 
 def _task(kind: str, data: Path, level: str, batch_size: int, bptt: int):
-    from handsynth.tasks import HandwritingTask, TextTask
-
     if kind == "text":
         if data.is_dir():
             raise CliError(f"{data} is a folder; text training needs a corpus file (ptb.zip, text)")
@@ -325,8 +333,6 @@ def _task(kind: str, data: Path, level: str, batch_size: int, bptt: int):
     if not data.is_dir():
         raise CliError(f"{data}: not a prepared folder; run `handsynth prepare` and pass its --out")
     if kind == "recogniser":
-        from handsynth.legibility import RecognitionTask
-
         return RecognitionTask(data)
     return HandwritingTask(kind, data)
 
@@ -344,7 +350,6 @@ def run_train(args) -> None:
             raise CliError(str(error)) from None
     if model and args.init_from is not None:
         raise CliError("--init-from takes the architecture from its file; drop the size flags")
-    task = _task(args.kind, args.data, args.level, args.batch_size, args.bptt)
     default_lr = 1e-3 if args.optimizer == "adam" else 1e-4
     config = TrainConfig(
         out_dir=str(args.out),
@@ -363,7 +368,9 @@ def run_train(args) -> None:
         model=model,
         init_from=None if args.init_from is None else str(args.init_from),
         bf16=args.bf16,
+        bptt=args.bptt,
     )
+    task = _task(args.kind, args.data, args.level, config.batch_size, config.bptt)
     progress = train(task, config)
     print(
         json.dumps({"step": progress["step"], "epoch": progress["epoch"], "best": progress["best"]})
@@ -371,8 +378,6 @@ def run_train(args) -> None:
 
 
 def run_eval(args) -> None:
-    from handsynth.checkpoint import load_checkpoint, model_from_checkpoint
-
     _check_device(args.device)
     if str(args.checkpoint) == "legibility":
         run_legibility(args)
@@ -381,37 +386,16 @@ def run_eval(args) -> None:
     if given:
         flags = ", ".join("--" + flag for flag in given)
         raise CliError(f"{flags} apply only to `handsynth eval legibility`")
-    payload = load_checkpoint(args.checkpoint)
-    model = model_from_checkpoint(payload).to(args.device)
-    model.eval()
-    if payload["kind"] == "text":
-        task = _task(
-            "text", args.data, payload["data"]["level"], 1, payload["train_config"].get("bptt", 100)
-        )
-        metrics = task.evaluate(
-            model, split=args.split or "test", device=args.device, dynamic=args.dynamic
-        )
-    else:
-        if args.dynamic:
-            raise CliError("--dynamic applies to text models only")
-        task = _task(payload["kind"], args.data, "char", args.batch_size, 1)
-        if task.data_info() != payload["data"]:
-            raise CliError(
-                f"{args.data} was prepared with another alphabet or normalisation than "
-                f"{args.checkpoint} was trained on; evaluate on the data it was trained with"
-            )
-        data = {"valid": task.valid, "train": task.train}.get(args.split or "valid")
-        if data is None:
-            raise CliError(f"--split must be valid or train for handwriting, not {args.split}")
-        metrics = task.evaluate(model, batch_size=args.batch_size, device=args.device, data=data)
-    print(json.dumps({"checkpoint": str(args.checkpoint), "kind": payload["kind"], **metrics}))
+    model = load_model(args.checkpoint, device=args.device)
+    if model.kind == "text" and args.data.is_dir():
+        raise CliError(f"{args.data} is a folder; a text model is evaluated on a corpus file")
+    if model.kind != "text" and not args.data.is_dir():
+        raise CliError(f"{args.data}: not a prepared folder; run `handsynth prepare` first")
+    metrics = model.evaluate(args.data, args.split, args.batch_size, args.dynamic)
+    print(json.dumps({"checkpoint": str(args.checkpoint), "kind": model.kind, **metrics}))
 
 
 def run_legibility(args) -> None:
-    from handsynth.alphabet import Alphabet
-    from handsynth.legibility import legibility
-    from handsynth.weights import load_model, shipped_path
-
     if args.recogniser is None:
         raise CliError("legibility needs --recogniser (a checkpoint from `train recogniser`)")
     if args.split is not None or args.dynamic:
@@ -420,18 +404,14 @@ def run_legibility(args) -> None:
         raise CliError(f"{args.data}: not a prepared folder; run `handsynth prepare`")
     options = {k: getattr(args, k) for k in LEGIBILITY_DEFAULTS if getattr(args, k) is not None}
     options = {**LEGIBILITY_DEFAULTS, **options}
-    recogniser, recogniser_description = load_model(args.recogniser, "recogniser")
-    synthesis_path = args.model or shipped_path("synthesis")
-    synthesis, synthesis_description = load_model(synthesis_path, "synthesis")
+    recogniser = load_model(args.recogniser, kind="recogniser", device=args.device)
+    synthesis = load_model(args.model, kind="synthesis", device=args.device)
     texts = None
     if options["texts"] is not None:
-        alphabet = Alphabet.from_json(synthesis_description["data"]["alphabet"])
-        texts = _read_texts(options["texts"], alphabet)
+        texts = _read_texts(options["texts"], synthesis.alphabet)
     result = legibility(
-        recogniser.to(args.device),
-        recogniser_description,
-        synthesis.to(args.device),
-        synthesis_description,
+        recogniser,
+        synthesis,
         args.data,
         num_lines=options["lines"],
         bias=options["bias"],
@@ -439,7 +419,7 @@ def run_legibility(args) -> None:
         batch_size=args.batch_size,
         texts=texts,
     )
-    print(json.dumps({"recogniser": str(args.recogniser), "model": str(synthesis_path), **result}))
+    print(json.dumps({"recogniser": str(args.recogniser), "model": str(synthesis.path), **result}))
 
 
 MAX_TEXTS_BYTES = 1_000_000
@@ -470,6 +450,7 @@ COMMANDS = {
     "eval": run_eval,
     "write": cli_generate.run_write,
     "text": cli_generate.run_text,
+    "sample": cli_generate.run_sample,
     "export": cli_generate.run_export,
     "heatmap": cli_generate.run_heatmap,
 }

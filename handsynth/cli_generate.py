@@ -1,4 +1,9 @@
-"""The generating half of the command line: `write`, `heatmap`, `text sample` and `export`."""
+"""The generating half of the command line: `write`, `sample`, `heatmap`, `text sample`, `export`.
+
+Each command parses and checks its flags, loads the model with `handsynth.load_model`, calls one of
+its methods and prints what it wrote. Defaults come from the library (`WriteOptions`,
+`RenderOptions`, `loaded`), so the command and the Python API draw the same thing.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,65 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from handsynth.writer import DEFAULT_BIAS
+from handsynth.handwriting import FORMATS
+from handsynth.loaded import SAMPLE_BIAS, SAMPLE_STEPS, TEXT_LENGTH, load_model
+from handsynth.render import RenderOptions
+from handsynth.writer import MAX_LINE_CHARACTERS, WriteOptions
 
-RENDER_SCALE = 0.1  # px per IAM-OnDB pen unit: a written line comes out about 60 px tall
+RENDER = RenderOptions()  # the library's render defaults, shown in --help
+
+
+def _check_output(path: Path) -> None:
+    if path.suffix.lower() not in FORMATS:
+        raise ValueError(f"{path}: the output must end in .svg or .png")
+
+
+def _add_render_flags(p, positive_float) -> None:
+    p.add_argument(
+        "--align", choices=["left", "center", "right"], default=RENDER.align, help="line alignment"
+    )
+    p.add_argument(
+        "--line-spacing",
+        type=float,
+        default=RENDER.line_spacing,
+        help=f"gap between lines, in line heights (default {RENDER.line_spacing:g})",
+    )
+    p.add_argument(
+        "--stroke-width",
+        type=positive_float,
+        default=RENDER.stroke_width,
+        help=f"pen width in px (default {RENDER.stroke_width:g})",
+    )
+    p.add_argument(
+        "--colour", "--color", default=RENDER.colour, help="ink colour (SVG colour name or #rrggbb)"
+    )
+    p.add_argument("--background", help="page colour (default: transparent)")
+    p.add_argument(
+        "--scale",
+        type=positive_float,
+        default=RENDER.scale,
+        help=f"px per pen unit (default {RENDER.scale:g})",
+    )
+    p.add_argument(
+        "--single-stroke", action="store_true", help="plain polylines a pen plotter can draw"
+    )
+
+
+def _render_options(args) -> dict:
+    return {
+        "stroke_width": args.stroke_width,
+        "colour": args.colour,
+        "line_spacing": args.line_spacing,
+        "align": args.align,
+        "scale": args.scale,
+        "background": args.background,
+        "single_stroke": args.single_stroke,
+    }
 
 
 def add_write(sub, positive_int, positive_float) -> None:
+    defaults = WriteOptions()
     p = sub.add_parser(
         "write",
         help="write text as handwriting (SVG or PNG)",
@@ -39,40 +95,30 @@ def add_write(sub, positive_int, positive_float) -> None:
     p.add_argument(
         "--bias",
         type=float,
-        default=DEFAULT_BIAS,
-        help=f"neatness: 0 as sampled, 1-3 neater (default {DEFAULT_BIAS:g})",
+        default=defaults.bias,
+        help=f"neatness: 0 as sampled, 1-3 neater (default {defaults.bias:g})",
     )
     p.add_argument(
-        "--temperature", type=positive_float, default=1.0, help="sampling noise scale (default 1)"
+        "--temperature",
+        type=positive_float,
+        default=defaults.temperature,
+        help=f"sampling noise scale (default {defaults.temperature:g})",
     )
     p.add_argument("--seed", type=int, help="fix the drawing (default: different every run)")
     p.add_argument(
         "--wrap",
         type=int,
-        default=50,
-        help="characters per line, 0 for the text's own lines (default 50)",
+        default=defaults.wrap,
+        help=f"characters per line, 0 for the text's own lines (default {defaults.wrap})",
     )
     p.add_argument(
         "--retries",
         type=int,
-        default=3,
-        help="redraws of a line whose attention skipped or repeated a letter",
+        default=defaults.retries,
+        help="redraws of a line whose attention skipped or repeated a letter "
+        f"(default {defaults.retries})",
     )
-    p.add_argument(
-        "--align", choices=["left", "center", "right"], default="left", help="line alignment"
-    )
-    p.add_argument(
-        "--line-spacing", type=float, default=0.5, help="gap between lines, in line heights"
-    )
-    p.add_argument("--stroke-width", type=positive_float, default=2.0, help="pen width in px")
-    p.add_argument(
-        "--colour", "--color", default="black", help="ink colour (SVG colour name or #rrggbb)"
-    )
-    p.add_argument("--background", help="page colour (default: transparent)")
-    p.add_argument("--scale", type=positive_float, default=RENDER_SCALE, help="px per pen unit")
-    p.add_argument(
-        "--single-stroke", action="store_true", help="plain polylines a pen plotter can draw"
-    )
+    _add_render_flags(p, positive_float)
     p.add_argument(
         "--style",
         help="write in the style of a shipped style (a number) or of a line of your own: an "
@@ -87,50 +133,93 @@ def add_write(sub, positive_int, positive_float) -> None:
 
 
 def run_write(args) -> None:
-    from handsynth.alphabet import Alphabet
-    from handsynth.render import RenderOptions, render_png, render_svg
-    from handsynth.styles import load_style
-    from handsynth.weights import load_model, shipped_path
-    from handsynth.writer import WriteOptions, tidy_lines, write_lines
-
-    if args.output.suffix.lower() not in (".svg", ".png"):
-        raise ValueError(f"{args.output}: the output must end in .svg or .png")
+    _check_output(args.output)
     text = sys.stdin.read() if args.text == "-" else args.text
-    model, description = load_model(args.model or shipped_path("synthesis"), "synthesis")
-    alphabet = Alphabet.from_json(description["data"]["alphabet"])
-    lines = tidy_lines(text, alphabet, args.wrap)
-    prime = None
-    if args.style is not None:
-        normalisation = description["data"]["normalisation"]
-        mean, std = np.asarray(normalisation["mean"]), np.asarray(normalisation["std"])
-        prime = load_style(args.style, args.style_text, mean, std)
-        tidy_lines(prime[1], alphabet, 0)  # the style's text must be writable too
-    options = WriteOptions(args.bias, args.temperature, args.seed, args.wrap, args.retries)
-    written = write_lines(model, description, lines, options, prime)
-    faulty = [(n, line) for n, line in enumerate(written, start=1) if line.faults]
-    for n, line in faulty:
-        problems = "; ".join(str(fault) for fault in line.faults)
-        print(f"warning: line {n} {line.text!r}: {problems}", file=sys.stderr)
+    model = load_model(args.model, kind="synthesis")
+    handwriting = model.write(
+        text,
+        bias=args.bias,
+        temperature=args.temperature,
+        seed=args.seed,
+        wrap=args.wrap,
+        retries=args.retries,
+        style=args.style,
+        style_text=args.style_text,
+    )
+    faulty = [
+        (n, line_text, faults)
+        for n, (line_text, faults) in enumerate(
+            zip(handwriting.texts, handwriting.faults, strict=True), start=1
+        )
+        if faults
+    ]
+    for n, line_text, faults in faulty:
+        problems = "; ".join(str(fault) for fault in faults)
+        print(f"warning: line {n} {line_text!r}: {problems}", file=sys.stderr)
     if faulty and args.strict:
         raise ValueError(
             f"{len(faulty)} line(s) still faulty after {args.retries} retries (--strict); "
             "nothing written: try another --seed, a higher --bias or more --retries"
         )
-    offsets = [line.offsets for line in written]
-    render = RenderOptions(
-        stroke_width=args.stroke_width,
-        colour=args.colour,
-        line_spacing=args.line_spacing,
-        align=args.align,
-        scale=args.scale,
-        background=args.background,
-        single_stroke=args.single_stroke,
+    handwriting.save(args.output, **_render_options(args))
+    count = len(handwriting.texts)
+    print(f"wrote {args.output} ({count} line{'s' * (count != 1)})")
+
+
+def add_sample(sub, positive_int, positive_float) -> None:
+    p = sub.add_parser(
+        "sample",
+        help="draw unconditional handwriting with a prediction network (SVG or PNG)",
+        description="Let the prediction network write on its own, one pen step at a time, with no "
+        "text to follow (Graves §4, Fig 11). Works out of the box with the shipped prediction "
+        "model; --model takes your own.",
+        epilog="example: handsynth sample --steps 700 --lines 3 --seed 0 -o scribble.png",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    if args.output.suffix.lower() == ".png":
-        render_png(offsets, args.output, render)
-    else:
-        render_svg(offsets, args.output, render)
-    print(f"wrote {args.output} ({len(lines)} line{'s' * (len(lines) != 1)})")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("sample.svg"),
+        help="file to write: .svg or .png (default: sample.svg)",
+    )
+    p.add_argument(
+        "--model",
+        type=Path,
+        help="a prediction checkpoint (.pt) or .safetensors (default: the shipped model)",
+    )
+    p.add_argument(
+        "--steps",
+        type=positive_int,
+        default=SAMPLE_STEPS,
+        help=f"pen steps per line (default {SAMPLE_STEPS}, about 25 per character)",
+    )
+    p.add_argument("--lines", type=positive_int, default=1, help="lines to draw (default 1)")
+    p.add_argument(
+        "--bias",
+        type=float,
+        default=SAMPLE_BIAS,
+        help=f"neatness: 0 as sampled, higher is steadier (default {SAMPLE_BIAS:g})",
+    )
+    p.add_argument(
+        "--temperature", type=positive_float, default=1.0, help="sampling noise scale (default 1)"
+    )
+    p.add_argument("--seed", type=int, help="fix the drawing (default: different every run)")
+    _add_render_flags(p, positive_float)
+
+
+def run_sample(args) -> None:
+    _check_output(args.output)
+    model = load_model(args.model, kind="prediction")
+    handwriting = model.sample(
+        steps=args.steps,
+        lines=args.lines,
+        bias=args.bias,
+        temperature=args.temperature,
+        seed=args.seed,
+    )
+    handwriting.save(args.output, **_render_options(args))
+    print(f"wrote {args.output} ({args.lines} line{'s' * (args.lines != 1)})")
 
 
 def add_text(sub, positive_int, positive_float) -> None:
@@ -146,7 +235,10 @@ def add_text(sub, positive_int, positive_float) -> None:
     )
     s.add_argument("--prime", default="", help="text the network reads before sampling")
     s.add_argument(
-        "--length", type=positive_int, default=300, help="symbols to sample (default 300)"
+        "--length",
+        type=positive_int,
+        default=TEXT_LENGTH,
+        help=f"symbols to sample (default {TEXT_LENGTH})",
     )
     s.add_argument(
         "--temperature", type=positive_float, default=1.0, help="below 1 is more conservative"
@@ -155,42 +247,35 @@ def add_text(sub, positive_int, positive_float) -> None:
 
 
 def run_text(args) -> None:
-    from handsynth.alphabet import Alphabet
-    from handsynth.sampling import make_generator
-    from handsynth.text_sampling import sample_text
-    from handsynth.weights import load_model, shipped_path
-
-    model, description = load_model(args.model or shipped_path("text"), "text")
-    alphabet = Alphabet.from_json(description["data"]["alphabet"])
-    word_level = description["data"].get("level") == "word"
-    prime = args.prime.split() if word_level else args.prime
-    missing = alphabet.unknown(prime)
-    if missing:
-        raise ValueError(f"the prime uses symbols the model does not know: {missing}")
-    generator = make_generator(args.seed)
-    symbols = sample_text(model, alphabet, prime, args.length, args.temperature, generator)
-    joiner = " " if word_level else ""
-    print(joiner.join([*([args.prime] if args.prime else []), *symbols]))
+    model = load_model(args.model, kind="text")
+    print(model.generate(args.prime, args.length, args.temperature, args.seed))
 
 
 def add_export(sub) -> None:
     p = sub.add_parser(
         "export",
         help="turn a training checkpoint into a small .safetensors model file",
-        description="Write the weights of a checkpoint (float16) with everything needed to rebuild "
-        "the model as safetensors metadata. This is how the shipped models were made.",
+        description="Write the weights of a model file (float16) with everything needed to "
+        "rebuild the model as safetensors metadata. This is how the shipped models were made.",
+        epilog="example: handsynth export runs/synthesis/best.pt -o synthesis.safetensors",
     )
-    p.add_argument("checkpoint", type=Path, help="a best.pt or last.pt from `handsynth train`")
-    p.add_argument("output", type=Path, help="the .safetensors file to write")
+    p.add_argument(
+        "checkpoint", type=Path, help="a best.pt or last.pt from `handsynth train`, or a model file"
+    )
+    p.add_argument(
+        "-o", "--output", type=Path, required=True, help="the .safetensors file to write"
+    )
 
 
 def run_export(args) -> None:
-    from handsynth.checkpoint import load_checkpoint
-    from handsynth.weights import export_weights
-
-    description = export_weights(load_checkpoint(args.checkpoint), args.output)
+    if args.output.suffix != ".safetensors":
+        raise ValueError(f"{args.output}: the output must end in .safetensors")
+    if args.output.resolve() == args.checkpoint.resolve():
+        raise ValueError(f"{args.output}: give another file than the one exported")
+    model = load_model(args.checkpoint)
+    model.export(args.output)
     size_mb = args.output.stat().st_size / 1e6
-    print(f"wrote {args.output} ({description['kind']}, {size_mb:.1f} MB)")
+    print(f"wrote {args.output} ({model.kind}, {size_mb:.1f} MB)")
 
 
 def add_heatmap(sub) -> None:
@@ -214,7 +299,7 @@ def add_heatmap(sub) -> None:
     p.add_argument("-o", "--output", type=Path, default=Path("heatmap.png"), help="heatmap file")
     p.add_argument("--components", action="store_true", help="add the mixture weights panel")
     p.add_argument("--attention", type=Path, help="also plot the attention window to this file")
-    p.add_argument("--bias", type=float, default=DEFAULT_BIAS, help="with --text: neatness")
+    p.add_argument("--bias", type=float, default=WriteOptions.bias, help="with --text: neatness")
     p.add_argument("--seed", type=int, default=0, help="with --text: the drawing")
 
 
@@ -232,39 +317,24 @@ def _validation_line(data_dir: Path, line: str) -> tuple[np.ndarray, str]:
 
 
 def run_heatmap(args) -> None:
-    from handsynth.alphabet import Alphabet
-    from handsynth.plots import model_outputs, plot_attention, plot_prediction_heatmap
-    from handsynth.strokes import normalise
-    from handsynth.weights import load_any_model, shipped_path
-    from handsynth.writer import WriteOptions, write_lines
-
-    model, description = load_any_model(args.model or shipped_path("synthesis"))
-    if description["kind"] not in ("prediction", "synthesis"):
-        raise ValueError(
-            f"{args.model} is a {description['kind']} model; heatmaps need handwriting"
-        )
-    mean = np.asarray(description["data"]["normalisation"]["mean"])
-    std = np.asarray(description["data"]["normalisation"]["std"])
+    model = load_model(args.model)
+    if model.kind not in ("prediction", "synthesis"):
+        raise ValueError(f"{args.model} is a {model.kind} model; heatmaps need handwriting")
+    if args.attention is not None and model.kind != "synthesis":
+        raise ValueError("--attention needs a synthesis model")
     if args.text is not None:
-        if description["kind"] != "synthesis":
+        if model.kind != "synthesis":
             raise ValueError("--text needs a synthesis model; use --data and --line instead")
-        text = args.text
-        options = WriteOptions(bias=args.bias, seed=args.seed, wrap=0)
-        (written,) = write_lines(model, description, [text], options)
-        offsets = written.offsets
+        written = model.write(args.text, bias=args.bias, seed=args.seed, wrap=0)
+        if len(written.texts) != 1:
+            raise ValueError(f"--text takes one line of at most {MAX_LINE_CHARACTERS} characters")
+        (offsets,), (text,) = written.offsets, written.texts
     else:
         if args.data is None:
             raise ValueError("--line needs --data, the prepared folder the line comes from")
         offsets, text = _validation_line(args.data, args.line)
-    if args.attention is not None and description["kind"] != "synthesis":
-        raise ValueError("--attention needs a synthesis model")
-    chars = None
-    if description["kind"] == "synthesis":
-        alphabet = Alphabet.from_json(description["data"]["alphabet"])
-        chars = torch.from_numpy(alphabet.encode(text))
-    params, phi = model_outputs(model, normalise(offsets, mean, std), chars)
-    plot_prediction_heatmap(offsets, params, mean, std, args.output, args.components, text)
+    model.heatmap(offsets, args.output, text, args.components)
     print(f"wrote {args.output}")
     if args.attention is not None:
-        plot_attention(phi, text, args.attention, offsets)
+        model.attention(offsets, text, args.attention)
         print(f"wrote {args.attention}")

@@ -1,9 +1,9 @@
 """Legibility: how well a CTC recogniser reads synthesized handwriting, next to real handwriting.
 
-`RecognitionTask` trains the recogniser of `recogniser.py` on the same prepared lines as the
-synthesis network. `legibility` then writes the texts of validation lines with a synthesis model and
-reports the recogniser's character error rate (CER) on the real lines and on the synthesized ones:
-the closer the two, the more legible the synthesis.
+The recogniser of `recogniser.py` is trained on the same prepared lines as the synthesis network
+(`tasks.RecognitionTask`). `legibility` writes the texts of validation lines with a synthesis model
+and reports the recogniser's character error rate (CER) on the real lines and on the synthesized
+ones: the closer the two, the more legible the synthesis.
 """
 
 from __future__ import annotations
@@ -14,55 +14,10 @@ import numpy as np
 import torch
 
 from handsynth.alphabet import Alphabet
-from handsynth.dataset import HandwritingBatch, HandwritingData
+from handsynth.loaded import LoadedModel
 from handsynth.prepare import load_prepared
-from handsynth.recogniser import (
-    Recogniser,
-    character_error_rate,
-    ctc_loss,
-    ctc_per_sequence,
-    greedy_decode,
-)
-from handsynth.strokes import normalise
-from handsynth.tasks import HandwritingTask, move
+from handsynth.recogniser import Recogniser, character_error_rate, greedy_decode
 from handsynth.writer import DEFAULT_BIAS, WriteOptions, write_lines
-
-
-class RecognitionTask(HandwritingTask):
-    """The recogniser trained with CTC on prepared IAM-OnDB lines; best.pt has the lowest CER."""
-
-    best_metric = "cer"
-
-    def __init__(self, data_dir: str | Path):
-        super().__init__("recogniser", data_dir)
-
-    def model_config(self, **overrides) -> dict:
-        return {"alphabet_size": len(self.alphabet), **overrides}
-
-    def loss(self, model, batch: HandwritingBatch, state: dict) -> tuple[torch.Tensor, int]:
-        """Mean CTC nats per line; and the number of characters transcribed."""
-        return ctc_loss(model, batch), int(batch.char_mask.sum())
-
-    @torch.no_grad()
-    def evaluate(self, model, batch_size: int = 32, device="cpu", data: HandwritingData = None):
-        """Greedy-decoding CER and CTC nats per line over the validation lines (or `data`)."""
-        data = data or self.valid
-        total_nats, predictions, references = 0.0, [], []
-        for indices in data.sequential_order(batch_size):
-            batch = move(data.batch(indices), device)
-            log_probs, out_lengths = model(batch.inputs, batch.mask.sum(1).long())
-            nats = ctc_per_sequence(log_probs, out_lengths, batch.chars, batch.char_mask)
-            total_nats += float(nats.sum())
-            predictions += self._decode(greedy_decode(log_probs, out_lengths))
-            references += self._decode(data.chars[i] for i in indices)
-        return {
-            "cer": character_error_rate(predictions, references),
-            "ctc_per_sequence": total_nats / len(data),
-            "sequences": len(data),
-        }
-
-    def _decode(self, sequences) -> list[str]:
-        return ["".join(self.alphabet.decode(s)) for s in sequences]
 
 
 @torch.no_grad()
@@ -87,10 +42,8 @@ def recognise(
 
 
 def legibility(
-    recogniser: Recogniser,
-    recogniser_description: dict,
-    synthesis_model,
-    synthesis_description: dict,
+    recogniser: LoadedModel,
+    synthesis: LoadedModel,
     data_dir: str | Path,
     num_lines: int = 100,
     bias: float = DEFAULT_BIAS,
@@ -105,19 +58,17 @@ def legibility(
     reported: the fraction of synthesized lines still faulty after the retries, and how often the
     recogniser reads the last letter of a line right, on real and synthesized lines.
 
-    Both descriptions are checkpoint payloads or model-file descriptions (their "data" entries give
-    alphabet and normalisation). The synthesized lines come back as raw offsets and are normalised
-    with the recogniser's statistics, like the real ones, so the two models need not share them;
-    they must share the alphabet, or the references would differ between real and synthesized.
+    Both models come from `handsynth.load_model`. The synthesized lines come back as raw offsets
+    and are normalised with the recogniser's statistics, like the real ones, so the two models need
+    not share them; they must share the alphabet, or the references would differ between real and
+    synthesized.
     """
-    alphabet = Alphabet.from_json(recogniser_description["data"]["alphabet"])
-    if Alphabet.from_json(synthesis_description["data"]["alphabet"]) != alphabet:
+    alphabet = recogniser.alphabet
+    if synthesis.alphabet != alphabet:
         raise ValueError(
             "the recogniser and the synthesis model use different alphabets; train the recogniser "
             "on the data the synthesis model was trained on"
         )
-    mean = np.asarray(recogniser_description["data"]["normalisation"]["mean"])
-    std = np.asarray(recogniser_description["data"]["normalisation"]["std"])
     raw_lines, real_texts, _ = load_prepared(data_dir, "valid")
     raw_lines, real_texts = list(raw_lines[:num_lines]), list(real_texts[:num_lines])
     novel = texts is not None
@@ -127,14 +78,16 @@ def legibility(
         """(CER, fraction of lines whose last letter is read right) against `wanted`."""
         # References as the alphabet sees them (a reduced alphabet folds rare symbols into one).
         references = ["".join(alphabet.decode(alphabet.encode(t))) for t in wanted]
-        normalised = [normalise(line, mean, std) for line in lines]
-        readings = recognise(recogniser, normalised, alphabet, batch_size)
+        normalised = [recogniser.normalisation.normalise(line) for line in lines]
+        readings = recognise(recogniser.network, normalised, alphabet, batch_size)
         pairs = zip(readings, references, strict=True)
         last_right = [read.rstrip()[-1:] == want.rstrip()[-1:] for read, want in pairs]
         return character_error_rate(readings, references), float(np.mean(last_right))
 
     options = WriteOptions(bias=bias, seed=seed, wrap=0)
-    written = write_lines(synthesis_model, synthesis_description, texts, options)
+    written = write_lines(
+        synthesis.network, synthesis.alphabet, synthesis.normalisation, texts, options
+    )
     cer_real, last_real = read(raw_lines, real_texts)
     cer_synthesized, last_synthesized = read([line.offsets for line in written], texts)
     return {

@@ -4,10 +4,9 @@
 - `SynthesisNetwork` (§5): the same, conditioned on a character sequence through a soft window.
 - `TextNetwork` (§3): characters or words in, a softmax over the next symbol out.
 
-`build_model` also builds the CTC recogniser of `recogniser.py`, which scores legibility.
-
-Each config holds architecture only; `asdict(config)` goes into checkpoints and `build_model`
-rebuilds the network from it. State is explicit: `forward(..., state=None) -> (outputs, state)`.
+Each config holds architecture only; `asdict(config)` goes into checkpoints and
+`checkpoint.build_model` rebuilds the network from it. State is explicit:
+`forward(..., state=None) -> (outputs, state)`.
 """
 
 from __future__ import annotations
@@ -49,7 +48,7 @@ class TextConfig:
     num_layers: int = 1
 
 
-class _Clipped(nn.Module):
+class Clipped(nn.Module):
     """Holds the derivative bounds of Graves §4.2; the trainer sets them, inference leaves None."""
 
     def __init__(self):
@@ -58,7 +57,7 @@ class _Clipped(nn.Module):
         self.lstm_clip: float | None = None  # bound on d loss / d h of every layer (paper: 10)
 
 
-class PredictionNetwork(_Clipped):
+class PredictionNetwork(Clipped):
     kind = "prediction"
 
     def __init__(self, config: PredictionConfig):
@@ -85,7 +84,7 @@ class SynthesisState:
     phi: torch.Tensor | None = None  # (B, T, U + 1) window weights of the last call, if kept
 
 
-class SynthesisNetwork(_Clipped):
+class SynthesisNetwork(Clipped):
     kind = "synthesis"
 
     def __init__(self, config: SynthesisConfig):
@@ -152,7 +151,7 @@ class SynthesisNetwork(_Clipped):
         return self.head(out, self.output_clip), new_state
 
 
-class TextNetwork(_Clipped):
+class TextNetwork(Clipped):
     kind = "text"
 
     def __init__(self, config: TextConfig):
@@ -171,23 +170,3 @@ class TextNetwork(_Clipped):
             state = self.backbone.initial_state(x, x.shape[0])
         h, state = self.backbone(x, state, derivative_clip=self.lstm_clip)  # (B, T, N * H)
         return clip_gradient(self.head(h), self.output_clip), state
-
-
-CONFIGS = {"prediction": PredictionConfig, "synthesis": SynthesisConfig, "text": TextConfig}
-MODELS = {"prediction": PredictionNetwork, "synthesis": SynthesisNetwork, "text": TextNetwork}
-
-
-def _register_recogniser() -> None:
-    """Add the CTC recogniser of `recogniser.py`; it subclasses `_Clipped`, so it is imported only
-    once this module is complete, on first use, rather than at the top (a circular import)."""
-    from handsynth.recogniser import Recogniser, RecogniserConfig
-
-    CONFIGS["recogniser"], MODELS["recogniser"] = RecogniserConfig, Recogniser
-
-
-def build_model(kind: str, config: dict) -> nn.Module:
-    """Rebuild a network from its kind and `asdict(config)`."""
-    _register_recogniser()
-    if kind not in MODELS:
-        raise ValueError(f"unknown model kind {kind!r}; expected one of {sorted(MODELS)}")
-    return MODELS[kind](CONFIGS[kind](**config))

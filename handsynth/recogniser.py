@@ -20,7 +20,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from handsynth.dataset import HandwritingBatch
 from handsynth.mdn import clip_gradient
-from handsynth.models import PEN_INPUT_SIZE, _Clipped
+from handsynth.models import PEN_INPUT_SIZE, Clipped
 
 
 @dataclass
@@ -31,7 +31,7 @@ class RecogniserConfig:
     frame_steps: int = 4  # pen steps stacked into one LSTM frame (IAM: ~15 steps per character)
 
 
-class Recogniser(_Clipped):
+class Recogniser(Clipped):
     """Bidirectional LSTM over frames of stacked pen offsets -> log-probabilities for CTC.
 
     The trainer's `output_clip` bounds the derivatives at the logits; `lstm_clip` does not apply

@@ -33,7 +33,7 @@ class RenderOptions:
     line_spacing: float = 0.5  # gap between one line's box and the next, x median line height
     align: Literal["left", "center", "right"] = "left"  # horizontal alignment of the lines
     margin: float = 20.0  # blank border around the content in px
-    scale: float = 1.0  # px per pen unit
+    scale: float = 0.1  # px per IAM-OnDB pen unit: a written line comes out about 60 px tall
     background: str | None = None  # page colour; None leaves it transparent
     single_stroke: bool = False  # open M/L polylines for a pen plotter, not smooth curves
 

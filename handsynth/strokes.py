@@ -11,6 +11,7 @@ y grows downwards as on the whiteboard; nothing here flips it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -153,3 +154,35 @@ def denormalise(offsets: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.nd
     out = np.array(offsets, dtype=np.float64)
     out[:, :2] = out[:, :2] * np.asarray(std) + np.asarray(mean)
     return out.astype(np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class Normalisation:
+    """The statistics a model's pen offsets are normalised with (`handsynth prepare` computes them
+    over the training lines): mean (2,) and standard deviation (2,) of dx and dy."""
+
+    mean: np.ndarray  # (2,)
+    std: np.ndarray  # (2,)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Normalisation:
+        mean = np.asarray(data["mean"], dtype=np.float64)
+        return cls(mean, np.asarray(data["std"], dtype=np.float64))
+
+    def to_json(self) -> dict:
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    def normalise(self, offsets: np.ndarray) -> np.ndarray:
+        """Raw offsets (T, 3) -> the network's units (T, 3) float32."""
+        return normalise(offsets, self.mean, self.std)
+
+    def denormalise(self, offsets: np.ndarray) -> np.ndarray:
+        """The network's offsets (T, 3) -> raw pen units (T, 3) float32."""
+        return denormalise(offsets, self.mean, self.std)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Normalisation)
+            and np.array_equal(self.mean, other.mean)
+            and np.array_equal(self.std, other.std)
+        )

@@ -19,7 +19,7 @@ from lxml import etree
 from handsynth.iam import parse_line_strokes, safe_xml_parser
 from handsynth.prepare import DEFAULT_MAX_JUMP
 from handsynth.strokes import (
-    normalise,
+    Normalisation,
     points_to_offsets,
     remove_outlier_jumps,
     strokes_to_points,
@@ -64,9 +64,10 @@ def svg_strokes(path: Path) -> list[np.ndarray]:
 
 
 def load_style(
-    source: str, text: str | None, mean: np.ndarray, std: np.ndarray
+    source: str, text: str | None, normalisation: Normalisation
 ) -> tuple[np.ndarray, str]:
-    """A style as (normalised offsets (T, 3), its text) from a shipped number or a file."""
+    """A style as (offsets (T, 3) normalised with `normalisation`, its text) from a shipped number
+    or a file."""
     if source.isdigit():
         styles = shipped_styles()
         number = int(source)
@@ -95,7 +96,7 @@ def load_style(
         offsets = points_to_offsets(points, eos)
         # SVG units are arbitrary: scale the pen steps to the size of the training data's.
         spread = np.sqrt(np.mean(np.square(offsets[1:, :2]), axis=0))  # (2,)
-        target = np.sqrt(np.square(std) + np.square(mean))
+        target = np.sqrt(np.square(normalisation.std) + np.square(normalisation.mean))
         offsets[:, :2] *= float(np.mean(target / np.maximum(spread, 1e-9)))
     else:
         points, eos = strokes_to_points(parse_line_strokes(path))
@@ -108,4 +109,4 @@ def load_style(
         )
     if len(offsets) < 2 or not np.isfinite(offsets).all():
         raise ValueError(f"{path}: has no usable strokes to learn a style from")
-    return normalise(offsets, mean, std), text.strip()
+    return normalisation.normalise(offsets), text.strip()

@@ -1,4 +1,5 @@
-"""What the trainer trains on: handwriting lines (prediction, synthesis) or a text stream (text).
+"""What the trainer trains on: handwriting lines (prediction, synthesis, the recogniser) or a text
+stream (text).
 
 A task knows its data, the batches of an epoch, the loss of a batch and how to evaluate a model; the
 training loop in `train.py` is the same for all of them.
@@ -10,7 +11,6 @@ import math
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -18,6 +18,8 @@ from handsynth import mdn
 from handsynth.alphabet import Alphabet
 from handsynth.dataset import HandwritingBatch, HandwritingData, load_handwriting
 from handsynth.prepare import load_metadata
+from handsynth.recogniser import character_error_rate, ctc_loss, ctc_per_sequence, greedy_decode
+from handsynth.strokes import Normalisation
 from handsynth.text_corpus import (
     TextCorpus,
     batchify,
@@ -27,6 +29,8 @@ from handsynth.text_corpus import (
     load_ptb,
 )
 from handsynth.text_sampling import sample_text
+
+DEFAULT_BPTT = 100  # text: symbols per truncated-backpropagation window
 
 
 def move(batch, device):
@@ -41,14 +45,18 @@ class HandwritingTask:
 
     best_metric = "nll_per_sequence"  # the validation metric whose minimum picks best.pt
 
-    def __init__(self, kind: str, data_dir: str | Path):
+    def __init__(self, kind: str, data_dir: str | Path, normalisation: Normalisation | None = None):
+        """Lines normalised with the data's own statistics (training), or with `normalisation`,
+        a trained model's, to evaluate that model on the inputs it was trained with."""
         self.kind = kind
         metadata = load_metadata(data_dir)
         self.alphabet = Alphabet.from_json(metadata["alphabet"])
-        self.mean = np.asarray(metadata["normalisation"]["mean"], dtype=np.float64)
-        self.std = np.asarray(metadata["normalisation"]["std"], dtype=np.float64)
-        self.train = load_handwriting(data_dir, "train", self.alphabet, self.mean, self.std)
-        self.valid = load_handwriting(data_dir, "valid", self.alphabet, self.mean, self.std)
+        if normalisation is None:
+            normalisation = Normalisation.from_json(metadata["normalisation"])
+        self.normalisation = normalisation
+        mean, std = self.normalisation.mean, self.normalisation.std
+        self.train = load_handwriting(data_dir, "train", self.alphabet, mean, std)
+        self.valid = load_handwriting(data_dir, "valid", self.alphabet, mean, std)
         self.rank, self.world = 0, 1
 
     def shard(self, rank: int, world: int) -> None:
@@ -64,7 +72,7 @@ class HandwritingTask:
         """What a checkpoint needs to sample on its own."""
         return {
             "alphabet": self.alphabet.to_json(),
-            "normalisation": {"mean": self.mean.tolist(), "std": self.std.tolist()},
+            "normalisation": self.normalisation.to_json(),
         }
 
     def epoch_batches(self, batch_size: int, seed: int, epoch: int) -> list:
@@ -104,6 +112,43 @@ class HandwritingTask:
             "sequences": n,
             "points": int(total_points),
         }
+
+
+class RecognitionTask(HandwritingTask):
+    """The recogniser trained with CTC on prepared IAM-OnDB lines; best.pt has the lowest CER."""
+
+    best_metric = "cer"
+
+    def __init__(self, data_dir: str | Path, normalisation: Normalisation | None = None):
+        super().__init__("recogniser", data_dir, normalisation)
+
+    def model_config(self, **overrides) -> dict:
+        return {"alphabet_size": len(self.alphabet), **overrides}
+
+    def loss(self, model, batch: HandwritingBatch, state: dict) -> tuple[torch.Tensor, int]:
+        """Mean CTC nats per line; and the number of characters transcribed."""
+        return ctc_loss(model, batch), int(batch.char_mask.sum())
+
+    @torch.no_grad()
+    def evaluate(self, model, batch_size: int = 32, device="cpu", data: HandwritingData = None):
+        """Greedy-decoding CER and CTC nats per line over the validation lines (or `data`)."""
+        data = data or self.valid
+        total_nats, predictions, references = 0.0, [], []
+        for indices in data.sequential_order(batch_size):
+            batch = move(data.batch(indices), device)
+            log_probs, out_lengths = model(batch.inputs, batch.mask.sum(1).long())
+            nats = ctc_per_sequence(log_probs, out_lengths, batch.chars, batch.char_mask)
+            total_nats += float(nats.sum())
+            predictions += self._decode(greedy_decode(log_probs, out_lengths))
+            references += self._decode(data.chars[i] for i in indices)
+        return {
+            "cer": character_error_rate(predictions, references),
+            "ctc_per_sequence": total_nats / len(data),
+            "sequences": len(data),
+        }
+
+    def _decode(self, sequences) -> list[str]:
+        return ["".join(self.alphabet.decode(s)) for s in sequences]
 
 
 def load_corpus(path: str | Path, level: str) -> TextCorpus:

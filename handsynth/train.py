@@ -20,11 +20,15 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from handsynth.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
-from handsynth.models import build_model
+from handsynth.checkpoint import (
+    build_model,
+    load_checkpoint,
+    model_from_checkpoint,
+    save_checkpoint,
+)
 from handsynth.optim import make_optimizer
 from handsynth.precision import require_bf16
-from handsynth.tasks import move
+from handsynth.tasks import DEFAULT_BPTT, move
 
 
 @dataclass
@@ -46,6 +50,7 @@ class TrainConfig:
     model: dict = field(default_factory=dict)  # architecture overrides (hidden_size, ...)
     init_from: str | None = None  # model file whose weights start a fresh run (not a resume)
     bf16: bool = False  # LSTM products in bfloat16 (autocast); window, head, loss in float32
+    bptt: int = DEFAULT_BPTT  # text: symbols per truncated-backprop window, kept for evaluation
 
 
 class TrainingDiverged(RuntimeError):
@@ -191,13 +196,13 @@ def _initial_model(task, config: TrainConfig, log) -> torch.nn.Module:
     """A fresh network, or one whose weights start from `config.init_from` (fine-tuning)."""
     if config.init_from is None:
         return build_model(task.kind, task.model_config(**config.model))
-    from handsynth.weights import load_model
+    from handsynth.loaded import load_model
 
-    model, description = load_model(config.init_from, task.kind)
-    if description["data"]["alphabet"] != task.alphabet.to_json():
+    start = load_model(config.init_from, kind=task.kind)
+    if start.alphabet != task.alphabet:
         raise ValueError(f"{config.init_from} was trained with another alphabet than this data")
     log(f"starting from the weights of {config.init_from}")
-    return model
+    return start.network
 
 
 def _done(progress: dict, config: TrainConfig) -> bool:

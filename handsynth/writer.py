@@ -16,7 +16,7 @@ from handsynth.alphabet import Alphabet
 from handsynth.faults import Fault, badness, find_faults
 from handsynth.models import SynthesisNetwork
 from handsynth.sampling import SampledLine, make_generator, sample_synthesis
-from handsynth.strokes import denormalise
+from handsynth.strokes import Normalisation
 
 # The neatness `write`, `heatmap --text` and `eval legibility` use unless told: of 0.5, 1 and 2,
 # bias 1 gave the shipped model its lowest recogniser error on 100 validation lines.
@@ -86,20 +86,20 @@ def check_characters(paragraphs: list[str], alphabet: Alphabet) -> None:
 
 def write_lines(
     model: SynthesisNetwork,
-    description: dict,
+    alphabet: Alphabet,
+    normalisation: Normalisation,
     lines: list[str],
     options: WriteOptions,
     prime: tuple[np.ndarray, str] | None = None,
 ) -> list[WrittenLine]:
     """Handwriting for each line; an empty line gives empty offsets.
 
-    All lines are drawn as one batch; lines with faults (skipped, stalled or repeated letters,
-    scribbles, dot runs, or no end) are drawn again with fresh noise, up to `options.retries`
-    times. Each line keeps its least faulty draw, and its remaining faults are returned with it.
+    `alphabet` and `normalisation` are the ones the model was trained with; the offsets come back
+    in raw pen units. All lines are drawn as one batch; lines with faults (skipped, stalled or
+    repeated letters, scribbles, dot runs, or no end) are drawn again with fresh noise, up to
+    `options.retries` times. Each line keeps its least faulty draw, and its remaining faults are
+    returned with it.
     """
-    alphabet = Alphabet.from_json(description["data"]["alphabet"])
-    mean = np.asarray(description["data"]["normalisation"]["mean"])
-    std = np.asarray(description["data"]["normalisation"]["std"])
     generator = make_generator(options.seed)
     best: dict[int, tuple[SampledLine, list[Fault]]] = {}
     todo = [i for i, line in enumerate(lines) if line]
@@ -123,7 +123,7 @@ def write_lines(
     for i, text in enumerate(lines):
         if i in best:
             line, faults = best[i]
-            written.append(WrittenLine(text, denormalise(line.offsets, mean, std), faults))
+            written.append(WrittenLine(text, normalisation.denormalise(line.offsets), faults))
         else:
             written.append(WrittenLine(text, empty, []))
     return written

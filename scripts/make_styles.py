@@ -13,10 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+import handsynth
 from handsynth.atomic import write_atomically
-from handsynth.strokes import normalise
-from handsynth.weights import load_model
-from handsynth.writer import WriteOptions, write_lines
 
 STYLE_TEXT = "a quick brown fox"
 
@@ -31,14 +29,11 @@ def main() -> None:
     parser.add_argument("--bias", type=float, default=0.75, help="neatness of the style lines")
     args = parser.parse_args()
 
-    model, description = load_model(args.model, "synthesis")
-    mean = np.asarray(description["data"]["normalisation"]["mean"])
-    std = np.asarray(description["data"]["normalisation"]["std"])
+    model = handsynth.load_model(args.model, kind="synthesis")
     lines = []
     for seed in args.seeds:
-        options = WriteOptions(bias=args.bias, seed=seed, wrap=0)
-        (written,) = write_lines(model, description, [STYLE_TEXT], options)
-        lines.append(normalise(written.offsets, mean, std))
+        written = model.write(STYLE_TEXT, bias=args.bias, seed=seed, wrap=0)
+        lines.append(model.normalisation.normalise(written.offsets[0]))
     starts = np.concatenate([[0], np.cumsum([len(line) for line in lines])])
     arrays = {
         "offsets": np.concatenate(lines).astype(np.float32),

@@ -17,7 +17,7 @@ handsynth prepare --iam-root "$work/iam" --out "$work/prepared" --quiet \
 handsynth train synthesis --data "$work/prepared" --out "$work/runs/synthesis-1" \
     --optimizer adam --lr 1e-3 --hidden-size 256 --batch-size 16 --checkpoint-every 25 \
     --epochs 5 --seed 0
-handsynth export "$work/runs/synthesis-1/best.pt" "$work/synthesis-1.safetensors"
+handsynth export "$work/runs/synthesis-1/best.pt" -o "$work/synthesis-1.safetensors"
 # Stage 2 (second session) starts from stage 1's exported weights with a new batch order (seed 1).
 # It ran as three segments of one run, each resuming the last: 186 steps in float32, then --bf16
 # to step 3,890 (the middle of epoch 10), then the rate lowered to 3e-4 to the end of epoch 10.
@@ -28,12 +28,18 @@ stage2=(handsynth train synthesis --data "$work/prepared" --out "$work/runs/synt
 "${stage2[@]}" --lr 1e-3 --epochs 50 --max-steps 186
 "${stage2[@]}" --lr 1e-3 --epochs 50 --max-steps 3890 --bf16
 "${stage2[@]}" --lr 3e-4 --epochs 10 --bf16
+# Prediction network for `handsynth sample`: small (2x128, K=20) so that it trains in about 20
+# minutes of one CPU core: three epochs of batch 32, Adam 1e-3, one thread.
+OMP_NUM_THREADS=1 handsynth train prediction --data "$work/prepared" --out "$work/runs/prediction" \
+    --hidden-size 128 --layers 2 --optimizer adam --lr 1e-3 --batch-size 32 --epochs 3 \
+    --checkpoint-every 50 --seed 0
 # Char-level Penn Treebank text network (1x256, embedding 64), two epochs.
 handsynth train text --data "$shared/text/ptb.zip" --level char --out "$work/runs/ptb-char" \
     --optimizer adam --lr 2e-3 --hidden-size 256 --embedding-size 64 --batch-size 32 --epochs 2 \
     --checkpoint-every 100 --seed 0
 
-handsynth export "$work/runs/synthesis-2/best.pt" handsynth/weights/synthesis.safetensors
-handsynth export "$work/runs/ptb-char/best.pt" handsynth/weights/text.safetensors
+handsynth export "$work/runs/synthesis-2/best.pt" -o handsynth/weights/synthesis.safetensors
+handsynth export "$work/runs/prediction/best.pt" -o handsynth/weights/prediction.safetensors
+handsynth export "$work/runs/ptb-char/best.pt" -o handsynth/weights/text.safetensors
 python scripts/make_styles.py --model handsynth/weights/synthesis.safetensors \
     --out handsynth/weights/styles.npz --seeds 1 2 3 4 5

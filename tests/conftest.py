@@ -4,8 +4,13 @@ import warnings
 from pathlib import Path
 
 import pytest
+import torch
 
 from handsynth.prepare import prepare_dataset
+
+# The tests' networks are tiny: a second thread only adds synchronisation, which on a busy machine
+# made single calls tens of times slower.
+torch.set_num_threads(1)
 
 FIXTURE_ROOT = Path(__file__).resolve().parents[1] / "data" / "fixtures" / "iam"
 

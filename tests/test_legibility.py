@@ -9,8 +9,9 @@ import torch
 
 from handsynth import cli
 from handsynth.alphabet import Alphabet
-from handsynth.legibility import RecognitionTask, recognise
-from handsynth.models import SynthesisConfig, SynthesisNetwork, build_model
+from handsynth.checkpoint import build_model
+from handsynth.legibility import recognise
+from handsynth.models import SynthesisConfig, SynthesisNetwork
 from handsynth.prepare import load_metadata
 from handsynth.recogniser import (
     Recogniser,
@@ -20,6 +21,7 @@ from handsynth.recogniser import (
     edit_distance,
     greedy_decode,
 )
+from handsynth.tasks import RecognitionTask
 from handsynth.weights import export_weights
 
 

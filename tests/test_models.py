@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from handsynth.backbone import DeepLSTM
+from handsynth.checkpoint import build_model
 from handsynth.mdn import MixtureParams, nll
 from handsynth.models import (
     PredictionConfig,
@@ -14,7 +15,6 @@ from handsynth.models import (
     SynthesisNetwork,
     TextConfig,
     TextNetwork,
-    build_model,
 )
 from handsynth.precision import bf16_supported
 

@@ -20,6 +20,7 @@ def _line(strokes: list[list[tuple[float, float]]]) -> np.ndarray:
     return points_to_offsets(points, eos)
 
 
+# These lines are drawn in pixels, so the tests render them at scale=1, not the pen-unit default.
 # Line 1: a zigzag, a curve and an i-dot (3 strokes, 100 wide). Line 2: one short stroke (40 wide).
 LINES = [
     _line([[(0, 0), (10, 20), (20, 0), (30, 20)], [(40, 5), (60, 15), (80, 5)], [(100, -10)]]),
@@ -54,7 +55,7 @@ def test_layout_places_lines_below_each_other_from_the_margin():
 
 def test_svg_has_one_path_per_stroke_and_viewbox_encloses_points(tmp_path):
     out = tmp_path / "page.svg"
-    svg = render_svg(LINES, out, RenderOptions(margin=5, background="white"))
+    svg = render_svg(LINES, out, RenderOptions(scale=1, margin=5, background="white"))
     assert out.read_text(encoding="utf-8") == svg
     paths = _paths(svg)
     assert len(paths) == N_STROKES
@@ -66,12 +67,12 @@ def test_svg_has_one_path_per_stroke_and_viewbox_encloses_points(tmp_path):
 
 def test_single_point_stroke_is_a_dot():
     dot = _line([[(3, 4)]])
-    (d,) = _paths(render_svg([dot], None, RenderOptions(margin=1)))
+    (d,) = _paths(render_svg([dot], None, RenderOptions(scale=1, margin=1)))
     assert d == "M1.00 1.00 L1.00 1.00"
 
 
 def test_right_alignment_lines_up_right_edges():
-    svg = render_svg(LINES, None, RenderOptions(align="right"))
+    svg = render_svg(LINES, None, RenderOptions(scale=1, align="right"))
     paths = _paths(svg)
     right_first = max(_coordinates(d)[:, 0].max() for d in paths[:3])
     right_second = _coordinates(paths[3])[:, 0].max()
@@ -81,7 +82,7 @@ def test_right_alignment_lines_up_right_edges():
 
 
 def test_center_alignment_lines_up_centres():
-    laid_out = layout_lines(LINES, RenderOptions(align="center"))
+    laid_out = layout_lines(LINES, RenderOptions(scale=1, align="center"))
     centres = []
     for strokes in laid_out:
         xs = np.concatenate([s[:, 0] for s in strokes])
@@ -90,9 +91,9 @@ def test_center_alignment_lines_up_centres():
 
 
 def test_single_stroke_paths_are_move_and_line_only():
-    smooth = _paths(render_svg(LINES, None, RenderOptions()))
+    smooth = _paths(render_svg(LINES, None, RenderOptions(scale=1)))
     assert any("Q" in d for d in smooth)
-    plotter = _paths(render_svg(LINES, None, RenderOptions(single_stroke=True)))
+    plotter = _paths(render_svg(LINES, None, RenderOptions(scale=1, single_stroke=True)))
     assert len(plotter) == N_STROKES
     for d in plotter:
         assert set(re.findall(r"[A-Za-z]", d)) <= {"M", "L"}
@@ -101,14 +102,14 @@ def test_single_stroke_paths_are_move_and_line_only():
 
 def test_bad_alignment_is_rejected():
     with pytest.raises(ValueError, match="align"):
-        layout_lines(LINES, RenderOptions(align="justify"))
+        layout_lines(LINES, RenderOptions(scale=1, align="justify"))
 
 
 def test_png_is_written_with_ink(tmp_path):
     from matplotlib.image import imread
 
     out = tmp_path / "page.png"
-    render_png(LINES, out, RenderOptions(background="white", colour="black"), dpi=96)
+    render_png(LINES, out, RenderOptions(scale=1, background="white", colour="black"), dpi=96)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     image = imread(out)  # (H, W, 3 or 4) floats in [0, 1]
     ink = (image[..., :3] < 0.5).any(axis=-1)
@@ -124,7 +125,7 @@ def test_png_is_not_upside_down(tmp_path):
     # must sit in the top rows.
     line = _line([[(0, 0), (100, 0)], [(0, 100)]])
     out = tmp_path / "top.png"
-    render_png([line], out, RenderOptions(background="white", margin=0, stroke_width=4))
+    render_png([line], out, RenderOptions(scale=1, background="white", margin=0, stroke_width=4))
     ink = (imread(out)[..., :3] < 0.5).any(axis=-1)  # (H, W)
     height = ink.shape[0]
     assert ink[: height // 10].sum() > 10 * ink[height // 2 :].sum() > 0

@@ -10,6 +10,7 @@ from lxml import etree
 from handsynth import cli
 from handsynth.alphabet import Alphabet
 from handsynth.checkpoint import CheckpointError
+from handsynth.loaded import load_model
 from handsynth.models import SynthesisConfig, SynthesisNetwork
 from handsynth.sampling import (
     END_GRACE_STEPS,
@@ -18,7 +19,7 @@ from handsynth.sampling import (
     _first_step_of_text,
     sample_synthesis,
 )
-from handsynth.weights import export_weights, load_model
+from handsynth.weights import export_weights
 from handsynth.writer import TextError, WriteOptions, tidy_lines, write_lines
 
 ALPHABET = Alphabet(list(" .,abcdefghijklmnopqrstuvwxyzADT"))
@@ -83,7 +84,7 @@ def test_tidy_lines_refuses_huge_text():
 
 
 def test_sampling_stops_when_the_window_passes_the_end(model_file):
-    model, _ = load_model(model_file, "synthesis")
+    model = load_model(model_file, kind="synthesis").network
     # Push kappa forward fast: every step moves the window by about e^2 characters.
     with torch.no_grad():
         k = model.config.num_window_gaussians
@@ -104,7 +105,7 @@ def test_sampling_stops_when_the_window_passes_the_end(model_file):
 
 
 def test_streamed_steps_are_the_lines_that_come_back(model_file):
-    model, _ = load_model(model_file, "synthesis")
+    model = load_model(model_file, kind="synthesis").network
     with torch.no_grad():
         k = model.config.num_window_gaussians
         model.window.linear.bias[2 * k :] = 0.5
@@ -154,7 +155,7 @@ def test_strokes_before_the_window_reaches_the_text_are_dropped():
 
 
 def test_a_primed_line_starts_at_its_first_point(model_file):
-    model, _ = load_model(model_file, "synthesis")
+    model = load_model(model_file, kind="synthesis").network
     with torch.no_grad():  # the window moves one character a step: the style's 3 points read "ab "
         k = model.config.num_window_gaussians
         model.window.linear.weight.zero_()
@@ -167,10 +168,10 @@ def test_a_primed_line_starts_at_its_first_point(model_file):
 
 
 def test_write_lines_is_reproducible_and_keeps_empty_lines(model_file):
-    model, description = load_model(model_file, "synthesis")
+    model = load_model(model_file, kind="synthesis")
     options = WriteOptions(seed=7, retries=1)
-    first = write_lines(model, description, ["ab", "", "cd"], options)
-    second = write_lines(model, description, ["ab", "", "cd"], options)
+    args = (model.network, model.alphabet, model.normalisation, ["ab", "", "cd"], options)
+    first, second = write_lines(*args), write_lines(*args)
     assert [w.text for w in first] == ["ab", "", "cd"]
     assert [len(w.offsets) for w in first] == [len(w.offsets) for w in second]
     assert len(first[1].offsets) == 0 and first[1].faults == [] and len(first[0].offsets) > 1
@@ -180,16 +181,16 @@ def test_write_lines_is_reproducible_and_keeps_empty_lines(model_file):
 
 def test_model_file_round_trip_and_refusals(model_file, tmp_path):
     payload = tiny_payload()
-    model, description = load_model(model_file, "synthesis")
+    model = load_model(model_file, kind="synthesis")
     for key, value in payload["model"].items():
-        torch.testing.assert_close(model.state_dict()[key], value.half().float())
-    assert description["data"]["alphabet"] == ALPHABET.to_json()
+        torch.testing.assert_close(model.network.state_dict()[key], value.half().float())
+    assert model.alphabet == ALPHABET
     with pytest.raises(CheckpointError, match="not a text model"):
-        load_model(model_file, "text")
+        load_model(model_file, kind="text")
     garbage = tmp_path / "garbage.safetensors"
     garbage.write_bytes(b"\x00" * 64)
     with pytest.raises(CheckpointError, match="garbage.safetensors"):
-        load_model(garbage, "synthesis")
+        load_model(garbage, kind="synthesis")
 
 
 def test_cli_write_svg_has_one_path_per_stroke(model_file, tmp_path, capsys):
@@ -198,12 +199,8 @@ def test_cli_write_svg_has_one_path_per_stroke(model_file, tmp_path, capsys):
     assert cli.main([*args, "--single-stroke"]) == 0
     assert "2 lines" in capsys.readouterr().out
     paths = etree.parse(str(out)).getroot().findall(f".//{SVG_NS}path")
-    strokes = sum(
-        int(w.offsets[:, 2].sum())
-        for w in write_lines(
-            *load_model(model_file, "synthesis"), ["ab", "cd"], WriteOptions(seed=1)
-        )
-    )
+    written = load_model(model_file).write("ab\ncd", seed=1)
+    strokes = sum(int(line[:, 2].sum()) for line in written.lines)
     assert len(paths) == strokes
     assert all(set(p.get("d")) <= set("ML0123456789.- ") for p in paths)
 
@@ -222,7 +219,7 @@ def test_cli_export_then_eval_metadata(tmp_path, capsys):
     checkpoint = tmp_path / "last.pt"
     save_checkpoint(checkpoint, tiny_payload())
     out = tmp_path / "model.safetensors"
-    assert cli.main(["export", str(checkpoint), str(out)]) == 0
+    assert cli.main(["export", str(checkpoint), "-o", str(out)]) == 0
     assert "synthesis" in capsys.readouterr().out
     from safetensors import safe_open
 

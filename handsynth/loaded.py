@@ -1,0 +1,261 @@
+"""The front door: `load_model` reads a model file and returns a `LoadedModel` whose methods do the
+work, as openai/whisper's `load_model(...).transcribe(...)`.
+
+    model = handsynth.load_model()                    # the shipped synthesis model
+    model.write("Dear Ada", seed=1).save("ada.svg")
+    handsynth.load_model(kind="prediction").sample(steps=700, seed=0).save("scribble.png")
+    handsynth.load_model(kind="text").generate("the market", length=200)
+
+A model file is a `.pt` training checkpoint or a `.safetensors` export (`weights.py` reads both into
+the same description). This is the one module that reads that description: the alphabet and the
+normalisation statistics come out of it here, as typed objects, and everything else (the command
+line, `legibility.py`, the scripts) takes them from the loaded model.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from handsynth.alphabet import Alphabet
+from handsynth.checkpoint import CheckpointError, rebuild_model
+from handsynth.handwriting import Handwriting
+from handsynth.plots import model_outputs, plot_attention, plot_prediction_heatmap
+from handsynth.sampling import make_generator, sample_prediction
+from handsynth.strokes import Normalisation
+from handsynth.styles import load_style
+from handsynth.tasks import DEFAULT_BPTT, HandwritingTask, RecognitionTask, TextTask
+from handsynth.text_sampling import sample_text
+from handsynth.weights import read_model_file, shipped_path, write_model_file
+from handsynth.writer import WriteOptions, tidy_lines, write_lines
+
+SAMPLE_STEPS = 700  # pen steps of unconditional handwriting, as in Graves Fig 11
+# A little bias (eqs 61-62) keeps unconditional strokes steady; 0 draws exactly what the network
+# predicts, as Graves Fig 11 does. Of 0, 0.5 and 1, 0.5 looked most like writing with the shipped
+# 2x128 prediction model (seed 0, three lines).
+SAMPLE_BIAS = 0.5
+TEXT_LENGTH = 300  # symbols `generate` samples after the prime
+HANDWRITING_KINDS = ("prediction", "synthesis", "recogniser")
+
+
+class LoadedModel:
+    """A network ready for use, with the alphabet and normalisation it was trained with.
+
+    Attributes: `network` (the torch module, in eval mode), `kind` ("synthesis", "prediction",
+    "text" or "recogniser"), `alphabet`, `normalisation` (handwriting kinds; None for text),
+    `level` and `bptt` (text), `description` (what the model file says about itself: config, data,
+    training) and `path`. `write`, `sample`, `generate`, `heatmap` and `attention` each need a kind
+    of model and say so when given another; `evaluate` and `export` take any.
+    """
+
+    def __init__(self, network: torch.nn.Module, description: dict, path: Path | None = None):
+        self.network = network.eval()
+        self.description = description
+        self.path = path
+        self.kind: str = description["kind"]
+        data = description["data"]
+        self.alphabet = Alphabet.from_json(data["alphabet"])
+        self.normalisation = (
+            Normalisation.from_json(data["normalisation"])
+            if self.kind in HANDWRITING_KINDS
+            else None
+        )
+        self.level: str | None = None
+        self.bptt: int | None = None
+        if self.kind == "text":
+            self.level = data["level"]
+            train_config = description.get("training", {}).get("train_config", {})
+            self.bptt = train_config.get("bptt", DEFAULT_BPTT)  # files from before it was stored
+
+    def __repr__(self) -> str:
+        parameters = sum(p.numel() for p in self.network.parameters())
+        where = str(self.path)
+        return f"LoadedModel(kind={self.kind!r}, path={where!r}, parameters={parameters:,})"
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.network.parameters()).device
+
+    def write(
+        self,
+        text: str,
+        bias: float = WriteOptions.bias,
+        temperature: float = WriteOptions.temperature,
+        seed: int | None = WriteOptions.seed,
+        wrap: int = WriteOptions.wrap,
+        retries: int = WriteOptions.retries,
+        style: int | str | os.PathLike | None = None,
+        style_text: str | None = None,
+    ) -> Handwriting:
+        """Write `text` in handwriting (synthesis models).
+
+        The text's own line breaks are kept and lines longer than `wrap` characters are wrapped
+        (`writer.WriteOptions` explains each knob). `style` primes the network with a line of
+        handwriting (Graves §5.5): a shipped style number, an IAM-OnDB lineStrokes .xml or an .svg
+        whose paths are pen strokes; for a file, `style_text` says what it reads. A character the
+        model cannot write raises `writer.TextError` naming where it is.
+        """
+        self._require("write", "synthesis")
+        lines = tidy_lines(text, self.alphabet, wrap)
+        prime = None
+        if style is not None:
+            prime = load_style(str(style), style_text, self.normalisation)
+            tidy_lines(prime[1], self.alphabet, 0)  # the style's text must be writable too
+        options = WriteOptions(bias, temperature, seed, wrap, retries)
+        written = write_lines(
+            self.network, self.alphabet, self.normalisation, lines, options, prime
+        )
+        return Handwriting(
+            [line.offsets for line in written],
+            [line.text for line in written],
+            [line.faults for line in written],
+        )
+
+    def sample(
+        self,
+        steps: int = SAMPLE_STEPS,
+        lines: int = 1,
+        bias: float = SAMPLE_BIAS,
+        temperature: float = 1.0,
+        seed: int | None = None,
+    ) -> Handwriting:
+        """Unconditional handwriting (prediction models, Graves §4, Fig 11): `lines` lines of
+        `steps` pen steps each; `bias` sharpens the mixture as for `write` (eqs 61-62)."""
+        self._require("sample", "prediction")
+        if steps < 1 or lines < 1:
+            raise ValueError(f"steps and lines must be at least 1, got {steps} and {lines}")
+        generator = make_generator(seed)
+        drawn = sample_prediction(self.network, lines, steps, bias, temperature, generator)
+        offsets = []
+        for line in drawn:  # (steps + 1, 3) normalised, row 0 the pen at rest
+            line[-1, 2] = 1.0  # the pen lifts at the end
+            offsets.append(self.normalisation.denormalise(line))
+        return Handwriting(offsets, [""] * lines, [[] for _ in range(lines)])
+
+    def generate(
+        self,
+        prime: str = "",
+        length: int = TEXT_LENGTH,
+        temperature: float = 1.0,
+        seed: int | None = None,
+    ) -> str:
+        """The prime followed by `length` sampled symbols (text models, Graves §3).
+
+        At word level the prime is split into words and the words are joined with spaces.
+        Temperature below 1 is more conservative.
+        """
+        self._require("generate", "text")
+        word_level = self.level == "word"
+        symbols = prime.split() if word_level else prime
+        missing = self.alphabet.unknown(symbols)
+        if missing:
+            raise ValueError(f"the prime uses symbols the model does not know: {missing}")
+        generator = make_generator(seed)
+        sampled = sample_text(self.network, self.alphabet, symbols, length, temperature, generator)
+        return (" " if word_level else "").join([*([prime] if prime else []), *sampled])
+
+    def heatmap(
+        self,
+        offsets: np.ndarray,
+        path: str | Path,
+        text: str | None = None,
+        components: bool = False,
+    ) -> None:
+        """Plot where the network expected each next pen position of a line (Graves Figs 4, 10).
+
+        offsets (T, 3) raw pen offsets, such as a line of `write` or of the prepared data; a
+        synthesis model also needs the line's `text`. `components` adds the mixture weights.
+        """
+        self._require("heatmap", "prediction", "synthesis")
+        params, _ = self._outputs(offsets, text)
+        mean, std = self.normalisation.mean, self.normalisation.std
+        plot_prediction_heatmap(offsets, params, mean, std, path, components, text)
+
+    def attention(self, offsets: np.ndarray, text: str, path: str | Path) -> None:
+        """Plot the window weights over the characters of `text` against time (Graves Fig 13)."""
+        self._require("attention", "synthesis")
+        _, phi = self._outputs(offsets, text)
+        plot_attention(phi, text, path, offsets)
+
+    def evaluate(
+        self,
+        data: str | Path,
+        split: str | None = None,
+        batch_size: int = 32,
+        dynamic: bool = False,
+    ) -> dict:
+        """Metrics of the model on a split of `data`: a prepared handwriting folder (split valid or
+        train; nats per line and SSE, or CER for a recogniser) or a text corpus (split test by
+        default; bits per symbol, with `dynamic` evaluation as in Graves §3).
+
+        Handwriting is normalised with the model's own statistics, the inputs it was trained on;
+        data whose alphabet differs from the model's is refused where characters are read.
+        """
+        if self.kind == "text":
+            task = TextTask(data, self.level, 1, self.bptt)
+            if task.alphabet != self.alphabet:
+                raise ValueError(f"{data} has other symbols than the model was trained on")
+            # Dynamic evaluation trains the weights it scores; this model's own stay as they are.
+            network = copy.deepcopy(self.network) if dynamic else self.network
+            return task.evaluate(
+                network, split=split or "test", device=self.device, dynamic=dynamic
+            )
+        if dynamic:
+            raise ValueError("dynamic evaluation applies to text models only")
+        split = split or "valid"
+        if split not in ("valid", "train"):
+            raise ValueError(f"the split must be valid or train for handwriting, not {split!r}")
+        if self.kind == "recogniser":
+            task = RecognitionTask(data, self.normalisation)
+        else:
+            task = HandwritingTask(self.kind, data, self.normalisation)
+        if self.kind != "prediction" and task.alphabet != self.alphabet:
+            raise ValueError(
+                f"{data} was prepared with another alphabet than the model was trained on; "
+                "prepare it with the same alphabet options"
+            )
+        lines = task.valid if split == "valid" else task.train
+        return task.evaluate(self.network, batch_size=batch_size, device=self.device, data=lines)
+
+    def export(self, path: str | Path) -> Path:
+        """Write the model as a small safetensors file (float16 weights and the description)."""
+        write_model_file(path, self.network.state_dict(), self.description)
+        return Path(path)
+
+    def _require(self, action: str, *kinds: str) -> None:
+        if self.kind not in kinds:
+            needed = " or ".join(kinds)
+            raise ValueError(f"{action} needs a {needed} model; this is a {self.kind} model")
+
+    def _outputs(self, offsets: np.ndarray, text: str | None) -> tuple[dict, np.ndarray | None]:
+        """The network run once over raw offsets (T, 3): mixture parameters and, for synthesis,
+        the window weights."""
+        chars = None
+        if self.kind == "synthesis":
+            if text is None:
+                raise ValueError("a synthesis model needs the line's text")
+            chars = torch.from_numpy(self.alphabet.encode(text))
+        return model_outputs(self.network, self.normalisation.normalise(offsets), chars)
+
+
+def load_model(
+    path: str | os.PathLike | None = None,
+    kind: str | None = None,
+    device: str | torch.device = "cpu",
+) -> LoadedModel:
+    """Load a model file for use: a `.pt` checkpoint from `handsynth train` or a `.safetensors`
+    from `handsynth export`.
+
+    Without `path`, the model of `kind` shipped with the package (synthesis when no kind is given;
+    prediction and text are shipped too). With both, a file holding another kind is refused.
+    """
+    path = Path(path) if path is not None else shipped_path(kind or "synthesis")
+    state_dict, description = read_model_file(path)
+    if kind is not None and description["kind"] != kind:
+        raise CheckpointError(f"{path} holds a {description['kind']} model, not a {kind} model")
+    network = rebuild_model(description["kind"], description["config"], state_dict)
+    return LoadedModel(network.to(device), description, path)

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from handsynth.errors import UserError
+
 # Graves (2013, §5) trains the synthesis network on a reduced character set. We read it as the 52
 # letters, the space, the three commonest punctuation marks and one class standing for everything
 # else (digits and the rarer punctuation): 52 + 1 + 3 + 1 = 57 symbols.
@@ -18,7 +20,7 @@ OTHER_SYMBOL = "#"
 REDUCED_SYMBOLS = tuple(string.ascii_letters + " .,'" + OTHER_SYMBOL)
 
 
-class UnknownSymbolError(ValueError):
+class UnknownSymbolError(UserError):
     """A symbol that the alphabet does not contain."""
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from handsynth.atomic import write_atomically
+from handsynth.errors import UserError
 from handsynth.models import (
     PredictionConfig,
     PredictionNetwork,
@@ -34,7 +35,7 @@ NETWORKS = {  # kind -> (config class, network class)
 }
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserError):
     """A checkpoint file that is missing, damaged, or not one of ours."""
 
 
@@ -50,10 +51,11 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
         raise CheckpointError(f"{path}: no such checkpoint file")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch.load fails in many ways on damaged files; all mean "unreadable"
+    except Exception:  # torch.load fails in many ways on damaged or foreign files
         raise CheckpointError(
-            f"{path}: not a readable handsynth checkpoint (damaged, truncated, or it holds objects "
-            f"other than tensors and plain types): {_first_line(e)}"
+            f"{path}: not a handsynth checkpoint: it is damaged, truncated or not a torch file, or "
+            "it holds Python objects besides tensors, which handsynth never loads (they could run "
+            "code); give a last.pt or best.pt from `handsynth train`, or a .safetensors file"
         ) from None
     missing = [k for k in REQUIRED_KEYS if not isinstance(payload, dict) or k not in payload]
     if missing:

@@ -8,8 +8,10 @@ import re
 import sys
 import warnings
 from pathlib import Path
+from typing import NoReturn
 
-from handsynth import __version__, cli_generate
+from handsynth import __version__, cli_args, cli_generate, limits
+from handsynth.errors import UserError
 from handsynth.legibility import legibility
 from handsynth.loaded import load_model
 from handsynth.tasks import DEFAULT_BPTT, HandwritingTask, RecognitionTask, TextTask
@@ -41,22 +43,31 @@ LEGIBILITY_DEFAULTS = {
 }
 
 
-class CliError(Exception):
+class CliError(UserError):
     """A problem with what the user asked for; printed without a traceback."""
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples' line breaks and adds every flag's default to its help."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        shown = action.default not in (None, False, argparse.SUPPRESS) and action.option_strings
+        return f"{action.help} (default: %(default)s)" if shown else action.help
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors that point at --help."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+COUNT = cli_args.integer(1, 1_000_000_000)  # steps, epochs: positive and finite
+SIZE = cli_args.integer(1, 8192)  # layer sizes, batch sizes
 
 
 def _device(text: str) -> str:
@@ -87,27 +98,32 @@ def _add_prepare(sub) -> None:
         "--iam-root", required=True, type=Path, help="folder holding lineStrokes/ and ascii/"
     )
     p.add_argument(
-        "--out", required=True, type=Path, help="folder to write the arrays and metadata to"
+        "--out",
+        required=True,
+        type=cli_args.output_folder,
+        help="folder to write the arrays and metadata to",
     )
     p.add_argument(
         "--splits",
         type=Path,
         help="folder with the form lists trainset.txt, testset_v.txt and optionally "
-        "testset_t.txt, testset_f.txt (default: IAM_ROOT/splits, then "
+        "testset_t.txt, testset_f.txt (none: IAM_ROOT/splits, then "
         "../shared/data/iamondb-splits)",
     )
     p.add_argument(
         "--train-sets",
-        help="comma-separated sets to train on, of trainset, testset_t, testset_f (default: each "
+        help="comma-separated sets to train on, of trainset, testset_t, testset_f (none: each "
         "of them whose form list is in the splits folder); testset_v is always validation",
     )
     p.add_argument(
-        "--blacklist", type=Path, help="line ids to drop from training (.npy as shipped, or text)"
+        "--blacklist",
+        type=cli_args.input_file,
+        help="line ids to drop from training (.npy as shipped, or text)",
     )
     p.add_argument(
         "--blacklist-valid",
         action="store_true",
-        help="drop blacklisted lines from validation too (default: keep the official set whole)",
+        help="drop blacklisted lines from validation too (otherwise the official set stays whole)",
     )
     p.add_argument(
         "--reduced-alphabet",
@@ -136,7 +152,10 @@ def _add_train(sub) -> None:
         "the Penn Treebank zip, an enwik8 file or any plain text (text)",
     )
     p.add_argument(
-        "--out", required=True, type=Path, help="folder for checkpoints (last.pt, best.pt)"
+        "--out",
+        required=True,
+        type=cli_args.output_folder,
+        help="folder for checkpoints (last.pt, best.pt)",
     )
     p.add_argument("--level", choices=["char", "word"], default="char", help="text: symbol level")
     p.add_argument(
@@ -146,45 +165,60 @@ def _add_train(sub) -> None:
         help="Graves's RMSProp or Adam",
     )
     p.add_argument(
-        "--lr", type=_positive_float, default=None, help="learning rate (rmsprop 1e-4, adam 1e-3)"
+        "--lr",
+        type=cli_args.number(0, 1, above_low=True),
+        help="learning rate, above 0 up to 1 (none: rmsprop 1e-4, adam 1e-3)",
     )
-    p.add_argument("--batch-size", type=_positive_int, default=32, help="sequences per step")
-    p.add_argument("--epochs", type=_positive_int, default=30, help="passes over the training data")
-    p.add_argument(
-        "--max-steps", type=_positive_int, help="stop after this many steps (smoke runs)"
-    )
+    p.add_argument("--batch-size", type=SIZE, default=32, help="sequences per step, 1-8192")
+    p.add_argument("--epochs", type=COUNT, default=30, help="passes over the training data")
+    p.add_argument("--max-steps", type=COUNT, help="stop after this many steps (smoke runs)")
     p.add_argument(
         "--hidden-size",
-        type=_positive_int,
-        help="LSTM cells per layer (400; text 1000; recogniser 128)",
-    )
-    p.add_argument("--layers", type=_positive_int, help="LSTM layers (3; text 1; recogniser 2)")
-    p.add_argument(
-        "--mixtures", type=_positive_int, help="handwriting: Gaussians in the output (20)"
+        type=SIZE,
+        help="LSTM cells per layer, 1-8192 (none: 400; text 1000; recogniser 128)",
     )
     p.add_argument(
-        "--window-gaussians", type=_positive_int, help="synthesis: window Gaussians (10)"
+        "--layers",
+        type=cli_args.integer(1, 16),
+        help="LSTM layers, 1-16 (none: 3; text 1; recogniser 2)",
     )
-    p.add_argument("--embedding-size", type=_positive_int, help="text: input embedding size (256)")
+    p.add_argument(
+        "--mixtures",
+        type=cli_args.integer(1, 200),
+        help="handwriting: Gaussians in the output, 1-200 (none: 20)",
+    )
+    p.add_argument(
+        "--window-gaussians",
+        type=cli_args.integer(1, 100),
+        help="synthesis: window Gaussians, 1-100 (none: 10)",
+    )
+    p.add_argument(
+        "--embedding-size", type=SIZE, help="text: input embedding size, 1-8192 (none: 256)"
+    )
     p.add_argument(
         "--bptt",
-        type=_positive_int,
+        type=cli_args.integer(1, 100_000),
         default=DEFAULT_BPTT,
-        help=f"text: truncated backprop length, also used to evaluate ({DEFAULT_BPTT})",
+        help="text: truncated backprop length, also used to evaluate",
     )
     p.add_argument("--no-clip", action="store_true", help="turn off derivative clipping (100 / 10)")
     p.add_argument(
-        "--checkpoint-every", type=_positive_int, default=50, help="steps between last.pt writes"
+        "--checkpoint-every", type=COUNT, default=50, help="steps between last.pt writes"
     )
     p.add_argument(
-        "--sample-every", type=int, default=500, help="text: steps between samples (0: never)"
+        "--sample-every",
+        type=cli_args.integer(0, 1_000_000_000),
+        default=500,
+        help="text: steps between samples (0: never)",
     )
-    p.add_argument("--seed", type=int, default=0, help="initial weights and batch order")
-    p.add_argument("--device", type=_device, default="cpu", help="cpu, cuda or cuda:N (cpu)")
+    p.add_argument(
+        "--seed", type=cli_args.seed, default=0, help="initial weights and batch order, 0-2**63-1"
+    )
+    p.add_argument("--device", type=_device, default="cpu", help="cpu, cuda or cuda:N")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--init-from",
-        type=Path,
+        type=cli_args.input_file,
         help="start a new run from the weights of this model file (.safetensors or .pt), e.g. "
         "to fine-tune the shipped model; the architecture comes from that file",
     )
@@ -218,52 +252,56 @@ def _add_eval(sub) -> None:
         "--split", default=None, help="valid (handwriting default) or test (text default)"
     )
     p.add_argument("--dynamic", action="store_true", help="text: dynamic evaluation (§3)")
+    p.add_argument("--batch-size", type=SIZE, default=32, help="handwriting: lines per batch")
+    p.add_argument("--device", type=_device, default="cpu", help="cpu, cuda or cuda:N")
     p.add_argument(
-        "--batch-size", type=_positive_int, default=32, help="handwriting: lines per batch"
+        "--recogniser",
+        type=cli_args.input_file,
+        help="legibility: the recogniser checkpoint or model file",
     )
-    p.add_argument("--device", type=_device, default="cpu", help="cpu, cuda or cuda:N (cpu)")
     p.add_argument(
-        "--recogniser", type=Path, help="legibility: the recogniser checkpoint or model file"
-    )
-    p.add_argument(
-        "--model", type=Path, help="legibility: the synthesis model (default: the shipped one)"
+        "--model",
+        type=cli_args.input_file,
+        help="legibility: the synthesis model (none: the shipped one)",
     )
     p.add_argument(
         "--lines",
-        type=_positive_int,
+        type=cli_args.integer(1, 100_000),
         help=f"legibility: validation lines to read and write ({LEGIBILITY_DEFAULTS['lines']})",
     )
     p.add_argument(
         "--texts",
-        type=Path,
+        type=cli_args.input_file,
         help="legibility: a file of novel sentences, one a line, to write instead of the "
         "validation texts (the real validation lines still give the scale)",
     )
     p.add_argument(
         "--bias",
-        type=float,
-        help=f"legibility: sampling bias of the synthesis ({LEGIBILITY_DEFAULTS['bias']})",
+        type=cli_args.number(*limits.BIAS),
+        help=f"legibility: sampling bias of the synthesis, {cli_args.span(limits.BIAS)} "
+        f"({LEGIBILITY_DEFAULTS['bias']})",
     )
     p.add_argument(
-        "--seed", type=int, help=f"legibility: sampling seed ({LEGIBILITY_DEFAULTS['seed']})"
+        "--seed",
+        type=cli_args.seed,
+        help=f"legibility: sampling seed ({LEGIBILITY_DEFAULTS['seed']})",
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="handsynth",
         description="Handwriting synthesis with the recurrent networks of Graves (2013).",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"handsynth {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_prepare(sub)
     _add_train(sub)
     _add_eval(sub)
-    cli_generate.add_write(sub, _positive_int, _positive_float)
-    cli_generate.add_sample(sub, _positive_int, _positive_float)
-    cli_generate.add_text(sub, _positive_int, _positive_float)
+    cli_generate.add_write(sub)
+    cli_generate.add_sample(sub)
+    cli_generate.add_text(sub)
     cli_generate.add_export(sub)
     cli_generate.add_heatmap(sub)
     return parser
@@ -461,13 +499,19 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a flag refused with its one-line error
+        return done.code if isinstance(done.code, int) else 2
     warnings.showwarning = _show_warning
-    from handsynth.checkpoint import CheckpointError
-
     try:
         COMMANDS[args.command](args)
-    except (CliError, CheckpointError, FileNotFoundError, ValueError) as error:
+    except UserError as error:
         print(f"handsynth {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(
+            f"handsynth {args.command}: interrupted; no partial output was written", file=sys.stderr
+        )
+        return 130
     return 0

@@ -17,8 +17,15 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from handsynth import limits
+
 _HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 MAX_SEED = 2**63 - 1
+
+
+def span(bounds: tuple[float, float], joiner: str = "-") -> str:
+    """'0-10' for (0.0, 10.0): a range as --help states it."""
+    return joiner.join(f"{bound:g}" for bound in bounds)
 
 
 def _format(value: float) -> str:
@@ -64,6 +71,16 @@ def number(low: float, high: float, above_low: bool = False) -> Callable[[str], 
 def seed(text: str) -> int:
     """A random seed: a whole number from 0 to 2**63 - 1."""
     return integer(0, MAX_SEED)(text)
+
+
+def wrap(text: str) -> int:
+    """Characters per line: 0 (the text's own lines) or a width in limits.WRAP."""
+    value = integer(0, limits.WRAP[1])(text)
+    if 0 < value < limits.WRAP[0]:
+        raise argparse.ArgumentTypeError(
+            f"must be 0 (the text's own lines) or from {span(limits.WRAP, ' to ')}, got {text}"
+        )
+    return value
 
 
 def colour(text: str) -> str:

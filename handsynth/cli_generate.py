@@ -7,50 +7,55 @@ its methods and prints what it wrote. Defaults come from the library (`WriteOpti
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from handsynth import cli_args, limits
+from handsynth.errors import UserError
 from handsynth.handwriting import FORMATS
 from handsynth.loaded import SAMPLE_BIAS, SAMPLE_STEPS, TEXT_LENGTH, load_model
 from handsynth.render import RenderOptions
-from handsynth.writer import MAX_LINE_CHARACTERS, WriteOptions
+from handsynth.writer import MAX_CHARACTERS, MAX_LINE_CHARACTERS, WriteOptions
 
 RENDER = RenderOptions()  # the library's render defaults, shown in --help
 
 
-def _check_output(path: Path) -> None:
-    if path.suffix.lower() not in FORMATS:
-        raise ValueError(f"{path}: the output must end in .svg or .png")
+IMAGE_OUTPUT = cli_args.output_file(tuple(FORMATS))
 
 
-def _add_render_flags(p, positive_float) -> None:
+def _add_render_flags(p) -> None:
     p.add_argument(
         "--align", choices=["left", "center", "right"], default=RENDER.align, help="line alignment"
     )
     p.add_argument(
         "--line-spacing",
-        type=float,
+        type=cli_args.number(*limits.LINE_SPACING),
         default=RENDER.line_spacing,
-        help=f"gap between lines, in line heights (default {RENDER.line_spacing:g})",
+        help=f"gap between lines, in line heights, {cli_args.span(limits.LINE_SPACING)}",
     )
     p.add_argument(
         "--stroke-width",
-        type=positive_float,
+        type=cli_args.number(*limits.STROKE_WIDTH, above_low=True),
         default=RENDER.stroke_width,
-        help=f"pen width in px (default {RENDER.stroke_width:g})",
+        help=f"pen width in px, above {cli_args.span(limits.STROKE_WIDTH, ' up to ')}",
     )
     p.add_argument(
-        "--colour", "--color", default=RENDER.colour, help="ink colour (SVG colour name or #rrggbb)"
+        "--colour",
+        "--color",
+        type=cli_args.colour,
+        default=RENDER.colour,
+        help="ink colour: a CSS colour name or #rrggbb",
     )
-    p.add_argument("--background", help="page colour (default: transparent)")
+    p.add_argument(
+        "--background", type=cli_args.colour, help="page colour (none: a transparent page)"
+    )
     p.add_argument(
         "--scale",
-        type=positive_float,
+        type=cli_args.number(*limits.SCALE, above_low=True),
         default=RENDER.scale,
-        help=f"px per pen unit (default {RENDER.scale:g})",
+        help=f"px per pen unit, above {cli_args.span(limits.SCALE, ' up to ')}",
     )
     p.add_argument(
         "--single-stroke", action="store_true", help="plain polylines a pen plotter can draw"
@@ -69,7 +74,7 @@ def _render_options(args) -> dict:
     }
 
 
-def add_write(sub, positive_int, positive_float) -> None:
+def add_write(sub) -> None:
     defaults = WriteOptions()
     p = sub.add_parser(
         "write",
@@ -77,48 +82,48 @@ def add_write(sub, positive_int, positive_float) -> None:
         description="Write TEXT in handwriting with the synthesis network. Works out of the box "
         "with the shipped model; --model takes your own checkpoint or exported weights.",
         epilog='example: handsynth write "Dear Ada, thank you" -o letter.svg --bias 1 --seed 3',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("text", help="the text; '-' reads it from standard input; newlines start lines")
     p.add_argument(
         "-o",
         "--output",
-        type=Path,
-        default=Path("handwriting.svg"),
-        help="file to write: .svg or .png (default: handwriting.svg)",
+        type=IMAGE_OUTPUT,
+        default="handwriting.svg",
+        help="file to write: .svg or .png",
     )
     p.add_argument(
         "--model",
-        type=Path,
-        help="a synthesis checkpoint (.pt) or exported .safetensors (default: the shipped model)",
+        type=cli_args.input_file,
+        help="a synthesis checkpoint (.pt) or exported .safetensors (none: the shipped model)",
     )
     p.add_argument(
         "--bias",
-        type=float,
+        type=cli_args.number(*limits.BIAS),
         default=defaults.bias,
-        help=f"neatness: 0 as sampled, 1-3 neater (default {defaults.bias:g})",
+        help=f"neatness, {cli_args.span(limits.BIAS)}: 0 as sampled, 1-3 neater",
     )
     p.add_argument(
         "--temperature",
-        type=positive_float,
+        type=cli_args.number(*limits.TEMPERATURE, above_low=True),
         default=defaults.temperature,
-        help=f"sampling noise scale (default {defaults.temperature:g})",
+        help=f"sampling noise scale, above {cli_args.span(limits.TEMPERATURE, ' up to ')}",
     )
-    p.add_argument("--seed", type=int, help="fix the drawing (default: different every run)")
+    p.add_argument(
+        "--seed", type=cli_args.seed, help="fix the drawing, 0 to 2**63-1 (none: new each run)"
+    )
     p.add_argument(
         "--wrap",
-        type=int,
+        type=cli_args.wrap,
         default=defaults.wrap,
-        help=f"characters per line, 0 for the text's own lines (default {defaults.wrap})",
+        help=f"characters per line, {cli_args.span(limits.WRAP)}, or 0 for the text's own lines",
     )
     p.add_argument(
         "--retries",
-        type=int,
+        type=cli_args.integer(*limits.RETRIES),
         default=defaults.retries,
-        help="redraws of a line whose attention skipped or repeated a letter "
-        f"(default {defaults.retries})",
+        help=f"redraws of a line that has faults, {cli_args.span(limits.RETRIES)}",
     )
-    _add_render_flags(p, positive_float)
+    _add_render_flags(p)
     p.add_argument(
         "--style",
         help="write in the style of a shipped style (a number) or of a line of your own: an "
@@ -133,8 +138,7 @@ def add_write(sub, positive_int, positive_float) -> None:
 
 
 def run_write(args) -> None:
-    _check_output(args.output)
-    text = sys.stdin.read() if args.text == "-" else args.text
+    text = sys.stdin.read(MAX_CHARACTERS + 1) if args.text == "-" else args.text
     model = load_model(args.model, kind="synthesis")
     handwriting = model.write(
         text,
@@ -145,6 +149,7 @@ def run_write(args) -> None:
         retries=args.retries,
         style=args.style,
         style_text=args.style_text,
+        progress=sys.stderr.isatty(),
     )
     faulty = [
         (n, line_text, faults)
@@ -157,7 +162,7 @@ def run_write(args) -> None:
         problems = "; ".join(str(fault) for fault in faults)
         print(f"warning: line {n} {line_text!r}: {problems}", file=sys.stderr)
     if faulty and args.strict:
-        raise ValueError(
+        raise UserError(
             f"{len(faulty)} line(s) still faulty after {args.retries} retries (--strict); "
             "nothing written: try another --seed, a higher --bias or more --retries"
         )
@@ -166,7 +171,7 @@ def run_write(args) -> None:
     print(f"wrote {args.output} ({count} line{'s' * (count != 1)})")
 
 
-def add_sample(sub, positive_int, positive_float) -> None:
+def add_sample(sub) -> None:
     p = sub.add_parser(
         "sample",
         help="draw unconditional handwriting with a prediction network (SVG or PNG)",
@@ -174,42 +179,50 @@ def add_sample(sub, positive_int, positive_float) -> None:
         "text to follow (Graves §4, Fig 11). Works out of the box with the shipped prediction "
         "model; --model takes your own.",
         epilog="example: handsynth sample --steps 700 --lines 3 --seed 0 -o scribble.png",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "-o",
         "--output",
-        type=Path,
-        default=Path("sample.svg"),
-        help="file to write: .svg or .png (default: sample.svg)",
+        type=IMAGE_OUTPUT,
+        default="sample.svg",
+        help="file to write: .svg or .png",
     )
     p.add_argument(
         "--model",
-        type=Path,
-        help="a prediction checkpoint (.pt) or .safetensors (default: the shipped model)",
+        type=cli_args.input_file,
+        help="a prediction checkpoint (.pt) or .safetensors (none: the shipped model)",
     )
     p.add_argument(
         "--steps",
-        type=positive_int,
+        type=cli_args.integer(*limits.SAMPLE_STEPS),
         default=SAMPLE_STEPS,
-        help=f"pen steps per line (default {SAMPLE_STEPS}, about 25 per character)",
+        help=f"pen steps per line, {cli_args.span(limits.SAMPLE_STEPS)} (about 25 per character)",
     )
-    p.add_argument("--lines", type=positive_int, default=1, help="lines to draw (default 1)")
+    p.add_argument(
+        "--lines",
+        type=cli_args.integer(*limits.SAMPLE_LINES),
+        default=1,
+        help=f"lines to draw, {cli_args.span(limits.SAMPLE_LINES)}",
+    )
     p.add_argument(
         "--bias",
-        type=float,
+        type=cli_args.number(*limits.BIAS),
         default=SAMPLE_BIAS,
-        help=f"neatness: 0 as sampled, higher is steadier (default {SAMPLE_BIAS:g})",
+        help=f"neatness, {cli_args.span(limits.BIAS)}: 0 as sampled, higher is steadier",
     )
     p.add_argument(
-        "--temperature", type=positive_float, default=1.0, help="sampling noise scale (default 1)"
+        "--temperature",
+        type=cli_args.number(*limits.TEMPERATURE, above_low=True),
+        default=1.0,
+        help=f"sampling noise scale, above {cli_args.span(limits.TEMPERATURE, ' up to ')}",
     )
-    p.add_argument("--seed", type=int, help="fix the drawing (default: different every run)")
-    _add_render_flags(p, positive_float)
+    p.add_argument(
+        "--seed", type=cli_args.seed, help="fix the drawing, 0 to 2**63-1 (none: new each run)"
+    )
+    _add_render_flags(p)
 
 
 def run_sample(args) -> None:
-    _check_output(args.output)
     model = load_model(args.model, kind="prediction")
     handwriting = model.sample(
         steps=args.steps,
@@ -222,7 +235,7 @@ def run_sample(args) -> None:
     print(f"wrote {args.output} ({args.lines} line{'s' * (args.lines != 1)})")
 
 
-def add_text(sub, positive_int, positive_float) -> None:
+def add_text(sub) -> None:
     p = sub.add_parser("text", help="the text network: sample text")
     text_sub = p.add_subparsers(dest="text_command", required=True, metavar="ACTION")
     s = text_sub.add_parser(
@@ -231,19 +244,24 @@ def add_text(sub, positive_int, positive_float) -> None:
         description="Sample characters (or words) from a text network, optionally after a prime.",
     )
     s.add_argument(
-        "--model", type=Path, help="a text checkpoint (.pt) or .safetensors (default: shipped)"
+        "--model",
+        type=cli_args.input_file,
+        help="a text checkpoint (.pt) or .safetensors (none: the shipped model)",
     )
     s.add_argument("--prime", default="", help="text the network reads before sampling")
     s.add_argument(
         "--length",
-        type=positive_int,
+        type=cli_args.integer(*limits.TEXT_LENGTH),
         default=TEXT_LENGTH,
-        help=f"symbols to sample (default {TEXT_LENGTH})",
+        help=f"symbols to sample, {cli_args.span(limits.TEXT_LENGTH)}; printed as they are sampled",
     )
     s.add_argument(
-        "--temperature", type=positive_float, default=1.0, help="below 1 is more conservative"
+        "--temperature",
+        type=cli_args.number(*limits.TEMPERATURE, above_low=True),
+        default=1.0,
+        help=f"above {cli_args.span(limits.TEMPERATURE, ' up to ')}; below 1 is more conservative",
     )
-    s.add_argument("--seed", type=int, help="fix the sample")
+    s.add_argument("--seed", type=cli_args.seed, help="fix the sample, 0 to 2**63-1")
 
 
 def run_text(args) -> None:
@@ -260,18 +278,22 @@ def add_export(sub) -> None:
         epilog="example: handsynth export runs/synthesis/best.pt -o synthesis.safetensors",
     )
     p.add_argument(
-        "checkpoint", type=Path, help="a best.pt or last.pt from `handsynth train`, or a model file"
+        "checkpoint",
+        type=cli_args.input_file,
+        help="a best.pt or last.pt from `handsynth train`, or a model file",
     )
     p.add_argument(
-        "-o", "--output", type=Path, required=True, help="the .safetensors file to write"
+        "-o",
+        "--output",
+        type=cli_args.output_file((".safetensors",)),
+        required=True,
+        help="the .safetensors file to write",
     )
 
 
 def run_export(args) -> None:
-    if args.output.suffix != ".safetensors":
-        raise ValueError(f"{args.output}: the output must end in .safetensors")
     if args.output.resolve() == args.checkpoint.resolve():
-        raise ValueError(f"{args.output}: give another file than the one exported")
+        raise UserError(f"{args.output}: give another file than the one exported")
     model = load_model(args.checkpoint)
     model.export(args.output)
     size_mb = args.output.stat().st_size / 1e6
@@ -289,18 +311,27 @@ def add_heatmap(sub) -> None:
         epilog="examples:\n"
         "  handsynth heatmap --model runs/prediction/best.pt --data /tmp/prepared --line 0\n"
         '  handsynth heatmap --text "hello world" --attention attention.png',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--model", type=Path, help="prediction or synthesis model (default: shipped)")
+    p.add_argument(
+        "--model",
+        type=cli_args.input_file,
+        help="prediction or synthesis model (none: the shipped synthesis model)",
+    )
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--text", help="write this line with the synthesis model, then plot it")
     source.add_argument("--line", help="a validation line of --data: its id or its index")
     p.add_argument("--data", type=Path, help="prepared folder, with --line")
-    p.add_argument("-o", "--output", type=Path, default=Path("heatmap.png"), help="heatmap file")
+    plot = cli_args.output_file((".png", ".svg", ".pdf"))
+    p.add_argument("-o", "--output", type=plot, default="heatmap.png", help="heatmap file")
     p.add_argument("--components", action="store_true", help="add the mixture weights panel")
-    p.add_argument("--attention", type=Path, help="also plot the attention window to this file")
-    p.add_argument("--bias", type=float, default=WriteOptions.bias, help="with --text: neatness")
-    p.add_argument("--seed", type=int, default=0, help="with --text: the drawing")
+    p.add_argument("--attention", type=plot, help="also plot the attention window to this file")
+    p.add_argument(
+        "--bias",
+        type=cli_args.number(*limits.BIAS),
+        default=WriteOptions.bias,
+        help=f"with --text: neatness, {cli_args.span(limits.BIAS)}",
+    )
+    p.add_argument("--seed", type=cli_args.seed, default=0, help="with --text: the drawing")
 
 
 def _validation_line(data_dir: Path, line: str) -> tuple[np.ndarray, str]:
@@ -312,26 +343,26 @@ def _validation_line(data_dir: Path, line: str) -> tuple[np.ndarray, str]:
     elif line.isdigit() and int(line) < len(line_ids):
         index = int(line)
     else:
-        raise ValueError(f"{line!r} is neither a line id nor an index below {len(line_ids)}")
+        raise UserError(f"{line!r} is neither a line id nor an index below {len(line_ids)}")
     return offsets[index], texts[index]
 
 
 def run_heatmap(args) -> None:
     model = load_model(args.model)
     if model.kind not in ("prediction", "synthesis"):
-        raise ValueError(f"{args.model} is a {model.kind} model; heatmaps need handwriting")
+        raise UserError(f"{args.model} is a {model.kind} model; heatmaps need handwriting")
     if args.attention is not None and model.kind != "synthesis":
-        raise ValueError("--attention needs a synthesis model")
+        raise UserError("--attention needs a synthesis model")
     if args.text is not None:
         if model.kind != "synthesis":
-            raise ValueError("--text needs a synthesis model; use --data and --line instead")
+            raise UserError("--text needs a synthesis model; use --data and --line instead")
         written = model.write(args.text, bias=args.bias, seed=args.seed, wrap=0)
         if len(written.texts) != 1:
-            raise ValueError(f"--text takes one line of at most {MAX_LINE_CHARACTERS} characters")
+            raise UserError(f"--text takes one line of at most {MAX_LINE_CHARACTERS} characters")
         (offsets,), (text,) = written.offsets, written.texts
     else:
         if args.data is None:
-            raise ValueError("--line needs --data, the prepared folder the line comes from")
+            raise UserError("--line needs --data, the prepared folder the line comes from")
         offsets, text = _validation_line(args.data, args.line)
     model.heatmap(offsets, args.output, text, args.components)
     print(f"wrote {args.output}")

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from handsynth.alphabet import Alphabet
+from handsynth.errors import UserError
 from handsynth.prepare import load_prepared
 from handsynth.strokes import normalise
 
@@ -104,13 +105,13 @@ def load_handwriting(
     encoded = []
     for text, line_id, line in zip(texts, line_ids, offsets, strict=True):
         if not np.isfinite(line).all():
-            raise ValueError(
+            raise UserError(
                 f"line {line_id} of the {split} split in {data_dir} has NaN or infinite pen "
                 f"offsets; run `handsynth prepare` again"
             )
         try:
             encoded.append(alphabet.encode(text))
         except ValueError as error:
-            raise ValueError(f"line {line_id} of the {split} split: {error}") from None
+            raise UserError(f"line {line_id} of the {split} split: {error}") from None
     normalised = [normalise(o, mean, std).astype(np.float32) for o in offsets]
     return HandwritingData(normalised, encoded, list(texts))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from handsynth.errors import UserError
 from handsynth.faults import Fault
 from handsynth.render import RenderOptions, render_png, render_svg
 from handsynth.strokes import offsets_to_points
@@ -47,7 +48,7 @@ class Handwriting:
         """Write the page to `path` as SVG or PNG, chosen by its extension; returns the path."""
         path = Path(path)
         if path.suffix.lower() not in FORMATS:
-            raise ValueError(f"{path}: the file name must end in .svg or .png")
+            raise UserError(f"{path}: the file name must end in .svg or .png")
         render = render_png if path.suffix.lower() == ".png" else render_svg
         render(self.offsets, path, RenderOptions(**options))
         return path

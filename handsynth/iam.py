@@ -22,13 +22,15 @@ from pathlib import Path
 import numpy as np
 from lxml import etree
 
+from handsynth.errors import UserError
+
 # A form id: writer group, three-digit form number, optional letter ("a01-000u", "a02-004").
 FORM_ID = re.compile(r"^(?P<group>[a-z]\d{2})-(?P<number>\d{3})[a-z]?$")
 # A line id is a form id and a two-digit line number; the blacklist writes it with ".xml".
 LINE_ID = re.compile(r"([a-z]\d{2}-\d{3}[a-z]?-\d{2})(?:\.xml)?$")
 
 
-class IamFormatError(ValueError):
+class IamFormatError(UserError):
     """A file of the IAM-OnDB tree that cannot be read as the format requires."""
 
 

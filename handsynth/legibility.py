@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from handsynth.alphabet import Alphabet
+from handsynth.errors import UserError
 from handsynth.loaded import LoadedModel
 from handsynth.prepare import load_prepared
 from handsynth.recogniser import Recogniser, character_error_rate, greedy_decode
@@ -65,7 +66,7 @@ def legibility(
     """
     alphabet = recogniser.alphabet
     if synthesis.alphabet != alphabet:
-        raise ValueError(
+        raise UserError(
             "the recogniser and the synthesis model use different alphabets; train the recogniser "
             "on the data the synthesis model was trained on"
         )

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import copy
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from handsynth.alphabet import Alphabet
 from handsynth.checkpoint import CheckpointError, rebuild_model
+from handsynth.errors import UserError
 from handsynth.handwriting import Handwriting
 from handsynth.plots import model_outputs, plot_attention, plot_prediction_heatmap
 from handsynth.sampling import make_generator, sample_prediction
@@ -30,6 +33,8 @@ from handsynth.strokes import Normalisation
 from handsynth.styles import load_style
 from handsynth.tasks import DEFAULT_BPTT, HandwritingTask, RecognitionTask, TextTask
 from handsynth.text_sampling import sample_text
+from handsynth.typography import describe as describe_typography
+from handsynth.typography import plain_typography
 from handsynth.weights import read_model_file, shipped_path, write_model_file
 from handsynth.writer import WriteOptions, tidy_lines, write_lines
 
@@ -90,6 +95,7 @@ class LoadedModel:
         retries: int = WriteOptions.retries,
         style: int | str | os.PathLike | None = None,
         style_text: str | None = None,
+        progress: bool = False,
     ) -> Handwriting:
         """Write `text` in handwriting (synthesis models).
 
@@ -97,18 +103,31 @@ class LoadedModel:
         (`writer.WriteOptions` explains each knob). `style` primes the network with a line of
         handwriting (Graves §5.5): a shipped style number, an IAM-OnDB lineStrokes .xml or an .svg
         whose paths are pen strokes; for a file, `style_text` says what it reads. A character the
-        model cannot write raises `writer.TextError` naming where it is.
+        model cannot write raises `writer.TextError` naming where it is; curly quotes, dashes,
+        ellipses and special spaces are first made plain, with a warning that says so. `progress`
+        shows a bar of the pen steps drawn on standard error.
         """
         self._require("write", "synthesis")
+        options = WriteOptions(bias, temperature, seed, wrap, retries)
+        options.check()
+        text, replaced = plain_typography(text)
+        if replaced:
+            warnings.warn(describe_typography(replaced), stacklevel=2)
         lines = tidy_lines(text, self.alphabet, wrap)
         prime = None
         if style is not None:
             prime = load_style(str(style), style_text, self.normalisation)
             tidy_lines(prime[1], self.alphabet, 0)  # the style's text must be writable too
-        options = WriteOptions(bias, temperature, seed, wrap, retries)
-        written = write_lines(
-            self.network, self.alphabet, self.normalisation, lines, options, prime
-        )
+        with tqdm(desc="writing", unit=" steps", disable=not progress, leave=False) as bar:
+            written = write_lines(
+                self.network,
+                self.alphabet,
+                self.normalisation,
+                lines,
+                options,
+                prime,
+                on_step=lambda step: bar.update(1),
+            )
         return Handwriting(
             [line.offsets for line in written],
             [line.text for line in written],
@@ -127,7 +146,7 @@ class LoadedModel:
         `steps` pen steps each; `bias` sharpens the mixture as for `write` (eqs 61-62)."""
         self._require("sample", "prediction")
         if steps < 1 or lines < 1:
-            raise ValueError(f"steps and lines must be at least 1, got {steps} and {lines}")
+            raise UserError(f"steps and lines must be at least 1, got {steps} and {lines}")
         generator = make_generator(seed)
         drawn = sample_prediction(self.network, lines, steps, bias, temperature, generator)
         offsets = []
@@ -153,7 +172,7 @@ class LoadedModel:
         symbols = prime.split() if word_level else prime
         missing = self.alphabet.unknown(symbols)
         if missing:
-            raise ValueError(f"the prime uses symbols the model does not know: {missing}")
+            raise UserError(f"the prime uses symbols the model does not know: {missing}")
         generator = make_generator(seed)
         sampled = sample_text(self.network, self.alphabet, symbols, length, temperature, generator)
         return (" " if word_level else "").join([*([prime] if prime else []), *sampled])
@@ -198,23 +217,23 @@ class LoadedModel:
         if self.kind == "text":
             task = TextTask(data, self.level, 1, self.bptt)
             if task.alphabet != self.alphabet:
-                raise ValueError(f"{data} has other symbols than the model was trained on")
+                raise UserError(f"{data} has other symbols than the model was trained on")
             # Dynamic evaluation trains the weights it scores; this model's own stay as they are.
             network = copy.deepcopy(self.network) if dynamic else self.network
             return task.evaluate(
                 network, split=split or "test", device=self.device, dynamic=dynamic
             )
         if dynamic:
-            raise ValueError("dynamic evaluation applies to text models only")
+            raise UserError("dynamic evaluation applies to text models only")
         split = split or "valid"
         if split not in ("valid", "train"):
-            raise ValueError(f"the split must be valid or train for handwriting, not {split!r}")
+            raise UserError(f"the split must be valid or train for handwriting, not {split!r}")
         if self.kind == "recogniser":
             task = RecognitionTask(data, self.normalisation)
         else:
             task = HandwritingTask(self.kind, data, self.normalisation)
         if self.kind != "prediction" and task.alphabet != self.alphabet:
-            raise ValueError(
+            raise UserError(
                 f"{data} was prepared with another alphabet than the model was trained on; "
                 "prepare it with the same alphabet options"
             )
@@ -229,7 +248,7 @@ class LoadedModel:
     def _require(self, action: str, *kinds: str) -> None:
         if self.kind not in kinds:
             needed = " or ".join(kinds)
-            raise ValueError(f"{action} needs a {needed} model; this is a {self.kind} model")
+            raise UserError(f"{action} needs a {needed} model; this is a {self.kind} model")
 
     def _outputs(self, offsets: np.ndarray, text: str | None) -> tuple[dict, np.ndarray | None]:
         """The network run once over raw offsets (T, 3): mixture parameters and, for synthesis,
@@ -237,7 +256,7 @@ class LoadedModel:
         chars = None
         if self.kind == "synthesis":
             if text is None:
-                raise ValueError("a synthesis model needs the line's text")
+                raise UserError("a synthesis model needs the line's text")
             chars = torch.from_numpy(self.alphabet.encode(text))
         return model_outputs(self.network, self.normalisation.normalise(offsets), chars)
 

@@ -12,8 +12,10 @@ import functools
 
 import torch
 
+from handsynth.errors import UserError
 
-class PrecisionUnsupported(RuntimeError):
+
+class PrecisionUnsupported(UserError):
     """bfloat16 was asked for on a device that cannot run it."""
 
 

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from handsynth.alphabet import Alphabet
 from handsynth.atomic import write_atomically
+from handsynth.errors import UserError
 from handsynth.iam import IamLine, iter_lines, load_blacklist, read_form_list
 from handsynth.strokes import (
     correct_slant,
@@ -74,7 +75,7 @@ def available_training_sets(splits_dir: str | Path) -> tuple[str, ...]:
     splits_dir = Path(splits_dir)
     found = tuple(name for name in TRAINING_SETS if (splits_dir / f"{name}.txt").is_file())
     if "trainset" not in found or not (splits_dir / f"{VALIDATION_SET}.txt").is_file():
-        raise FileNotFoundError(
+        raise UserError(
             f"{splits_dir} needs trainset.txt and {VALIDATION_SET}.txt (IAM-OnDB form lists)"
         )
     return found
@@ -109,8 +110,11 @@ def prepare_dataset(
         training_sets = available_training_sets(splits_dir)
     unknown = sorted(set(training_sets) - set(TRAINING_SETS))
     if unknown:
-        raise ValueError(f"unknown training sets {unknown}; choose from {list(TRAINING_SETS)}")
+        raise UserError(f"unknown training sets {unknown}; choose from {list(TRAINING_SETS)}")
     sets = {"train": tuple(training_sets), "valid": (VALIDATION_SET,)}
+    for name in (*sets["train"], *sets["valid"]):
+        if not (splits_dir / f"{name}.txt").is_file():
+            raise UserError(f"{splits_dir / f'{name}.txt'}: no such form list; pass --splits DIR")
     blacklist = load_blacklist(blacklist_path) if blacklist_path is not None else set()
     dropped: Counter = Counter()
     splits = {}
@@ -135,7 +139,7 @@ def prepare_dataset(
         }
 
     if not splits["train"]["offsets"]:
-        raise ValueError(f"no usable training lines under {iam_root}; dropped: {dict(dropped)}")
+        raise UserError(f"no usable training lines under {iam_root}; dropped: {dict(dropped)}")
     all_texts = splits["train"]["texts"] + splits["valid"]["texts"]
     alphabet = Alphabet.reduced() if reduced_alphabet else Alphabet.from_corpus(all_texts)
     mean, std = normalisation_stats(splits["train"]["offsets"])
@@ -182,7 +186,7 @@ def prepare_dataset(
 
 def _require(path: Path) -> Path:
     if not path.is_file():
-        raise FileNotFoundError(
+        raise UserError(
             f"{path} not found; run `handsynth prepare` first to create the prepared data"
         )
     return path
@@ -193,7 +197,7 @@ def load_metadata(data_dir: str | Path) -> dict:
     path = _require(Path(data_dir) / "metadata.json")
     metadata = json.loads(path.read_text(encoding="utf-8"))
     if metadata.get("format_version") != FORMAT_VERSION:
-        raise ValueError(
+        raise UserError(
             f"{path} has format_version {metadata.get('format_version')!r}, expected "
             f"{FORMAT_VERSION}; run `handsynth prepare` again"
         )
@@ -205,7 +209,7 @@ def load_prepared(
 ) -> tuple[list[np.ndarray], list[str], list[str]]:
     """Raw offsets (T_i, 3) float32, texts and line ids of one split ("train" or "valid")."""
     if split not in SPLITS:
-        raise ValueError(f"split must be one of {list(SPLITS)}, not {split!r}")
+        raise UserError(f"split must be one of {list(SPLITS)}, not {split!r}")
     path = _require(Path(data_dir) / f"{split}.npz")
     with np.load(path, allow_pickle=False) as data:
         offsets, starts = data["offsets"], data["starts"]

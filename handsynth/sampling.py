@@ -17,6 +17,7 @@ import torch
 
 from handsynth import mdn
 from handsynth.alphabet import Alphabet
+from handsynth.errors import UserError
 from handsynth.models import PredictionNetwork, SynthesisNetwork
 
 STEPS_PER_CHARACTER = 40  # a safety limit: real lines use about 25 points per character
@@ -28,7 +29,7 @@ PRIME_FOCUS_MIN_FRACTION = 0.8
 PRIME_FOCUS_SLACK = 3
 
 
-class StyleMismatch(ValueError):
+class StyleMismatch(UserError):
     """A style line's strokes do not write the text given for them."""
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from lxml import etree
 
+from handsynth.errors import UserError
 from handsynth.iam import parse_line_strokes, safe_xml_parser
 from handsynth.prepare import DEFAULT_MAX_JUMP
 from handsynth.strokes import (
@@ -52,14 +53,14 @@ def svg_strokes(path: Path) -> list[np.ndarray]:
     try:
         root = etree.parse(str(path), safe_xml_parser())
     except etree.XMLSyntaxError as error:
-        raise ValueError(f"{path}: not a readable SVG ({error})") from None
+        raise UserError(f"{path}: not a readable SVG ({error})") from None
     strokes = []
     for element in root.iter("{http://www.w3.org/2000/svg}path", "path"):
         numbers = [float(n) for n in _SVG_NUMBER.findall(element.get("d", ""))]
         if len(numbers) >= 2:
             strokes.append(np.asarray(numbers[: len(numbers) // 2 * 2]).reshape(-1, 2))
     if not strokes:
-        raise ValueError(f"{path}: no <path> elements with coordinates")
+        raise UserError(f"{path}: no <path> elements with coordinates")
     return strokes
 
 
@@ -72,22 +73,22 @@ def load_style(
         styles = shipped_styles()
         number = int(source)
         if not styles:
-            raise ValueError("no styles are shipped with this installation; pass a style file")
+            raise UserError("no styles are shipped with this installation; pass a style file")
         if not 1 <= number <= len(styles):
-            raise ValueError(f"style {number} does not exist; shipped styles are 1-{len(styles)}")
+            raise UserError(f"style {number} does not exist; shipped styles are 1-{len(styles)}")
         return styles[number - 1]
     path = Path(source)
     if not path.is_file():
-        raise ValueError(f"{path}: no such style file (give a shipped style number or a file)")
+        raise UserError(f"{path}: no such style file (give a shipped style number or a file)")
     if path.stat().st_size > MAX_STYLE_BYTES:
-        raise ValueError(
+        raise UserError(
             f"{path}: {path.stat().st_size:,} bytes is too large for one line of handwriting "
             f"(at most {MAX_STYLE_BYTES:,})"
         )
     if not text or not text.strip():
-        raise ValueError(f"{path}: say what the style line reads with --style-text")
+        raise UserError(f"{path}: say what the style line reads with --style-text")
     if len(text) > MAX_STYLE_CHARACTERS:
-        raise ValueError(
+        raise UserError(
             f"--style-text has {len(text)} characters; a style is one line of at most "
             f"{MAX_STYLE_CHARACTERS}"
         )
@@ -103,10 +104,10 @@ def load_style(
         points, eos = remove_outlier_jumps(points, eos, DEFAULT_MAX_JUMP)
         offsets = points_to_offsets(points, eos)
     if len(offsets) > MAX_STYLE_POINTS:
-        raise ValueError(
+        raise UserError(
             f"{path}: {len(offsets):,} pen points is more than one line of handwriting "
             f"(at most {MAX_STYLE_POINTS:,}); use a single line"
         )
     if len(offsets) < 2 or not np.isfinite(offsets).all():
-        raise ValueError(f"{path}: has no usable strokes to learn a style from")
+        raise UserError(f"{path}: has no usable strokes to learn a style from")
     return normalisation.normalise(offsets), text.strip()

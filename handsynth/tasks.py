@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from handsynth import mdn
 from handsynth.alphabet import Alphabet
 from handsynth.dataset import HandwritingBatch, HandwritingData, load_handwriting
+from handsynth.errors import UserError
 from handsynth.prepare import load_metadata
 from handsynth.recogniser import character_error_rate, ctc_loss, ctc_per_sequence, greedy_decode
 from handsynth.strokes import Normalisation
@@ -157,9 +158,7 @@ def load_corpus(path: str | Path, level: str) -> TextCorpus:
     if path.suffix == ".zip":
         return load_ptb(path, level)
     if level == "word":
-        raise ValueError(
-            f"{path}: word level needs the Penn Treebank zip; plain text is char level"
-        )
+        raise UserError(f"{path}: word level needs the Penn Treebank zip; plain text is char level")
     if "enwik8" in path.name:
         return load_enwik8(path)
     return load_plain_text(path)

@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 
 from handsynth.alphabet import Alphabet
+from handsynth.errors import UserError
 
 SPLITS = ("train", "valid", "test")
 WORD_LINE_END = "<eos>"
@@ -45,7 +46,7 @@ def load_ptb(zip_path: str | Path, level: Literal["char", "word"]) -> TextCorpus
     The alphabet is built from the train split; a valid or test symbol missing from it is an error.
     """
     if level not in ("char", "word"):
-        raise ValueError(f"level must be 'char' or 'word', got {level!r}")
+        raise UserError(f"level must be 'char' or 'word', got {level!r}")
     stem = "ptb.char" if level == "char" else "ptb"
     with zipfile.ZipFile(zip_path) as archive:
         members = {Path(name).name: name for name in archive.namelist()}
@@ -53,7 +54,7 @@ def load_ptb(zip_path: str | Path, level: Literal["char", "word"]) -> TextCorpus
         for split in SPLITS:
             file_name = f"{stem}.{split}.txt"
             if file_name not in members:
-                raise FileNotFoundError(f"{zip_path} holds no {file_name}")
+                raise UserError(f"{zip_path} holds no {file_name}")
             texts[split] = archive.read(members[file_name]).decode("utf-8")
     tokenize = _ptb_char_tokens if level == "char" else _ptb_word_tokens
     symbols = {split: tokenize(text) for split, text in texts.items()}
@@ -61,7 +62,7 @@ def load_ptb(zip_path: str | Path, level: Literal["char", "word"]) -> TextCorpus
     for split in ("valid", "test"):
         missing = alphabet.unknown(symbols[split])
         if missing:
-            raise ValueError(f"PTB {split} split has symbols absent from train: {missing[:10]}")
+            raise UserError(f"PTB {split} split has symbols absent from train: {missing[:10]}")
     return TextCorpus(alphabet, {split: alphabet.encode(seq) for split, seq in symbols.items()})
 
 

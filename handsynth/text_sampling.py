@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from handsynth.alphabet import Alphabet
+from handsynth.errors import UserError
 from handsynth.models import TextNetwork
 
 
@@ -24,9 +25,9 @@ def sample_text(
     Temperature divides the logits: below 1 is more conservative.
     """
     if length < 0:
-        raise ValueError("length must be zero or more")
+        raise UserError("length must be zero or more")
     if temperature <= 0:
-        raise ValueError("temperature must be above zero")
+        raise UserError("temperature must be above zero")
     model.eval()
     device = next(model.parameters()).device
     primed = alphabet.encode(prime) if len(prime) else [0]

@@ -26,6 +26,7 @@ from handsynth.checkpoint import (
     model_from_checkpoint,
     save_checkpoint,
 )
+from handsynth.errors import UserError
 from handsynth.optim import make_optimizer
 from handsynth.precision import require_bf16
 from handsynth.tasks import DEFAULT_BPTT, move
@@ -53,7 +54,7 @@ class TrainConfig:
     bptt: int = DEFAULT_BPTT  # text: symbols per truncated-backprop window, kept for evaluation
 
 
-class TrainingDiverged(RuntimeError):
+class TrainingDiverged(UserError):
     """The loss or the gradients stayed NaN or infinite."""
 
 
@@ -99,7 +100,7 @@ def train(task, config: TrainConfig, log=print) -> dict:
     if last_path.exists():
         payload = load_checkpoint(last_path)
         if payload["kind"] != task.kind:
-            raise ValueError(f"{last_path} holds a {payload['kind']} model, not {task.kind}")
+            raise UserError(f"{last_path} holds a {payload['kind']} model, not {task.kind}")
         model = model_from_checkpoint(payload)
         progress = payload["progress"]
         log(f"resuming from {last_path} at step {progress['step']}, epoch {progress['epoch']}")
@@ -200,7 +201,7 @@ def _initial_model(task, config: TrainConfig, log) -> torch.nn.Module:
 
     start = load_model(config.init_from, kind=task.kind)
     if start.alphabet != task.alphabet:
-        raise ValueError(f"{config.init_from} was trained with another alphabet than this data")
+        raise UserError(f"{config.init_from} was trained with another alphabet than this data")
     log(f"starting from the weights of {config.init_from}")
     return start.network
 

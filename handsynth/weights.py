@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save
 
 from handsynth.atomic import write_atomically
 from handsynth.checkpoint import CheckpointError, load_checkpoint
+from handsynth.errors import UserError
 
 METADATA_KEY = "handsynth"
 SHIPPED = {
@@ -82,7 +83,7 @@ def read_model_file(path: str | Path) -> tuple[dict, dict]:
 def shipped_path(kind: str) -> Path:
     """Where the weights shipped inside the package for `kind` live."""
     if kind not in SHIPPED:
-        raise ValueError(f"no shipped {kind} model; shipped: {sorted(SHIPPED)}")
+        raise UserError(f"no shipped {kind} model; shipped: {sorted(SHIPPED)}")
     path = Path(str(resources.files("handsynth") / "weights" / SHIPPED[kind]))
     if not path.is_file():
         raise CheckpointError(

@@ -159,14 +159,11 @@ def test_export_writes_to_o_from_either_file(tmp_path, capsys):
     assert cli.main(["export", str(first), "--output", str(second)]) == 0
     assert first.read_bytes() == second.read_bytes()
     assert cli.main(["export", str(first), "-o", str(first)]) == 2
-    with pytest.raises(SystemExit):
-        cli.main(["export", str(pt), str(tmp_path / "positional.safetensors")])
+    assert cli.main(["export", str(pt), str(tmp_path / "positional.safetensors")]) == 2
 
 
 def test_version(capsys):
-    with pytest.raises(SystemExit) as done:
-        cli.main(["--version"])
-    assert done.value.code == 0
+    assert cli.main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"handsynth {handsynth.__version__}"
 
 

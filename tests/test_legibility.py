@@ -158,9 +158,9 @@ def test_cli_trains_a_recogniser_and_scores_legibility(prepared_dir, tmp_path, c
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["eval", "run.pt", "--data", "d", "--recogniser", "r.pt"], "--recogniser apply only to"),
+        (["eval", "run.pt", "--data", "d", "--recogniser", __file__], "--recogniser apply only to"),
         (["eval", "legibility", "--data", "d"], "needs --recogniser"),
-        (["eval", "legibility", "--data", "d", "--recogniser", "r", "--dynamic"], "do not apply"),
+        (["eval", "legibility", "--data", "d", "--recogniser", __file__, "--dynamic"], "not apply"),
     ],
 )
 def test_cli_refuses_misplaced_legibility_flags(argv, message, capsys):

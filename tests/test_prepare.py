@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from handsynth.alphabet import Alphabet
+from handsynth.errors import UserError
 from handsynth.iam import IamDataWarning
 from handsynth.prepare import load_metadata, load_prepared, prepare_dataset
 from handsynth.strokes import offsets_to_points
@@ -111,9 +112,9 @@ def test_reduced_alphabet_keeps_texts(tmp_path):
 
 
 def test_missing_files_say_run_prepare(tmp_path):
-    with pytest.raises(FileNotFoundError, match="handsynth prepare"):
+    with pytest.raises(UserError, match="handsynth prepare"):
         load_prepared(tmp_path, "train")
-    with pytest.raises(FileNotFoundError, match="handsynth prepare"):
+    with pytest.raises(UserError, match="handsynth prepare"):
         load_metadata(tmp_path)
     with pytest.raises(ValueError, match="split"):
         load_prepared(tmp_path, "test")
@@ -126,5 +127,5 @@ def test_training_sets_choose_what_goes_into_train(tmp_path):
     assert {line_id[:7] for line_id in line_ids} == {"a02-004"}
     with pytest.raises(ValueError, match="unknown training sets"):
         prepare_dataset(FIXTURES, tmp_path, SPLITS, training_sets=("testset_x",), progress=False)
-    with pytest.raises(FileNotFoundError, match="testset_f.txt"):
+    with pytest.raises(UserError, match="testset_f.txt"):
         prepare_dataset(FIXTURES, tmp_path, SPLITS, training_sets=("testset_f",), progress=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import warnings
@@ -509,9 +510,10 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as error:
         print(f"handsynth {args.command}: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(
-            f"handsynth {args.command}: interrupted; no partial output was written", file=sys.stderr
-        )
+    except KeyboardInterrupt:  # files are written whole or not at all (atomic.py)
+        print(f"handsynth {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader (`| head`) has had enough: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 0

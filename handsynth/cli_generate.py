@@ -266,7 +266,11 @@ def add_text(sub) -> None:
 
 def run_text(args) -> None:
     model = load_model(args.model, kind="text")
-    print(model.generate(args.prime, args.length, args.temperature, args.seed))
+    for piece in model.stream(args.prime, args.length, args.temperature, args.seed):
+        sys.stdout.write(piece)
+        if "\n" in piece or sys.stdout.isatty():
+            sys.stdout.flush()
+    print()
 
 
 def add_export(sub) -> None:

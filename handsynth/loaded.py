@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ from handsynth.sampling import make_generator, sample_prediction
 from handsynth.strokes import Normalisation
 from handsynth.styles import load_style
 from handsynth.tasks import DEFAULT_BPTT, HandwritingTask, RecognitionTask, TextTask
-from handsynth.text_sampling import sample_text
+from handsynth.text_sampling import stream_text
 from handsynth.typography import describe as describe_typography
 from handsynth.typography import plain_typography
 from handsynth.weights import read_model_file, shipped_path, write_model_file
@@ -167,6 +168,16 @@ class LoadedModel:
         At word level the prime is split into words and the words are joined with spaces.
         Temperature below 1 is more conservative.
         """
+        return "".join(self.stream(prime, length, temperature, seed))
+
+    def stream(
+        self,
+        prime: str = "",
+        length: int = TEXT_LENGTH,
+        temperature: float = 1.0,
+        seed: int | None = None,
+    ) -> Iterator[str]:
+        """`generate`'s text piece by piece, each symbol as soon as it is sampled."""
         self._require("generate", "text")
         word_level = self.level == "word"
         symbols = prime.split() if word_level else prime
@@ -174,8 +185,11 @@ class LoadedModel:
         if missing:
             raise UserError(f"the prime uses symbols the model does not know: {missing}")
         generator = make_generator(seed)
-        sampled = sample_text(self.network, self.alphabet, symbols, length, temperature, generator)
-        return (" " if word_level else "").join([*([prime] if prime else []), *sampled])
+        sampled = stream_text(self.network, self.alphabet, symbols, length, temperature, generator)
+        if prime:
+            yield prime
+        for n, symbol in enumerate(sampled):
+            yield (" " if word_level and (n or prime) else "") + symbol
 
     def heatmap(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import torch
 
 from handsynth.alphabet import Alphabet
@@ -9,7 +11,6 @@ from handsynth.errors import UserError
 from handsynth.models import TextNetwork
 
 
-@torch.no_grad()
 def sample_text(
     model: TextNetwork,
     alphabet: Alphabet,
@@ -18,7 +19,21 @@ def sample_text(
     temperature: float = 1.0,
     generator: torch.Generator | None = None,
 ) -> list[str]:
-    """`length` symbols following `prime` (characters, or words at word level).
+    """`length` symbols following `prime` (characters, or words at word level); see stream_text."""
+    return list(stream_text(model, alphabet, prime, length, temperature, generator))
+
+
+@torch.no_grad()
+def stream_text(
+    model: TextNetwork,
+    alphabet: Alphabet,
+    prime: str | list[str] = "",
+    length: int = 200,
+    temperature: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> Iterator[str]:
+    """Yield `length` symbols following `prime` (characters, or words at word level), each as
+    soon as it is sampled.
 
     The prime is run through the network first; with no prime the network first reads the
     alphabet's symbol 0 (the line end in a sorted character alphabet, so sampling starts a line).
@@ -33,10 +48,8 @@ def sample_text(
     primed = alphabet.encode(prime) if len(prime) else [0]
     tokens = torch.as_tensor(primed, device=device).unsqueeze(0)  # (1, P)
     logits, state = model(tokens)
-    out = []
     for _ in range(length):
         probs = torch.softmax(logits[:, -1] / temperature, dim=-1)  # (1, V)
         symbol = torch.multinomial(probs, 1, generator=generator)  # (1, 1)
-        out.append(int(symbol))
+        yield alphabet.symbols[int(symbol)]
         logits, state = model(symbol, state)
-    return alphabet.decode(out)

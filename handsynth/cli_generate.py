@@ -138,6 +138,8 @@ def add_write(sub) -> None:
 
 
 def run_write(args) -> None:
+    if args.style_text is not None and args.style is None:
+        raise UserError("--style-text needs --style: it says what the style line reads")
     text = sys.stdin.read(MAX_CHARACTERS + 1) if args.text == "-" else args.text
     model = load_model(args.model, kind="synthesis")
     handwriting = model.write(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from handsynth import mdn
 from handsynth.alphabet import Alphabet
@@ -99,7 +100,7 @@ class HandwritingTask:
         """Validation log-loss (nats per sequence and per point) and SSE per sequence."""
         data = data or self.valid
         total_nll = total_sse = total_points = 0.0
-        for indices in data.sequential_order(batch_size):
+        for indices in _progress(data.sequential_order(batch_size), "evaluating"):
             batch = move(data.batch(indices), device)
             params = self._params(model, batch)
             total_nll += float(mdn.nll(params, batch.targets, batch.mask).sum())
@@ -135,7 +136,7 @@ class RecognitionTask(HandwritingTask):
         """Greedy-decoding CER and CTC nats per line over the validation lines (or `data`)."""
         data = data or self.valid
         total_nats, predictions, references = 0.0, [], []
-        for indices in data.sequential_order(batch_size):
+        for indices in _progress(data.sequential_order(batch_size), "recognising"):
             batch = move(data.batch(indices), device)
             log_probs, out_lengths = model(batch.inputs, batch.mask.sum(1).long())
             nats = ctc_per_sequence(log_probs, out_lengths, batch.chars, batch.char_mask)
@@ -150,6 +151,11 @@ class RecognitionTask(HandwritingTask):
 
     def _decode(self, sequences) -> list[str]:
         return ["".join(self.alphabet.decode(s)) for s in sequences]
+
+
+def _progress(items, what: str):
+    """A progress bar over `items` on a terminal (stderr), nothing otherwise."""
+    return tqdm(items, desc=what, leave=False, disable=None)
 
 
 def load_corpus(path: str | Path, level: str) -> TextCorpus:
@@ -224,7 +230,7 @@ class TextTask:
         stream = torch.from_numpy(batchify(self.corpus.splits[split], 1)).to(device)  # (1, N)
         optimizer = GravesRMSProp(model.parameters(), lr=lr) if dynamic else None
         hidden, total_nats, count = None, 0.0, 0
-        for i in range(0, stream.shape[1] - 1, self.bptt):
+        for i in _progress(range(0, stream.shape[1] - 1, self.bptt), "evaluating"):
             window = stream[:, i : i + self.bptt + 1]
             inputs, targets = window[:, :-1], window[:, 1:]
             with torch.set_grad_enabled(dynamic):

@@ -1,0 +1,199 @@
+"""Hostile and mistaken input to every command: one line that names the problem, exit status 2, no
+traceback, no output file; or, where the input can be made right, a correct file and a notice."""
+
+import pytest
+import torch
+from lxml import etree
+
+from handsynth import cli
+from handsynth.alphabet import Alphabet
+from handsynth.models import SynthesisConfig, SynthesisNetwork
+from handsynth.styles import MAX_STYLE_BYTES
+from handsynth.weights import export_weights
+from tests.conftest import FIXTURE_ROOT
+
+ALPHABET = Alphabet(list(" .,'\"-abcdefghijklmnopqrstuvwxyzADT"))
+XML = FIXTURE_ROOT / "lineStrokes" / "a01" / "a01-000" / "a01-000u-01.xml"
+
+
+def tiny_model(path, kappa_bias: float = 0.0) -> None:
+    """A tiny synthesis model file; its window moves e^kappa_bias characters a step."""
+    torch.manual_seed(0)
+    config = SynthesisConfig(len(ALPHABET), hidden_size=8, num_layers=1, num_mixtures=2)
+    model = SynthesisNetwork(config)
+    with torch.no_grad():
+        model.window.linear.weight.zero_()
+        model.window.linear.bias[2 * config.num_window_gaussians :] = kappa_bias
+    payload = {
+        "kind": "synthesis",
+        "config": vars(config),
+        "model": model.state_dict(),
+        "data": {
+            "alphabet": ALPHABET.to_json(),
+            "normalisation": {"mean": [8.0, 0.0], "std": [40.0, 35.0]},
+        },
+        "progress": {"step": 0, "epoch": 0, "best": None},
+        "train_config": {},
+    }
+    export_weights(payload, path)
+
+
+@pytest.fixture(scope="module")
+def place(tmp_path_factory, prepared_dir):
+    """Paths the table refers to: {model}, {stuck}, {bad_pt}, {afile}, {huge}, {xml}, ..."""
+    root = tmp_path_factory.mktemp("hostile")
+    tiny_model(root / "tiny.safetensors")
+    tiny_model(root / "stuck.safetensors", kappa_bias=-30.0)  # the window never moves
+    (root / "random.pt").write_bytes(b"PK\x03\x04 not really a torch file")
+    (root / "afile").write_text("just a file")
+    (root / "huge.svg").write_bytes(b"<svg>" + b" " * MAX_STYLE_BYTES + b"</svg>")
+    (root / "corpus.txt").write_text("some text to learn from\n" * 20)
+    return {
+        "tmp": str(root),
+        "model": str(root / "tiny.safetensors"),
+        "stuck": str(root / "stuck.safetensors"),
+        "bad_pt": str(root / "random.pt"),
+        "afile": str(root / "afile"),
+        "huge": str(root / "huge.svg"),
+        "corpus": str(root / "corpus.txt"),
+        "xml": str(XML),
+        "prepared": str(prepared_dir),
+        "fixtures": str(FIXTURE_ROOT),
+    }
+
+
+WRITE = ["write", "hello", "--model", "{model}", "-o", "{out}/x.svg"]
+TRAIN = ["train", "synthesis", "--data", "{prepared}", "--out", "{out}/run", "--max-steps", "1"]
+TEXT = ["text", "sample", "--length", "5"]
+
+REFUSED = [
+    # write: outputs
+    (WRITE[:4] + ["-o", "{tmp}"], "is a folder; give a file name"),
+    (WRITE[:4] + ["-o", "/sys/x.svg"], "cannot write in /sys"),
+    (WRITE[:4] + ["-o", "{afile}/x.svg"], "is a file, not a folder"),
+    (WRITE[:4] + ["-o", "{out}/x.gif"], "must end in .svg or .png"),
+    (WRITE + ["--colour", "notacolour"], "--colour/--color: 'notacolour' is not a colour"),
+    (WRITE + ["--background", "nope"], "--background: 'nope' is not a colour"),
+    # write: numbers
+    (WRITE + ["--bias", "nan"], "--bias: must be a number from 0 up to 10, got nan"),
+    (WRITE + ["--bias", "inf"], "--bias: must be a number from 0 up to 10"),
+    (WRITE + ["--bias", "-5"], "--bias: must be a number from 0 up to 10"),
+    (WRITE + ["--bias", "100"], "--bias: must be a number from 0 up to 10"),
+    (WRITE + ["--temperature", "inf"], "--temperature: must be a number above 0 up to 5"),
+    (WRITE + ["--temperature", "0"], "--temperature: must be a number above 0"),
+    (WRITE + ["--retries", "-1"], "--retries: must be between 0 and 20, got -1"),
+    (WRITE + ["--line-spacing", "-5"], "--line-spacing: must be a number from 0 up to 5"),
+    (WRITE + ["--wrap", "1"], "--wrap: must be 0 (the text's own lines) or from 10 to 120"),
+    (WRITE + ["--wrap", "500"], "--wrap: must be between 0 and 120, got 500"),
+    (WRITE + ["--seed", "99999999999999999999999"], "--seed: must be between 0 and 9,223"),
+    (WRITE + ["--seed", "-1"], "--seed: must be between 0 and"),
+    (WRITE + ["--stroke-width", "0"], "--stroke-width: must be a number above 0"),
+    (WRITE + ["--scale", "-1"], "--scale: must be a number above 0"),
+    # write: text
+    (["write", "caf\u00e9", *WRITE[2:]], "'\u00e9' (U+00E9) at line 1, column 4"),
+    (["write", "", *WRITE[2:]], "nothing to write"),
+    (["write", "  \n \t", *WRITE[2:]], "nothing to write"),
+    (["write", "a" * 5001, *WRITE[2:]], "write at most 5000 at a time"),
+    # write: styles and models
+    (WRITE + ["--style", "99"], "style 99 does not exist"),
+    (WRITE + ["--style", "{tmp}/missing.xml", "--style-text", "a"], "no such style file"),
+    (WRITE + ["--style", "{xml}"], "say what the style line reads with --style-text"),
+    (WRITE + ["--style", "{huge}", "--style-text", "a"], "too large for one line"),
+    (WRITE + ["--style-text", "abc"], "--style-text needs --style"),
+    (["write", "hello", "--model", "{bad_pt}", "-o", "{out}/x.svg"], "not a handsynth checkpoint"),
+    (["write", "hello", "--model", "{tmp}/missing.pt"], "missing.pt: no such file"),
+    (["write", "hello", "--model", "{prepared}"], "is a folder; give a file"),
+    (
+        ["write", "hello", "--model", "{stuck}", "-o", "{out}/x.svg", "--retries", "0", "--strict"],
+        "1 line(s) still faulty after 0 retries (--strict); nothing written",
+    ),
+    # train
+    (TRAIN[:4] + ["--out", "{afile}"], "is a file; give a folder"),
+    (["train", "synthesis", "--data", "{tmp}/missing", "--out", "{out}/run"], "not a prepared"),
+    (TRAIN + ["--lr", "nan"], "--lr: must be a number above 0 up to 1, got nan"),
+    (TRAIN + ["--lr", "-1"], "--lr: must be a number above 0 up to 1"),
+    (TRAIN + ["--device", "tpu"], "--device: must be cpu, cuda or cuda:N, got 'tpu'"),
+    (TRAIN + ["--batch-size", "0"], "--batch-size: must be between 1 and 8,192, got 0"),
+    (TRAIN + ["--init-from", "{bad_pt}"], "not a handsynth checkpoint"),
+    (["train", "text", "--data", "{prepared}", "--out", "{out}/run"], "needs a corpus file"),
+    (
+        ["train", "text", "--data", "{corpus}", "--out", "{out}/run", "--mixtures", "3"],
+        "--mixtures does not apply to a text network",
+    ),
+    # eval and export
+    (["eval", "{tmp}/missing.pt", "--data", "{prepared}"], "missing.pt: no such"),
+    (["eval", "{bad_pt}", "--data", "{prepared}"], "not a handsynth checkpoint"),
+    (["eval", "legibility", "--data", "{prepared}"], "needs --recogniser"),
+    (
+        [
+            "eval",
+            "legibility",
+            "--recogniser",
+            "{model}",
+            "--data",
+            "{prepared}",
+            "--texts",
+            "{tmp}/no",
+        ],
+        "--texts: {tmp}/no: no such file",
+    ),
+    (["export", "{bad_pt}", "-o", "{out}/m.safetensors"], "not a handsynth checkpoint"),
+    (["export", "{model}", "-o", "{out}/m.bin"], "must end in .safetensors"),
+    # text sampling, heatmaps, preparation
+    (TEXT[:2] + ["--length", "0"], "--length: must be between 1 and 10,000,000, got 0"),
+    (TEXT + ["--temperature", "inf"], "--temperature: must be a number above 0 up to 5"),
+    (TEXT + ["--prime", "\u00e9\u00e9"], "the prime uses symbols the model does not know"),
+    (["heatmap", "--text", "hi", "--model", "{model}", "-o", "{out}/h.gif"], "must end in .png"),
+    (["heatmap", "--line", "0", "--model", "{model}", "-o", "{out}/h.png"], "--line needs --data"),
+    (["prepare", "--iam-root", "{tmp}/missing", "--out", "{out}/p"], "no lineStrokes/ folder"),
+    (["prepare", "--iam-root", "{fixtures}", "--out", "{afile}"], "is a file; give a folder"),
+    (
+        [
+            "prepare",
+            "--iam-root",
+            "{fixtures}",
+            "--out",
+            "{out}/p",
+            "--train-sets",
+            "trainset,bogus",
+        ],
+        "unknown training sets ['bogus']",
+    ),
+]
+
+
+def fill(words: list[str], place: dict, out) -> list[str]:
+    return [word.format(out=out, **place) for word in words]
+
+
+@pytest.mark.parametrize(("argv", "message"), REFUSED, ids=[" ".join(a[:3]) for a, _ in REFUSED])
+def test_refused_with_one_line_before_any_output(argv, message, place, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    assert cli.main(fill(argv, place, out)) == 2
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if not line.startswith("warning: ")]
+    assert len(lines) == 1, captured.err  # warnings about faulty lines may come first
+    error = lines[0]
+    assert "Traceback" not in error and "weights_only" not in error, error
+    assert error.startswith("handsynth ") and fill([message], place, out)[0] in error, error
+    assert captured.out == ""
+    assert list(out.iterdir()) == []  # nothing written, not even in part
+
+
+def test_pasted_typography_is_written_with_a_notice(place, tmp_path, capsys):
+    out = tmp_path / "quote.svg"
+    text = "\u201cit\u2019s late\u201d \u2014 she said\u2026\u00a0ok"
+    assert cli.main(["write", text, "--model", place["model"], "-o", str(out), "--seed", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: replaced typographic characters: 2 × '\u201c'" not in err  # counted per char
+    assert "1 × '\u201c' with '\"'" in err and "1 × '\u2026' with '...'" in err
+    assert etree.parse(str(out)).getroot().tag.endswith("svg")
+
+
+def test_a_faulty_line_is_named_without_strict(place, tmp_path, capsys):
+    out = tmp_path / "stuck.svg"
+    argv = ["write", "ab", "--model", place["stuck"], "-o", str(out), "--retries", "0"]
+    assert cli.main(argv) == 0
+    assert "warning: line 1 'ab': never reached the end of the text" in capsys.readouterr().err
+    assert out.exists()

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from handsynth import mdn
 from handsynth.alphabet import Alphabet
 from handsynth.errors import UserError
 from handsynth.models import PredictionNetwork, SynthesisNetwork
+from handsynth.stepper import StepState, SynthesisStepper, sample_mixture
 
 STEPS_PER_CHARACTER = 40  # a safety limit: real lines use about 25 points per character
 MIN_STEPS = 60
@@ -61,15 +63,6 @@ def _pad_texts(alphabet: Alphabet, texts: list[str]) -> tuple[torch.Tensor, torc
         chars[row, : len(e)] = torch.from_numpy(e)
         mask[row, : len(e)] = True
     return chars, mask
-
-
-def _past_the_end(phi: torch.Tensor, char_mask: torch.Tensor) -> torch.Tensor:
-    """phi (B, U + 1), char_mask (B, U) -> (B,) true where the window rests beyond the last char."""
-    lengths = char_mask.sum(1)  # (B,)
-    rows = torch.arange(phi.shape[0])
-    beyond = phi[rows, lengths]  # the weight just past each line's own last character
-    inside = phi[:, :-1].masked_fill(~char_mask, float("-inf")).amax(1)
-    return beyond > inside
 
 
 def _check_prime(phi_end: torch.Tensor, prime_text: str) -> None:
@@ -146,29 +139,38 @@ def stream_synthesis(
         _check_prime(state.phi[0, -1], prime[1])
         x = primed[:, -1:]
     max_steps = max(MIN_STEPS, STEPS_PER_CHARACTER * int(char_mask.sum(1).max()))
-    steps, phis = [x[:, 0]], []
-    passed = torch.zeros(B, dtype=torch.bool, device=x.device)  # window beyond the last char
-    passed_at = torch.full((B,), max_steps, dtype=torch.long, device=x.device)
-    finished = torch.zeros(B, dtype=torch.bool, device=x.device)
-    lengths = torch.full((B,), max_steps, dtype=torch.long)
-    for t in range(max_steps):
-        params, state = model(x, chars, char_mask, state, keep_phi=True)
-        x = mdn.sample(params, bias, temperature, generator).unsqueeze(1)  # (B, 1, 3)
-        phi = state.phi[:, 0]  # (B, U + 1)
-        steps.append(x[:, 0])
-        phis.append(phi)
-        newly_passed = _past_the_end(phi, char_mask) & ~passed
-        passed_at[newly_passed] = t
-        passed |= newly_passed
-        pen_up = x[:, 0, 2] > 0.5
-        done_now = passed & (pen_up | (t - passed_at >= END_GRACE_STEPS)) & ~finished
-        lengths[done_now.cpu()] = t + 1
-        finished |= done_now
-        yield SynthesisStep(t, max_steps, x[:, 0].cpu().numpy(), finished.cpu().numpy().copy())
-        if bool(finished.all()):
-            break
-    offsets = torch.stack(steps, dim=1).cpu().numpy()  # (B, T + 1, 3)
-    phi_all = torch.stack(phis, dim=1).cpu().numpy()  # (B, T, U + 1)
+    stepper = SynthesisStepper(model, chars, char_mask)
+    step_state = StepState.from_torch(state)
+    rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=generator)))
+    outside = ~char_mask.cpu().numpy()  # (B, U) padding after each line's text
+    ends = char_mask.sum(1).cpu().numpy()  # (B,) index of each line's "past the end" weight
+    rows = np.arange(B)
+    x = x[:, 0].cpu().numpy()  # (B, 3)
+    steps, phis = [x], []
+    passed = np.zeros(B, dtype=bool)  # the window has moved beyond the last character
+    passed_at = np.full(B, max_steps)
+    finished = np.zeros(B, dtype=bool)
+    lengths = np.full(B, max_steps)
+    # A step's products are matrix-vector sized: extra BLAS threads only wait on each other, and
+    # on a busy machine they made a step ten times slower.
+    with threadpool_limits(limits=1, user_api="blas"):
+        for t in range(max_steps):
+            mixture, phi, step_state = stepper.step(x, step_state)  # phi (B, U + 1)
+            x = sample_mixture(mixture, bias, temperature, rng)  # (B, 3)
+            steps.append(x)
+            phis.append(phi)
+            inside = np.where(outside, -np.inf, phi[:, :-1]).max(axis=1)
+            newly_passed = (phi[rows, ends] > inside) & ~passed
+            passed_at[newly_passed] = t
+            passed |= newly_passed
+            done_now = passed & ((x[:, 2] > 0.5) | (t - passed_at >= END_GRACE_STEPS)) & ~finished
+            lengths[done_now] = t + 1
+            finished |= done_now
+            yield SynthesisStep(t, max_steps, x, finished.copy())
+            if finished.all():
+                break
+    offsets = np.stack(steps, axis=1)  # (B, T + 1, 3)
+    phi_all = np.stack(phis, axis=1)  # (B, T, U + 1)
     skip = len(prime_text)
     lines = []
     for b, text in enumerate(texts):

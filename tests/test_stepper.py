@@ -1,0 +1,75 @@
+"""The numpy one-step path computes what the torch synthesis network computes, and samples the
+mixture it describes."""
+
+import numpy as np
+import torch
+
+from handsynth.models import SynthesisConfig, SynthesisNetwork
+from handsynth.stepper import Mixture, StepState, SynthesisStepper, sample_mixture
+
+
+def test_steps_equal_the_training_recurrence():
+    torch.manual_seed(0)
+    config = SynthesisConfig(alphabet_size=7, hidden_size=16, num_layers=3, num_mixtures=4)
+    model = SynthesisNetwork(config).eval()
+    with torch.no_grad():  # a window that moves, so phi changes from step to step
+        model.window.linear.bias[2 * config.num_window_gaussians :] = -1.0
+    chars = torch.tensor([[1, 2, 3, 4, 5], [6, 5, 4, 0, 0]])
+    char_mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], dtype=torch.bool)
+    x = torch.randn(2, 12, 3)
+    x[..., 2] = (x[..., 2] > 1).float()
+    with torch.no_grad():
+        params, state = model(x, chars, char_mask, keep_phi=True)  # the whole sequence at once
+    stepper = SynthesisStepper(model, chars, char_mask)
+    step_state = StepState.from_torch(model.initial_state(x, 2))
+    for t in range(12):
+        mixture, phi, step_state = stepper.step(x[:, t].numpy(), step_state)
+        np.testing.assert_allclose(phi, state.phi[:, t].numpy(), rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(mixture.e_hat, params.e_hat[:, t].numpy(), atol=1e-5)
+        np.testing.assert_allclose(mixture.pi_hat, params.pi_hat[:, t].numpy(), atol=1e-5)
+        np.testing.assert_allclose(mixture.mu, params.mu[:, t].numpy(), atol=1e-5)
+        np.testing.assert_allclose(mixture.sigma_hat, params.sigma_hat[:, t].numpy(), atol=1e-5)
+        np.testing.assert_allclose(mixture.rho_hat, params.rho_hat[:, t].numpy(), atol=1e-5)
+    np.testing.assert_allclose(step_state.kappa, state.kappa.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(step_state.h[2], state.layers[2][0].numpy(), atol=1e-5)
+
+
+def mixture(n: int, pi_hat, mu, log_sigma, rho_hat, e_hat) -> Mixture:
+    K = len(pi_hat)
+    return Mixture(
+        e_hat=np.full(n, e_hat, dtype=np.float32),
+        pi_hat=np.tile(np.float32(pi_hat), (n, 1)),
+        mu=np.tile(np.float32(mu).reshape(1, K, 2), (n, 1, 1)),
+        sigma_hat=np.full((n, K, 2), log_sigma, dtype=np.float32),
+        rho_hat=np.tile(np.float32(rho_hat), (n, 1)),
+    )
+
+
+def test_samples_follow_the_mixture():
+    rng = np.random.default_rng(0)
+    n = 40_000
+    # Component 1 has weight 3/4 (pi_hat log 3), its mean at (10, 0); component 0 at (-10, 0).
+    m = mixture(
+        n, [0.0, np.log(3.0)], [[-10, 0], [10, 0]], np.log(0.5), [0.0, np.arctanh(0.8)], 0.0
+    )
+    x = sample_mixture(m, bias=0.0, temperature=1.0, rng=rng)
+    right = x[:, 0] > 0
+    assert abs(right.mean() - 0.75) < 0.01
+    dx, dy = x[right, 0] - 10, x[right, 1]
+    assert abs(dx.std() - 0.5) < 0.01 and abs(dy.std() - 0.5) < 0.01
+    assert abs(np.corrcoef(dx, dy)[0, 1] - 0.8) < 0.01  # rho = tanh(rho_hat), eq 22
+    assert abs(x[:, 2].mean() - 0.5) < 0.01  # e = sigmoid(-e_hat) = 1/2
+
+
+def test_bias_sharpens_and_temperature_zero_gives_the_mean():
+    rng = np.random.default_rng(1)
+    m = mixture(2000, [0.0, np.log(3.0)], [[-10, 0], [10, 0]], np.log(0.5), [0.0, 0.0], -20.0)
+    sharp = sample_mixture(m, bias=5.0, temperature=1.0, rng=rng)
+    right = sharp[:, 0] > 0
+    assert right.mean() > 0.99  # pi^(1 + bias) (eq 61) leaves the heavier component
+    assert abs(sharp[right, 0].std() - 0.5 * np.exp(-5.0)) < 2e-4  # sigma * exp(-bias) (eq 62)
+    assert (sharp[:, 2] == 1).all()  # e_hat = -20: the pen lifts
+    calm = sample_mixture(m, bias=5.0, temperature=0.0, rng=rng)
+    chosen = calm[:, 0] > 0
+    assert chosen.mean() > 0.99
+    np.testing.assert_allclose(calm[chosen, :2], np.tile([10.0, 0.0], (chosen.sum(), 1)), atol=1e-5)

@@ -11,6 +11,11 @@ Reported: seconds for one `--chars`-character line and its pen points per second
 lines of the same length written together as one batch: seconds, lines per second and pen points
 per second (summed over the lines). One untimed short line warms up first.
 
+`--model shipped` (or a model file) times a real model on a real 58-character sentence instead.
+Beside the time per pen step stands its memory-bound floor: a step reads every weight once, so it
+cannot beat the packed float32 weight bytes divided by the rate at which this machine reads an
+array of that size (measured here, cache-resident as the weights are between steps).
+
 Prints one JSON line on stdout; progress goes to stderr.
 """
 
@@ -21,9 +26,12 @@ import math
 import string
 import time
 
+import numpy as np
 import torch
 from bench_common import emit, log, machine_info, set_threads
+from threadpoolctl import threadpool_limits
 
+import handsynth
 from handsynth.alphabet import Alphabet
 from handsynth.models import SynthesisConfig, SynthesisNetwork
 from handsynth.sampling import sample_synthesis
@@ -58,6 +66,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and the sampling")
     p.add_argument(
+        "--model",
+        help="'shipped' or a synthesis model file: time it on SENTENCE instead of a random network",
+    )
+    p.add_argument(
         "--quick",
         action="store_true",
         help="a seconds-long smoke run: hidden 32, 4 characters, 4 lines",
@@ -69,6 +81,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     return args
+
+
+SENTENCE = "Summon a session, that we may arraign the absent duke now."  # 58 characters
+
+
+def read_bandwidth(nbytes: int, repeats: int = 200) -> float:
+    """Bytes per second at which one core reads a float32 array of `nbytes`, by the fastest
+    reader at hand: a BLAS dot product of the array with itself, on one thread."""
+    array = np.ones(max(nbytes // 4, 1), dtype=np.float32)
+    with threadpool_limits(limits=1, user_api="blas"):
+        array @ array
+        start = time.perf_counter()
+        for _ in range(repeats):
+            array @ array
+        seconds = time.perf_counter() - start
+    return nbytes * repeats / seconds
+
+
+def packed_weight_bytes(model: SynthesisNetwork) -> int:
+    """The float32 bytes a sampling step reads: every weight once."""
+    return 4 * sum(p.numel() for p in model.parameters())
 
 
 def texts(count: int, chars: int) -> list[str]:
@@ -101,19 +134,30 @@ def main(argv: list[str] | None = None) -> None:
     set_threads(args.threads)
     torch.manual_seed(args.seed)
     generator = torch.Generator().manual_seed(args.seed)
-    alphabet = Alphabet(SYMBOLS)
-    model = make_model(args.hidden_size, args.layers)
-
-    timed_sample(model, alphabet, texts(1, 2), generator)  # warm-up
+    if args.model is not None:
+        loaded = handsynth.load_model(None if args.model == "shipped" else args.model)
+        model, alphabet = loaded.network, loaded.alphabet
+        args.chars, args.hidden_size = len(SENTENCE), model.config.hidden_size
+        args.layers = model.config.num_layers
+        line_texts = [SENTENCE] * args.lines
+    else:
+        alphabet = Alphabet(SYMBOLS)
+        model = make_model(args.hidden_size, args.layers)
+        line_texts = texts(args.lines, args.chars)
+    timed_sample(model, alphabet, line_texts[:1], generator)  # warm-up
     log(f"one line of {args.chars} characters")
     single_seconds, single_points, single_finished = timed_sample(
-        model, alphabet, texts(1, args.chars), generator
+        model, alphabet, line_texts[:1], generator
     )
     log(f"{single_seconds:.2f} s, {single_points[0]} points; now {args.lines} lines batched")
     batch_seconds, batch_points, batch_finished = timed_sample(
-        model, alphabet, texts(args.lines, args.chars), generator
+        model, alphabet, line_texts, generator
     )
     log(f"{batch_seconds:.2f} s")
+    weight_bytes = packed_weight_bytes(model)
+    bandwidth = read_bandwidth(weight_bytes)
+    step_seconds = single_seconds / single_points[0]
+    floor_seconds = weight_bytes / bandwidth
     emit(
         {
             "benchmark": "sample",
@@ -126,6 +170,12 @@ def main(argv: list[str] | None = None) -> None:
             "single_points": single_points[0],
             "single_points_per_second": single_points[0] / single_seconds,
             "single_finished": bool(single_finished),
+            "model": args.model or "random",
+            "seconds_per_step": step_seconds,
+            "weight_bytes": weight_bytes,
+            "read_gb_per_second": bandwidth / 1e9,
+            "floor_seconds_per_step": floor_seconds,
+            "step_over_floor": step_seconds / floor_seconds,
             "batch_seconds": batch_seconds,
             "batch_lines_per_second": args.lines / batch_seconds,
             "batch_points_per_second": sum(batch_points) / batch_seconds,

@@ -41,6 +41,11 @@ CASES = {
             "batch_seconds",
             "batch_lines_per_second",
             "batch_points_per_second",
+            "seconds_per_step",
+            "weight_bytes",
+            "read_gb_per_second",
+            "floor_seconds_per_step",
+            "step_over_floor",
         ],
     ),
     "text": (

@@ -5,8 +5,21 @@ the shipped prediction or text model); its `write`, `sample` and `generate` meth
 `Handwriting.save` writes SVG or PNG. See the README's "Python API".
 """
 
-from handsynth.handwriting import Handwriting
-from handsynth.loaded import LoadedModel, load_model
-
 __version__ = "0.1.0"
 __all__ = ["Handwriting", "LoadedModel", "__version__", "load_model"]
+
+# The front door's names load torch, so they are imported on first use (PEP 562): the command line
+# imports this package for --help and --version, which need none of it.
+_LAZY = {
+    "Handwriting": "handsynth.handwriting",
+    "LoadedModel": "handsynth.loaded",
+    "load_model": "handsynth.loaded",
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'handsynth' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(_LAZY[name]), name)

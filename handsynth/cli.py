@@ -13,10 +13,7 @@ from typing import NoReturn
 
 from handsynth import __version__, cli_args, cli_generate, limits
 from handsynth.errors import UserError
-from handsynth.legibility import legibility
-from handsynth.loaded import load_model
-from handsynth.tasks import DEFAULT_BPTT, HandwritingTask, RecognitionTask, TextTask
-from handsynth.writer import DEFAULT_BIAS
+from handsynth.options import DEFAULT_BIAS, DEFAULT_BPTT
 
 EXAMPLES = """\
 examples:
@@ -365,6 +362,8 @@ def _model_overrides(args) -> dict:
 
 
 def _task(kind: str, data: Path, level: str, batch_size: int, bptt: int):
+    from handsynth.tasks import HandwritingTask, RecognitionTask, TextTask
+
     if kind == "text":
         if data.is_dir():
             raise CliError(f"{data} is a folder; text training needs a corpus file (ptb.zip, text)")
@@ -417,6 +416,8 @@ def run_train(args) -> None:
 
 
 def run_eval(args) -> None:
+    from handsynth.loaded import load_model
+
     _check_device(args.device)
     if str(args.checkpoint) == "legibility":
         run_legibility(args)
@@ -435,6 +436,9 @@ def run_eval(args) -> None:
 
 
 def run_legibility(args) -> None:
+    from handsynth.legibility import legibility
+    from handsynth.loaded import load_model
+
     if args.recogniser is None:
         raise CliError("legibility needs --recogniser (a checkpoint from `train recogniser`)")
     if args.split is not None or args.dynamic:

@@ -15,9 +15,15 @@ import numpy as np
 from handsynth import cli_args, limits
 from handsynth.errors import UserError
 from handsynth.handwriting import FORMATS
-from handsynth.loaded import SAMPLE_BIAS, SAMPLE_STEPS, TEXT_LENGTH, load_model
+from handsynth.options import (
+    MAX_CHARACTERS,
+    MAX_LINE_CHARACTERS,
+    SAMPLE_BIAS,
+    SAMPLE_STEPS,
+    TEXT_LENGTH,
+    WriteOptions,
+)
 from handsynth.render import RenderOptions
-from handsynth.writer import MAX_CHARACTERS, MAX_LINE_CHARACTERS, WriteOptions
 
 RENDER = RenderOptions()  # the library's render defaults, shown in --help
 
@@ -138,6 +144,8 @@ def add_write(sub) -> None:
 
 
 def run_write(args) -> None:
+    from handsynth.loaded import load_model
+
     if args.style_text is not None and args.style is None:
         raise UserError("--style-text needs --style: it says what the style line reads")
     text = sys.stdin.read(MAX_CHARACTERS + 1) if args.text == "-" else args.text
@@ -225,6 +233,8 @@ def add_sample(sub) -> None:
 
 
 def run_sample(args) -> None:
+    from handsynth.loaded import load_model
+
     model = load_model(args.model, kind="prediction")
     handwriting = model.sample(
         steps=args.steps,
@@ -267,6 +277,8 @@ def add_text(sub) -> None:
 
 
 def run_text(args) -> None:
+    from handsynth.loaded import load_model
+
     model = load_model(args.model, kind="text")
     for piece in model.stream(args.prime, args.length, args.temperature, args.seed):
         sys.stdout.write(piece)
@@ -298,6 +310,8 @@ def add_export(sub) -> None:
 
 
 def run_export(args) -> None:
+    from handsynth.loaded import load_model
+
     if args.output.resolve() == args.checkpoint.resolve():
         raise UserError(f"{args.output}: give another file than the one exported")
     model = load_model(args.checkpoint)
@@ -354,6 +368,8 @@ def _validation_line(data_dir: Path, line: str) -> tuple[np.ndarray, str]:
 
 
 def run_heatmap(args) -> None:
+    from handsynth.loaded import load_model
+
     model = load_model(args.model)
     if model.kind not in ("prediction", "synthesis"):
         raise UserError(f"{args.model} is a {model.kind} model; heatmaps need handwriting")

@@ -28,23 +28,18 @@ from handsynth.alphabet import Alphabet
 from handsynth.checkpoint import CheckpointError, rebuild_model
 from handsynth.errors import UserError
 from handsynth.handwriting import Handwriting
+from handsynth.options import DEFAULT_BPTT, SAMPLE_BIAS, SAMPLE_STEPS, TEXT_LENGTH
 from handsynth.plots import model_outputs, plot_attention, plot_prediction_heatmap
 from handsynth.sampling import make_generator, sample_prediction
 from handsynth.strokes import Normalisation
 from handsynth.styles import load_style
-from handsynth.tasks import DEFAULT_BPTT, HandwritingTask, RecognitionTask, TextTask
+from handsynth.tasks import HandwritingTask, RecognitionTask, TextTask
 from handsynth.text_sampling import stream_text
 from handsynth.typography import describe as describe_typography
 from handsynth.typography import plain_typography
 from handsynth.weights import read_model_file, shipped_path, write_model_file
 from handsynth.writer import WriteOptions, tidy_lines, write_lines
 
-SAMPLE_STEPS = 700  # pen steps of unconditional handwriting, as in Graves Fig 11
-# A little bias (eqs 61-62) keeps unconditional strokes steady; 0 draws exactly what the network
-# predicts, as Graves Fig 11 does. Of 0, 0.5 and 1, 0.5 looked most like writing with the shipped
-# 2x128 prediction model (seed 0, three lines).
-SAMPLE_BIAS = 0.5
-TEXT_LENGTH = 300  # symbols `generate` samples after the prime
 HANDWRITING_KINDS = ("prediction", "synthesis", "recogniser")
 
 

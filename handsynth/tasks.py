@@ -32,8 +32,6 @@ from handsynth.text_corpus import (
 )
 from handsynth.text_sampling import sample_text
 
-DEFAULT_BPTT = 100  # text: symbols per truncated-backpropagation window
-
 
 def move(batch, device):
     """The batch's tensors on `device`."""

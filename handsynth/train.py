@@ -28,8 +28,9 @@ from handsynth.checkpoint import (
 )
 from handsynth.errors import UserError
 from handsynth.optim import make_optimizer
+from handsynth.options import DEFAULT_BPTT
 from handsynth.precision import require_bf16
-from handsynth.tasks import DEFAULT_BPTT, move
+from handsynth.tasks import move
 
 
 @dataclass

@@ -6,7 +6,6 @@ unsupported character is reported with where it is, not found out halfway throug
 
 from __future__ import annotations
 
-import math
 import re
 import textwrap
 from collections.abc import Callable
@@ -14,48 +13,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handsynth import limits
 from handsynth.alphabet import Alphabet
 from handsynth.errors import UserError
 from handsynth.faults import Fault, badness, find_faults
 from handsynth.models import SynthesisNetwork
+from handsynth.options import (  # noqa: F401 (re-exported: the writer's options live there)
+    DEFAULT_BIAS,
+    MAX_CHARACTERS,
+    MAX_LINE_CHARACTERS,
+    WriteOptions,
+)
 from handsynth.sampling import SampledLine, SynthesisStep, make_generator, sample_synthesis
 from handsynth.strokes import Normalisation
-
-# The neatness `write`, `heatmap --text` and `eval legibility` use unless told: of 0.5, 1 and 2,
-# bias 1 gave the shipped model its lowest recogniser error on 100 validation lines.
-DEFAULT_BIAS = 1.0
-MAX_CHARACTERS = 5000  # about two pages; longer texts should be written in several calls
-MAX_LINE_CHARACTERS = 120  # beyond this the attention window was never trained (IAM lines ≤ ~80)
 
 
 class TextError(UserError):
     """A text that cannot be written as given."""
-
-
-@dataclass
-class WriteOptions:
-    bias: float = DEFAULT_BIAS  # sharpness (Graves eqs 61-62): 0 is as sampled, higher is neater
-    temperature: float = 1.0  # scales the sampling noise; below 1 is steadier
-    seed: int | None = None  # fixes the drawing; None draws a fresh one each time
-    wrap: int = 50  # characters per written line; 0 keeps the text's own lines
-    retries: int = 3  # extra draws for a line with faults (see handsynth.faults)
-
-    def check(self) -> None:
-        """Raise UserError naming the first option outside its range (handsynth.limits)."""
-        ranges = {"bias": limits.BIAS, "retries": limits.RETRIES}
-        for name, (low, high) in ranges.items():
-            value = getattr(self, name)
-            if not (math.isfinite(value) and low <= value <= high):
-                raise UserError(f"{name} must be from {low:g} to {high:g}, got {value}")
-        low, high = limits.TEMPERATURE
-        if not (math.isfinite(self.temperature) and low < self.temperature <= high):
-            raise UserError(f"temperature must be above {low:g} up to {high:g}")
-        if self.wrap != 0 and not limits.WRAP[0] <= self.wrap <= limits.WRAP[1]:
-            low, high = limits.WRAP
-            raise UserError(f"wrap must be 0 or from {low} to {high} characters, got {self.wrap}")
-        if self.seed is not None and not 0 <= self.seed < 2**63:
-            raise UserError(f"seed must be from 0 to 2**63 - 1, got {self.seed}")
 
 
 @dataclass

@@ -3,6 +3,8 @@ place."""
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "handsynth"
@@ -52,3 +54,14 @@ def test_the_model_description_is_read_in_loaded_only():
         )
     ]
     assert readers == ["loaded.py"]
+
+
+def test_the_command_line_parses_without_importing_torch():
+    code = (
+        "import sys\n"
+        "from handsynth import cli\n"
+        "cli.build_parser().parse_args(['write', 'hello'])\n"
+        "print(sorted(m for m in ('torch', 'matplotlib') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

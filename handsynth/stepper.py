@@ -11,6 +11,7 @@ mixture head (eqs 17-18); `sample_mixture` draws the next pen offset as `mdn.sam
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,15 @@ class StepState:
             c=[c for _, c in arrays],
             window=state.window.detach().cpu().numpy(),
             kappa=state.kappa.detach().cpu().numpy(),
+        )
+
+    def rows(self, keep: np.ndarray) -> StepState:
+        """The state of the lines selected by `keep` (a (B,) mask or indices)."""
+        return StepState(
+            h=[h[keep] for h in self.h],
+            c=[c[keep] for c in self.c],
+            window=self.window[keep],
+            kappa=self.kappa[keep],
         )
 
 
@@ -77,6 +87,12 @@ class SynthesisStepper:
         self.K = model.config.num_mixtures
         U = chars.shape[1]
         self.u = np.arange(1, U + 2, dtype=np.float32)  # (U + 1,) character positions
+
+    def rows(self, keep: np.ndarray) -> SynthesisStepper:
+        """This stepper for the lines selected by `keep` (a (B,) mask or indices)."""
+        selected = copy.copy(self)
+        selected.chars_one_hot = self.chars_one_hot[keep]
+        return selected
 
     @staticmethod
     def _linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:

@@ -171,6 +171,7 @@ REFUSED = [
     ("/api/render", {"lines": [[[0, 0, 1]]], "stroke_width": 0}, 400, "stroke_width: must be"),
     ("/api/render", {"lines": [[[0, 0, 1]]], "colour": "mauvish"}, 400, "'mauvish' is not a"),
     ("/api/render", {"lines": [[[0, 0, 1]] * 200_001]}, 400, "more than 200,000 points"),
+    ("/api/render", {"lines": [[[0, 0, 0], [1e9, 1e9, 1]]]}, 400, "the page would be 100,000,020"),
     (
         "/api/styles",
         {"name": "a/b", "text": "ab", "strokes": [[[0, 0, 0], [5, 5, 16]]]},
@@ -248,7 +249,11 @@ def test_a_style_that_does_not_read_its_text_is_a_400_or_an_error_event(models, 
 
 
 def test_a_line_drawn_on_the_page_becomes_a_style_for_the_page_and_the_command(models, tmp_path):
-    client = make_client(models["paced"], tmp_path / "styles")
+    with make_client(models["paced"], tmp_path / "styles") as client:
+        drawn_line_becomes_a_style(client, models, tmp_path)
+
+
+def drawn_line_becomes_a_style(client, models, tmp_path):
     strokes = pointer_line()
     body = {"name": "my-hand", "text": "a quick brown fox", "strokes": strokes}
     answer = client.post("/api/styles", json=body)

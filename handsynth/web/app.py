@@ -44,7 +44,7 @@ from handsynth import cli_args, limits
 from handsynth.errors import UserError
 from handsynth.handwriting import Handwriting
 from handsynth.loaded import LoadedModel
-from handsynth.render import RenderOptions
+from handsynth.render import RenderOptions, layout_lines
 from handsynth.style_folder import StyleFolder
 from handsynth.styles import MAX_STYLE_CHARACTERS, MAX_STYLE_POINTS, shipped_styles
 from handsynth.styles import strokes_from_pointer as pointer_strokes
@@ -66,11 +66,12 @@ log = logging.getLogger("handsynth.web")
 class ServeLimits:
     """What one request may ask of the server."""
 
-    max_characters: int = 1000  # text per write: about 40 s of sampling on a 2-core CPU
+    max_characters: int = 1000  # text per write: about 30 s of sampling on a 2-core CPU
     write_bytes: int = 64 * 1024  # request bodies: a write ...
     style_bytes: int = 1024 * 1024  # ... a drawn line (3,000 points at about 30 bytes each) ...
     render_bytes: int = 16 * 1024 * 1024  # ... and the lines of a whole write to render
     max_render_points: int = 200_000
+    max_render_pixels: int = 25_000_000  # a written page of 1,000 characters is 2-5 million
     workers: int = 1  # sampling jobs at once; each uses torch's threads
     waiting: int = 4  # jobs queued behind them before a 429
     stream_interval: float = 0.04  # seconds between Server-Sent Events of pen steps
@@ -176,6 +177,13 @@ def _render_request(data, caps: ServeLimits) -> tuple[Handwriting, dict, str]:
         ),
         "colour": _checked("colour", cli_args.colour, data.get("colour", defaults.colour)),
     }
+    ink = [stroke for line in layout_lines(offsets, RenderOptions(**options)) for stroke in line]
+    width, height = np.max([stroke.max(axis=0) for stroke in ink], axis=0) if ink else (0, 0)
+    if width * height > caps.max_render_pixels:
+        raise UserError(
+            f"lines: the page would be {width:,.0f} x {height:,.0f} px; at most "
+            f"{caps.max_render_pixels:,} pixels are drawn"
+        )
     handwriting = Handwriting(offsets, [""] * len(offsets), [[] for _ in offsets])
     return handwriting, options, form
 

@@ -33,10 +33,13 @@ from tests.test_web import pointer_line  # noqa: E402
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 SCREENSHOTS = os.environ.get("HANDSYNTH_SCREENSHOTS")
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER),
-    reason="no chromium and chromedriver (apt-get install chromium chromium-driver)",
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER),
+        reason="no chromium and chromedriver (apt-get install chromium chromium-driver)",
+    ),
+]
 # A fresh profile and nothing fetched in the background: the machine may have no internet.
 CHROMIUM_FLAGS = [
     "--headless",

@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 from typing import NoReturn
 
-from handsynth import __version__, cli_args, cli_generate, limits
+from handsynth import __version__, cli_args, cli_generate, cli_serve, limits
 from handsynth.errors import UserError
 from handsynth.options import DEFAULT_BIAS, DEFAULT_BPTT
 
@@ -27,6 +27,7 @@ examples:
   handsynth eval runs/ptb-char/best.pt --data ptb.zip --split test --dynamic
   handsynth train recogniser --data data/prepared --out runs/recogniser --optimizer adam
   handsynth eval legibility --recogniser runs/recogniser/best.pt --data data/prepared
+  handsynth serve
 """
 
 
@@ -302,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_generate.add_text(sub)
     cli_generate.add_export(sub)
     cli_generate.add_heatmap(sub)
+    cli_serve.add_serve(sub)
     return parser
 
 
@@ -496,6 +498,7 @@ COMMANDS = {
     "sample": cli_generate.run_sample,
     "export": cli_generate.run_export,
     "heatmap": cli_generate.run_heatmap,
+    "serve": cli_serve.run_serve,
 }
 
 

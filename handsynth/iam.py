@@ -122,6 +122,39 @@ def parse_line_strokes(path: str | Path) -> list[np.ndarray]:
     return strokes
 
 
+def line_transcription(path: str | Path) -> str | None:
+    """The text a line file says it reads, or None.
+
+    IAM-OnDB keeps transcriptions in the ascii files; a line file written by `line_strokes_xml`
+    (a style drawn on the web page) carries its own in <Transcription><TextLine text="...">, the
+    element IAM-OnDB's whole-form files use.
+    """
+    element = _parse_xml(Path(path)).find("Transcription/TextLine")
+    return None if element is None else element.get("text")
+
+
+def line_strokes_xml(strokes: list[np.ndarray], text: str) -> bytes:
+    """One line as an IAM-OnDB lineStrokes file: strokes (n_i, 3) of x, y, time in seconds, and
+    `text` as its transcription. `parse_line_strokes` and `line_transcription` read it back."""
+    root = etree.Element("WhiteboardCaptureSession")
+    description = etree.SubElement(root, "WhiteboardDescription")
+    etree.SubElement(description, "SensorLocation", corner="top_left")
+    transcription = etree.SubElement(root, "Transcription")
+    etree.SubElement(transcription, "TextLine", text=text)
+    stroke_set = etree.SubElement(root, "StrokeSet")
+    for stroke in strokes:
+        element = etree.SubElement(
+            stroke_set,
+            "Stroke",
+            colour="black",
+            start_time=f"{stroke[0, 2]:.3f}",
+            end_time=f"{stroke[-1, 2]:.3f}",
+        )
+        for x, y, time in stroke:
+            etree.SubElement(element, "Point", x=f"{x:.1f}", y=f"{y:.1f}", time=f"{time:.3f}")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
 def parse_transcription(path: str | Path) -> list[str]:
     """The stripped lines of the `CSR:` section of a form's ascii file (line i is index i - 1)."""
     path = Path(path)

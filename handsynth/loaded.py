@@ -17,7 +17,8 @@ from __future__ import annotations
 import copy
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +31,9 @@ from handsynth.errors import UserError
 from handsynth.handwriting import Handwriting
 from handsynth.options import DEFAULT_BPTT, SAMPLE_BIAS, SAMPLE_STEPS, TEXT_LENGTH
 from handsynth.plots import model_outputs, plot_attention, plot_prediction_heatmap
-from handsynth.sampling import make_generator, sample_prediction
+from handsynth.sampling import SynthesisStep, make_generator, sample_prediction
 from handsynth.strokes import Normalisation
-from handsynth.styles import load_style
+from handsynth.styles import load_style as read_style
 from handsynth.tasks import HandwritingTask, RecognitionTask, TextTask
 from handsynth.text_sampling import stream_text
 from handsynth.typography import describe as describe_typography
@@ -92,16 +93,23 @@ class LoadedModel:
         style: int | str | os.PathLike | None = None,
         style_text: str | None = None,
         progress: bool = False,
+        on_step: Callable[[SynthesisStep], None] | None = None,
     ) -> Handwriting:
         """Write `text` in handwriting (synthesis models).
 
         The text's own line breaks are kept and lines longer than `wrap` characters are wrapped
         (`writer.WriteOptions` explains each knob). `style` primes the network with a line of
         handwriting (Graves §5.5): a shipped style number, an IAM-OnDB lineStrokes .xml or an .svg
-        whose paths are pen strokes; for a file, `style_text` says what it reads. A character the
-        model cannot write raises `writer.TextError` naming where it is; curly quotes, dashes,
-        ellipses and special spaces are first made plain, with a warning that says so. `progress`
-        shows a bar of the pen steps drawn on standard error.
+        whose paths are pen strokes; for a file, `style_text` says what it reads (a line saved
+        from the web page says it itself). A character the model cannot write raises
+        `writer.TextError` naming where it is; curly quotes, dashes, ellipses and special spaces
+        are first made plain, with a warning that says so. `progress` shows a bar of the pen steps
+        drawn on standard error.
+
+        `on_step`, to watch it write, is called with each pen step as it is drawn: a
+        `sampling.SynthesisStep` whose offsets (B, 3) are in raw pen units, one row for each
+        non-empty line of `self.lines(text, wrap)` in order. Lines with faults are then drawn
+        again: `t` starts from 0 once more, with fewer rows.
         """
         self._require("write", "synthesis")
         options = WriteOptions(bias, temperature, seed, wrap, retries)
@@ -110,11 +118,14 @@ class LoadedModel:
         if replaced:
             warnings.warn(describe_typography(replaced), stacklevel=2)
         lines = tidy_lines(text, self.alphabet, wrap)
-        prime = None
-        if style is not None:
-            prime = load_style(str(style), style_text, self.normalisation)
-            tidy_lines(prime[1], self.alphabet, 0)  # the style's text must be writable too
+        prime = None if style is None else self.load_style(style, style_text)
         with tqdm(desc="writing", unit=" steps", disable=not progress, leave=False) as bar:
+
+            def step_drawn(step: SynthesisStep) -> None:
+                bar.update(1)
+                if on_step is not None:
+                    on_step(replace(step, offsets=self.normalisation.denormalise(step.offsets)))
+
             written = write_lines(
                 self.network,
                 self.alphabet,
@@ -122,13 +133,28 @@ class LoadedModel:
                 lines,
                 options,
                 prime,
-                on_step=lambda step: bar.update(1),
+                on_step=step_drawn,
             )
         return Handwriting(
             [line.offsets for line in written],
             [line.text for line in written],
             [line.faults for line in written],
         )
+
+    def lines(self, text: str, wrap: int = WriteOptions.wrap) -> list[str]:
+        """The lines `write` draws for `text`: checked, typography made plain, wrapped ("" for a
+        gap between paragraphs)."""
+        return tidy_lines(plain_typography(text)[0], self.alphabet, wrap)
+
+    def load_style(
+        self, style: int | str | os.PathLike, style_text: str | None = None
+    ) -> tuple[np.ndarray, str]:
+        """A style to prime `write` with, as (offsets (T, 3) normalised, its text); its text must be
+        one the model can write (`styles.load_style` says where styles come from)."""
+        self._require("write", "synthesis")
+        prime = read_style(str(style), style_text, self.normalisation)
+        tidy_lines(prime[1], self.alphabet, 0)
+        return prime
 
     def sample(
         self,

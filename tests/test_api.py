@@ -81,6 +81,21 @@ def test_handwriting_lines_are_absolute_points_of_the_offsets(tmp_path):
         np.testing.assert_array_equal(points[:, 2], offsets[:, 2])
 
 
+def test_write_shows_each_pen_step_in_pen_units(tmp_path):
+    pt, _ = both_files(half_rounded(tiny_payload()), tmp_path)
+    model = load_model(pt)
+    assert model.lines("ab\n\nc\u00a0d") == ["ab", "", "c d"]
+    steps = []
+    handwriting = model.write("ab\n\ncd", seed=0, retries=0, on_step=steps.append)
+    assert [step.t for step in steps] == list(range(len(steps)))  # one draw, no redraws
+    assert all(step.offsets.shape == (2, 3) for step in steps)  # the two lines with text
+    for row, offsets in zip((0, 1), (handwriting.offsets[0], handwriting.offsets[2]), strict=True):
+        # The line is the steps it was drawn with, up to where it ended (its first step is
+        # the pen put down: offset 0).
+        drawn = np.array([step.offsets[row] for step in steps[: len(offsets) - 1]])
+        np.testing.assert_allclose(drawn[1:, :2], offsets[2:, :2], rtol=1e-5, atol=1e-4)
+
+
 def test_to_svg_has_the_command_line_defaults(tmp_path, capsys):
     _, model_file = both_files(half_rounded(tiny_payload()), tmp_path)
     out = tmp_path / "cli.svg"

@@ -3,9 +3,16 @@
 import numpy as np
 import pytest
 
+from handsynth.iam import line_strokes_xml, line_transcription
 from handsynth.render import RenderOptions, render_svg
 from handsynth.strokes import Normalisation, denormalise, offsets_to_points, points_to_offsets
-from handsynth.styles import MAX_STYLE_BYTES, MAX_STYLE_POINTS, load_style, svg_strokes
+from handsynth.styles import (
+    MAX_STYLE_BYTES,
+    MAX_STYLE_POINTS,
+    load_style,
+    strokes_from_pointer,
+    svg_strokes,
+)
 from tests.conftest import FIXTURE_ROOT
 
 MEAN, STD = np.array([8.0, 0.0]), np.array([40.0, 35.0])
@@ -69,3 +76,33 @@ def test_style_files_are_capped_before_parsing(tmp_path):
         load_style(str(infinite), "abc", NORMALISATION)
     with pytest.raises(ValueError, match="at most 120"):
         load_style(str(XML), "a" * 121, NORMALISATION)
+
+
+def test_a_line_drawn_on_a_screen_is_saved_as_an_iam_line_with_its_text(tmp_path):
+    rng = np.random.default_rng(1)
+    pixels = [np.column_stack([np.cumsum(rng.normal(3, 2, (n, 2)), axis=0), 16.0 * np.arange(n)])
+              for n in (12, 5, 1)]  # fmt: skip
+    strokes = strokes_from_pointer(pixels, NORMALISATION)
+    assert [len(s) for s in strokes] == [12, 5, 1]
+    np.testing.assert_allclose(strokes[0][1:, 2] - strokes[0][:-1, 2], 0.016)  # ms to seconds
+    path = tmp_path / "mine.xml"
+    path.write_bytes(line_strokes_xml(strokes, 'a "quoted" <line>'))
+    assert line_transcription(path) == 'a "quoted" <line>'
+    offsets, text = load_style(str(path), None, NORMALISATION)  # no --style-text needed
+    assert text == 'a "quoted" <line>' and len(offsets) == 18
+    assert load_style(str(path), "told", NORMALISATION)[1] == "told"  # what is given wins
+    raw = denormalise(offsets, MEAN, STD)
+    # Scaled so the pen steps have the data's size, and the shape kept.
+    rms = np.sqrt(np.mean(np.square(raw[1:, :2]), axis=0))
+    target = np.sqrt(STD**2 + MEAN**2)
+    assert 0.7 < np.mean(rms / target) < 1.3
+    assert line_transcription(XML) is None  # IAM-OnDB's own line files keep it elsewhere
+
+
+def test_a_screen_line_that_is_too_long_or_empty_is_refused():
+    with pytest.raises(ValueError, match="at most 3,000"):
+        strokes_from_pointer([np.ones((MAX_STYLE_POINTS + 1, 3))], NORMALISATION)
+    with pytest.raises(ValueError, match="no usable strokes"):
+        strokes_from_pointer([np.array([[np.nan, 1, 0], [2, 2, 16]])], NORMALISATION)
+    with pytest.raises(ValueError, match="the pen never moved"):
+        strokes_from_pointer([np.ones((4, 3))], NORMALISATION)

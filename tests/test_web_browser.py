@@ -1,0 +1,173 @@
+"""The page in a real browser: the system's headless chromium, driven by selenium, against the app
+served by uvicorn with the shipped model. It types a text and watches strokes appear, downloads the
+SVG, draws a line on the pad with synthetic pointer events, saves it as a style and writes with it.
+
+Skipped only where chromium and chromedriver are not installed (`.ci/run` installs Debian's).
+HANDSYNTH_SCREENSHOTS=FOLDER also saves the README's screenshots of the page there.
+"""
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("selenium")
+pytest.importorskip("uvicorn")
+
+from lxml import etree  # noqa: E402
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+from handsynth.loaded import load_model  # noqa: E402
+from handsynth.style_folder import StyleFolder  # noqa: E402
+from handsynth.web import create_app  # noqa: E402
+from handsynth.web.server import LOOPBACK_HOSTS, listen, make_server  # noqa: E402
+from tests.test_web import pointer_line  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+SCREENSHOTS = os.environ.get("HANDSYNTH_SCREENSHOTS")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER),
+        reason="no chromium and chromedriver (apt-get install chromium chromium-driver)",
+    ),
+]
+# A fresh profile and nothing fetched in the background: the machine may have no internet.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1200,1100",
+]
+DRAW_ON_PAD = """
+const [strokes] = arguments;
+const pad = document.getElementById("pad");
+const box = pad.getBoundingClientRect();
+const fire = (type, [x, y]) => pad.dispatchEvent(new PointerEvent(type, {
+  pointerId: 7, pointerType: "pen", isPrimary: true, bubbles: true, cancelable: true,
+  pressure: type === "pointerup" ? 0 : 0.5,
+  clientX: box.left + (x * box.width) / pad.width,
+  clientY: box.top + (y * box.height) / pad.height,
+}));
+for (const stroke of strokes) {
+  fire("pointerdown", stroke[0]);
+  for (const point of stroke.slice(1)) fire("pointermove", point);
+  fire("pointerup", stroke[stroke.length - 1]);
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The app with the shipped model on 127.0.0.1 at a free port: (url, model, styles folder)."""
+    styles = tmp_path_factory.mktemp("styles")
+    model = load_model()
+    app = create_app(model, StyleFolder(styles), allowed_hosts=LOOPBACK_HOSTS)
+    sock = listen("127.0.0.1", 0)
+    server = make_server(app)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/", model, styles
+    server.should_exit = True
+    thread.join(10)
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    downloads = tmp_path_factory.mktemp("downloads")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    profile = tempfile.mkdtemp(prefix="handsynth-chromium-")
+    options.add_argument(f"--user-data-dir={profile}")
+    options.add_experimental_option(
+        "prefs",
+        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
+    )
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.downloads = downloads
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait(driver, condition, seconds: float = 30):
+    return WebDriverWait(driver, seconds, poll_frequency=0.05).until(condition)
+
+
+def attribute(driver, element_id: str, name: str):
+    return driver.find_element(By.ID, element_id).get_attribute(name)
+
+
+def fill(driver, element_id: str, text: str) -> None:
+    element = driver.find_element(By.ID, element_id)
+    element.clear()
+    element.send_keys(text)
+
+
+def write_and_wait(driver) -> None:
+    """Press Write, see strokes drawn while it writes, and wait for the finished page."""
+    driver.find_element(By.ID, "write-button").click()
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#drawing path"))
+    live = Path(f"{SCREENSHOTS}/web-live.png")
+    if SCREENSHOTS and not live.exists() and not attribute(driver, "drawing", "data-final"):
+        time.sleep(0.8)
+        driver.execute_script("window.scrollTo(0, 0)")
+        driver.find_element(By.ID, "write-section").screenshot(str(live))
+    wait(driver, lambda d: attribute(d, "drawing", "data-final") == "yes")
+    status = driver.find_element(By.ID, "status")
+    assert "error" not in status.get_attribute("class"), status.text
+    assert status.text.startswith("Wrote 1 line"), status.text
+    assert attribute(driver, "drawing", "data-first-stroke-ms") is not None  # drawn live first
+
+
+def test_type_watch_download_and_write_in_your_own_hand(served, browser):
+    url, model, styles = served
+    text = "Dear Ada, thank you" if SCREENSHOTS else "hi"
+    browser.get(url)
+    wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+    fill(browser, "text", text)
+    fill(browser, "seed", "1")
+    write_and_wait(browser)
+    first_stroke_ms = int(attribute(browser, "drawing", "data-first-stroke-ms"))
+    print(f"first stroke {first_stroke_ms} ms after pressing Write")
+
+    browser.find_element(By.ID, "download-svg").click()
+    download = Path(browser.downloads) / "handwriting.svg"
+    wait(browser, lambda d: download.is_file() and download.stat().st_size > 0)
+    svg = etree.parse(str(download)).getroot()
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    assert len(svg.findall(".//{http://www.w3.org/2000/svg}path")) >= 2  # at least h and i
+    assert download.read_text(encoding="utf-8") == model.write(text, seed=1).to_svg()
+
+    browser.execute_script(DRAW_ON_PAD, pointer_line(pixels_per_unit=0.3))
+    fill(browser, "hand-text", "a quick brown fox")
+    fill(browser, "hand-name", "test-hand")
+    browser.find_element(By.ID, "hand-save").click()
+    wait(browser, lambda d: "Saved style" in d.find_element(By.ID, "hand-status").text)
+    assert attribute(browser, "style", "value") == "test-hand"
+    assert (styles / "test-hand.xml").is_file()
+    fill(browser, "text", "hi" if not SCREENSHOTS else "in my own hand")
+    write_and_wait(browser)
+    if SCREENSHOTS:
+        browser.execute_script("window.scrollTo(0, 0)")
+        browser.save_screenshot(f"{SCREENSHOTS}/web-own-hand.png")

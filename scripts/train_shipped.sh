@@ -35,11 +35,12 @@ stage2=(handsynth train synthesis --data "$work/prepared-2sets" --out "$work/run
 "${stage2[@]}" --lr 3e-4 --epochs 10 --bf16
 handsynth export "$work/runs/synthesis-2/best.pt" -o "$work/synthesis-2.safetensors"
 # Stage 3 (third session) goes on from stage 2's weights on all four sets (same alphabet), batch 32,
-# Adam 5e-4, float32 on one thread per process (an AVX2-only CPU: no bfloat16 LSTM), seed 3. It was
-# stopped once with SIGTERM at step 74 and resumed with the same command, which continues exactly.
+# Adam 5e-4, float32 on one thread (an AVX2-only CPU: no bfloat16 LSTM), seed 3: two epochs, 656
+# steps. It was stopped once with SIGTERM at step 74 and resumed with the same command (exact), and
+# ran as --epochs 30 until it was stopped early in epoch 3; --epochs 2 gives the same best.pt.
 OMP_NUM_THREADS=1 handsynth train synthesis --data "$work/prepared" --out "$work/runs/synthesis-3" \
     --init-from "$work/synthesis-2.safetensors" --optimizer adam --lr 5e-4 --batch-size 32 \
-    --checkpoint-every 25 --seed 3 --epochs STAGE3_EPOCHS
+    --checkpoint-every 25 --seed 3 --epochs 2
 # Prediction network for `handsynth sample`: small (2x128, K=20) so that it trains in about 20
 # minutes of one CPU core: three epochs of batch 32, Adam 1e-3, one thread.
 OMP_NUM_THREADS=1 handsynth train prediction --data "$work/prepared" --out "$work/runs/prediction" \

@@ -38,8 +38,9 @@ def models(tmp_path_factory):
     root = tmp_path_factory.mktemp("web-models")
     tiny_model(root / "tiny.safetensors")
     tiny_model(root / "stuck.safetensors", kappa_bias=-30.0)  # the window never moves
-    # Reads the 17 characters of a shipped style's 518 points to their end, as a trained one does.
-    tiny_model(root / "paced.safetensors", kappa_bias=float(np.log(17.5 / 518)))
+    # Reads the 17 characters of shipped style 1 to their end over its points, as trained ones do.
+    points = len(shipped_styles()[0][0])
+    tiny_model(root / "paced.safetensors", kappa_bias=float(np.log(17.5 / points)))
     return {name: root / f"{name}.safetensors" for name in ("tiny", "stuck", "paced")}
 
 
@@ -258,7 +259,8 @@ def drawn_line_becomes_a_style(client, models, tmp_path):
     body = {"name": "my-hand", "text": "a quick brown fox", "strokes": strokes}
     answer = client.post("/api/styles", json=body)
     assert answer.status_code == 201, answer.text
-    assert answer.json() == {"name": "my-hand", "text": "a quick brown fox", "points": 518}
+    points = len(shipped_styles()[0][0])  # the shipped line the strokes were drawn from
+    assert answer.json() == {"name": "my-hand", "text": "a quick brown fox", "points": points}
     assert {"name": "my-hand", "text": "a quick brown fox", "saved": True} in client.get(
         "/api/styles"
     ).json()["styles"]

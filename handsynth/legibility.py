@@ -16,9 +16,10 @@ import torch
 from handsynth.alphabet import Alphabet
 from handsynth.errors import UserError
 from handsynth.loaded import LoadedModel
+from handsynth.options import DEFAULT_BIAS, WriteOptions
 from handsynth.prepare import load_prepared
 from handsynth.recogniser import Recogniser, character_error_rate, greedy_decode
-from handsynth.writer import DEFAULT_BIAS, WriteOptions, write_lines
+from handsynth.writer import write_lines
 
 
 @torch.no_grad()

@@ -29,7 +29,7 @@ from handsynth.alphabet import Alphabet
 from handsynth.checkpoint import CheckpointError, rebuild_model
 from handsynth.errors import UserError
 from handsynth.handwriting import Handwriting
-from handsynth.options import DEFAULT_BPTT, SAMPLE_BIAS, SAMPLE_STEPS, TEXT_LENGTH
+from handsynth.options import DEFAULT_BPTT, SAMPLE_BIAS, SAMPLE_STEPS, TEXT_LENGTH, WriteOptions
 from handsynth.plots import model_outputs, plot_attention, plot_prediction_heatmap
 from handsynth.sampling import SynthesisStep, make_generator, sample_prediction
 from handsynth.strokes import Normalisation
@@ -39,7 +39,7 @@ from handsynth.text_sampling import stream_text
 from handsynth.typography import describe as describe_typography
 from handsynth.typography import plain_typography
 from handsynth.weights import read_model_file, shipped_path, write_model_file
-from handsynth.writer import WriteOptions, tidy_lines, write_lines
+from handsynth.writer import tidy_lines, write_lines
 
 HANDWRITING_KINDS = ("prediction", "synthesis", "recogniser")
 
@@ -98,7 +98,7 @@ class LoadedModel:
         """Write `text` in handwriting (synthesis models).
 
         The text's own line breaks are kept and lines longer than `wrap` characters are wrapped
-        (`writer.WriteOptions` explains each knob). `style` primes the network with a line of
+        (`options.WriteOptions` explains each knob). `style` primes the network with a line of
         handwriting (Graves §5.5): a shipped style number, an IAM-OnDB lineStrokes .xml or an .svg
         whose paths are pen strokes; for a file, `style_text` says what it reads (a line saved
         from the web page says it itself). A character the model cannot write raises

@@ -17,12 +17,7 @@ from handsynth.alphabet import Alphabet
 from handsynth.errors import UserError
 from handsynth.faults import Fault, badness, find_faults
 from handsynth.models import SynthesisNetwork
-from handsynth.options import (  # noqa: F401 (re-exported: the writer's options live there)
-    DEFAULT_BIAS,
-    MAX_CHARACTERS,
-    MAX_LINE_CHARACTERS,
-    WriteOptions,
-)
+from handsynth.options import MAX_CHARACTERS, MAX_LINE_CHARACTERS, WriteOptions
 from handsynth.sampling import SampledLine, SynthesisStep, make_generator, sample_synthesis
 from handsynth.strokes import Normalisation
 

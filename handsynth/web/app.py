@@ -44,6 +44,7 @@ from handsynth import cli_args, limits
 from handsynth.errors import UserError
 from handsynth.handwriting import Handwriting
 from handsynth.loaded import LoadedModel
+from handsynth.options import WriteOptions
 from handsynth.render import RenderOptions, layout_lines
 from handsynth.style_folder import StyleFolder
 from handsynth.styles import MAX_STYLE_CHARACTERS, MAX_STYLE_POINTS, shipped_styles
@@ -51,7 +52,6 @@ from handsynth.styles import strokes_from_pointer as pointer_strokes
 from handsynth.typography import describe as describe_typography
 from handsynth.typography import plain_typography
 from handsynth.web.jobs import Busy, Job, JobQueue
-from handsynth.writer import WriteOptions
 
 STATIC = Path(str(resources.files("handsynth.web") / "static"))
 CLIENT_COOKIE = "handsynth_client"

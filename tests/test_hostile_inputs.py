@@ -2,15 +2,14 @@
 traceback, no output file; or, where the input can be made right, a correct file and a notice."""
 
 import pytest
-import torch
 from lxml import etree
 
 from handsynth import cli
 from handsynth.alphabet import Alphabet
-from handsynth.models import SynthesisConfig, SynthesisNetwork
 from handsynth.styles import MAX_STYLE_BYTES
 from handsynth.weights import export_weights
 from tests.conftest import FIXTURE_ROOT
+from tests.test_writer import tiny_payload
 
 ALPHABET = Alphabet(list(" .,'\"-abcdefghijklmnopqrstuvwxyzADT"))
 XML = FIXTURE_ROOT / "lineStrokes" / "a01" / "a01-000" / "a01-000u-01.xml"
@@ -18,24 +17,7 @@ XML = FIXTURE_ROOT / "lineStrokes" / "a01" / "a01-000" / "a01-000u-01.xml"
 
 def tiny_model(path, kappa_bias: float = 0.0) -> None:
     """A tiny synthesis model file; its window moves e^kappa_bias characters a step."""
-    torch.manual_seed(0)
-    config = SynthesisConfig(len(ALPHABET), hidden_size=8, num_layers=1, num_mixtures=2)
-    model = SynthesisNetwork(config)
-    with torch.no_grad():
-        model.window.linear.weight.zero_()
-        model.window.linear.bias[2 * config.num_window_gaussians :] = kappa_bias
-    payload = {
-        "kind": "synthesis",
-        "config": vars(config),
-        "model": model.state_dict(),
-        "data": {
-            "alphabet": ALPHABET.to_json(),
-            "normalisation": {"mean": [8.0, 0.0], "std": [40.0, 35.0]},
-        },
-        "progress": {"step": 0, "epoch": 0, "best": None},
-        "train_config": {},
-    }
-    export_weights(payload, path)
+    export_weights(tiny_payload(ALPHABET, num_layers=1, kappa_bias=kappa_bias), path)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from handsynth.alphabet import Alphabet
 from handsynth.checkpoint import CheckpointError
 from handsynth.loaded import load_model
 from handsynth.models import SynthesisConfig, SynthesisNetwork
+from handsynth.options import WriteOptions
 from handsynth.sampling import (
     END_GRACE_STEPS,
     StyleMismatch,
@@ -20,24 +21,32 @@ from handsynth.sampling import (
     sample_synthesis,
 )
 from handsynth.weights import export_weights
-from handsynth.writer import TextError, WriteOptions, tidy_lines, write_lines
+from handsynth.writer import TextError, tidy_lines, write_lines
 
 ALPHABET = Alphabet(list(" .,abcdefghijklmnopqrstuvwxyzADT"))
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
-def tiny_payload() -> dict:
+def tiny_payload(
+    alphabet: Alphabet = ALPHABET, num_layers: int = 2, kappa_bias: float | None = None
+) -> dict:
+    """A tiny synthesis checkpoint payload; with `kappa_bias` its window moves e^kappa_bias
+    characters a step whatever it reads."""
     torch.manual_seed(0)
     config = SynthesisConfig(
-        alphabet_size=len(ALPHABET), hidden_size=8, num_layers=2, num_mixtures=2
+        alphabet_size=len(alphabet), hidden_size=8, num_layers=num_layers, num_mixtures=2
     )
     model = SynthesisNetwork(config)
+    if kappa_bias is not None:
+        with torch.no_grad():
+            model.window.linear.weight.zero_()
+            model.window.linear.bias[2 * config.num_window_gaussians :] = kappa_bias
     return {
         "kind": "synthesis",
         "config": vars(config),
         "model": model.state_dict(),
         "data": {
-            "alphabet": ALPHABET.to_json(),
+            "alphabet": alphabet.to_json(),
             "normalisation": {"mean": [8.0, 0.0], "std": [40.0, 35.0]},
         },
         "progress": {"step": 0, "epoch": 0, "best": None},

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from handsynth.atomic import write_atomically
-from handsynth.errors import UserError
+from handsynth.errors import CheckpointError
 from handsynth.models import (
     PredictionConfig,
     PredictionNetwork,
@@ -33,10 +33,6 @@ NETWORKS = {  # kind -> (config class, network class)
     "text": (TextConfig, TextNetwork),
     "recogniser": (RecogniserConfig, Recogniser),
 }
-
-
-class CheckpointError(UserError):
-    """A checkpoint file that is missing, damaged, or not one of ours."""
 
 
 def save_checkpoint(path: str | os.PathLike, payload: dict) -> None:

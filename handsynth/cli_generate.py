@@ -51,8 +51,7 @@ def _add_render_flags(p) -> None:
         "--colour",
         "--color",
         type=cli_args.colour,
-        default=RENDER.colour,
-        help="ink colour: a CSS colour name or #rrggbb",
+        help=f"ink colour: a CSS colour name or #rrggbb (none: {RENDER.colour})",
     )
     p.add_argument(
         "--background", type=cli_args.colour, help="page colour (none: a transparent page)"
@@ -71,7 +70,7 @@ def _add_render_flags(p) -> None:
 def _render_options(args) -> dict:
     return {
         "stroke_width": args.stroke_width,
-        "colour": args.colour,
+        "colour": args.colour or RENDER.colour,
         "line_spacing": args.line_spacing,
         "align": args.align,
         "scale": args.scale,

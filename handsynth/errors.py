@@ -8,3 +8,7 @@ catch ValueError keep working.
 
 class UserError(ValueError):
     """Bad input, a bad file or an impossible request, with what to do about it."""
+
+
+class CheckpointError(UserError):
+    """A model file or checkpoint that is missing, damaged, or not one of ours."""

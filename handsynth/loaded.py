@@ -7,9 +7,13 @@ work, as openai/whisper's `load_model(...).transcribe(...)`.
     handsynth.load_model(kind="text").generate("the market", length=200)
 
 A model file is a `.pt` training checkpoint or a `.safetensors` export (`weights.py` reads both into
-the same description). This is the one module that reads that description: the alphabet and the
-normalisation statistics come out of it here, as typed objects, and everything else (the command
-line, `legibility.py`, the scripts) takes them from the loaded model.
+the same arrays and description). This is the one module that reads that description: the alphabet
+and the normalisation statistics come out of it here, as typed objects, and everything else (the
+command line, `legibility.py`, the scripts) takes them from the loaded model.
+
+`write` runs on numpy alone (`stepper.py`), so a short `handsynth write` never imports torch: the
+torch network is built on first use, and the modules that need torch are imported by the methods
+that use them.
 """
 
 from __future__ import annotations
@@ -19,27 +23,28 @@ import os
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from handsynth.alphabet import Alphabet
-from handsynth.checkpoint import CheckpointError, rebuild_model
-from handsynth.errors import UserError
+from handsynth.errors import CheckpointError, UserError
 from handsynth.handwriting import Handwriting
 from handsynth.options import DEFAULT_BPTT, SAMPLE_BIAS, SAMPLE_STEPS, TEXT_LENGTH, WriteOptions
-from handsynth.plots import model_outputs, plot_attention, plot_prediction_heatmap
-from handsynth.sampling import SynthesisStep, make_generator, sample_prediction
+from handsynth.sampling import SynthesisStep
+from handsynth.stepper import SynthesisWeights
 from handsynth.strokes import Normalisation
 from handsynth.styles import load_style as read_style
-from handsynth.tasks import HandwritingTask, RecognitionTask, TextTask
-from handsynth.text_sampling import stream_text
 from handsynth.typography import describe as describe_typography
 from handsynth.typography import plain_typography
-from handsynth.weights import read_model_file, shipped_path, write_model_file
+from handsynth.weights import read_model_arrays, shipped_path, write_model_file
 from handsynth.writer import tidy_lines, write_lines
+
+if TYPE_CHECKING:
+    import torch
 
 HANDWRITING_KINDS = ("prediction", "synthesis", "recogniser")
 
@@ -47,17 +52,26 @@ HANDWRITING_KINDS = ("prediction", "synthesis", "recogniser")
 class LoadedModel:
     """A network ready for use, with the alphabet and normalisation it was trained with.
 
-    Attributes: `network` (the torch module, in eval mode), `kind` ("synthesis", "prediction",
-    "text" or "recogniser"), `alphabet`, `normalisation` (handwriting kinds; None for text),
+    Attributes: `network` (the torch module, in eval mode, built on first use on `device`),
+    `synthesis_weights` (synthesis models: the numpy weights `write` steps with), `arrays` (the
+    float32 weights by state-dict name), `kind` ("synthesis", "prediction", "text" or
+    "recogniser"), `alphabet`, `normalisation` (handwriting kinds; None for text),
     `level` and `bptt` (text), `description` (what the model file says about itself: config, data,
     training) and `path`. `write`, `sample`, `generate`, `heatmap` and `attention` each need a kind
     of model and say so when given another; `evaluate` and `export` take any.
     """
 
-    def __init__(self, network: torch.nn.Module, description: dict, path: Path | None = None):
-        self.network = network.eval()
+    def __init__(
+        self,
+        arrays: dict[str, np.ndarray],
+        description: dict,
+        path: Path | None = None,
+        device: str = "cpu",
+    ):
+        self.arrays = arrays  # float32 weights by state-dict name
         self.description = description
         self.path = path
+        self.device = device
         self.kind: str = description["kind"]
         data = description["data"]
         self.alphabet = Alphabet.from_json(data["alphabet"])
@@ -68,19 +82,29 @@ class LoadedModel:
         )
         self.level: str | None = None
         self.bptt: int | None = None
+        self.synthesis_weights: SynthesisWeights | None = None
+        if self.kind == "synthesis":
+            config = description["config"]
+            self.synthesis_weights = SynthesisWeights.from_state_dict(arrays, config)
         if self.kind == "text":
             self.level = data["level"]
             train_config = description.get("training", {}).get("train_config", {})
             self.bptt = train_config.get("bptt", DEFAULT_BPTT)  # files from before it was stored
 
     def __repr__(self) -> str:
-        parameters = sum(p.numel() for p in self.network.parameters())
+        parameters = sum(a.size for a in self.arrays.values())
         where = str(self.path)
         return f"LoadedModel(kind={self.kind!r}, path={where!r}, parameters={parameters:,})"
 
-    @property
-    def device(self) -> torch.device:
-        return next(self.network.parameters()).device
+    @cached_property
+    def network(self) -> torch.nn.Module:
+        import torch
+
+        from handsynth.checkpoint import rebuild_model
+
+        state_dict = {k: torch.from_numpy(v) for k, v in self.arrays.items()}
+        network = rebuild_model(self.kind, self.description["config"], state_dict)
+        return network.to(self.device).eval()
 
     def write(
         self,
@@ -127,7 +151,7 @@ class LoadedModel:
                     on_step(replace(step, offsets=self.normalisation.denormalise(step.offsets)))
 
             written = write_lines(
-                self.network,
+                self.synthesis_weights,
                 self.alphabet,
                 self.normalisation,
                 lines,
@@ -167,6 +191,8 @@ class LoadedModel:
         """Unconditional handwriting (prediction models, Graves §4, Fig 11): `lines` lines of
         `steps` pen steps each; `bias` sharpens the mixture as for `write` (eqs 61-62)."""
         self._require("sample", "prediction")
+        from handsynth.prediction_sampling import make_generator, sample_prediction
+
         if steps < 1 or lines < 1:
             raise UserError(f"steps and lines must be at least 1, got {steps} and {lines}")
         generator = make_generator(seed)
@@ -200,6 +226,9 @@ class LoadedModel:
     ) -> Iterator[str]:
         """`generate`'s text piece by piece, each symbol as soon as it is sampled."""
         self._require("generate", "text")
+        from handsynth.prediction_sampling import make_generator
+        from handsynth.text_sampling import stream_text
+
         word_level = self.level == "word"
         symbols = prime.split() if word_level else prime
         missing = self.alphabet.unknown(symbols)
@@ -225,6 +254,8 @@ class LoadedModel:
         synthesis model also needs the line's `text`. `components` adds the mixture weights.
         """
         self._require("heatmap", "prediction", "synthesis")
+        from handsynth.plots import plot_prediction_heatmap
+
         params, _ = self._outputs(offsets, text)
         mean, std = self.normalisation.mean, self.normalisation.std
         plot_prediction_heatmap(offsets, params, mean, std, path, components, text)
@@ -232,6 +263,8 @@ class LoadedModel:
     def attention(self, offsets: np.ndarray, text: str, path: str | Path) -> None:
         """Plot the window weights over the characters of `text` against time (Graves Fig 13)."""
         self._require("attention", "synthesis")
+        from handsynth.plots import plot_attention
+
         _, phi = self._outputs(offsets, text)
         plot_attention(phi, text, path, offsets)
 
@@ -249,6 +282,8 @@ class LoadedModel:
         Handwriting is normalised with the model's own statistics, the inputs it was trained on;
         data whose alphabet differs from the model's is refused where characters are read.
         """
+        from handsynth.tasks import HandwritingTask, RecognitionTask, TextTask
+
         if self.kind == "text":
             task = TextTask(data, self.level, 1, self.bptt)
             if task.alphabet != self.alphabet:
@@ -288,6 +323,10 @@ class LoadedModel:
     def _outputs(self, offsets: np.ndarray, text: str | None) -> tuple[dict, np.ndarray | None]:
         """The network run once over raw offsets (T, 3): mixture parameters and, for synthesis,
         the window weights."""
+        import torch
+
+        from handsynth.plots import model_outputs
+
         chars = None
         if self.kind == "synthesis":
             if text is None:
@@ -299,17 +338,25 @@ class LoadedModel:
 def load_model(
     path: str | os.PathLike | None = None,
     kind: str | None = None,
-    device: str | torch.device = "cpu",
+    device: str = "cpu",
 ) -> LoadedModel:
     """Load a model file for use: a `.pt` checkpoint from `handsynth train` or a `.safetensors`
     from `handsynth export`.
 
     Without `path`, the model of `kind` shipped with the package (synthesis when no kind is given;
     prediction and text are shipped too). With both, a file holding another kind is refused.
+    `device` is where the torch network runs ("cpu", "cuda", ...); `write` runs on the CPU.
     """
     path = Path(path) if path is not None else shipped_path(kind or "synthesis")
-    state_dict, description = read_model_file(path)
+    arrays, description = read_model_arrays(path)
     if kind is not None and description["kind"] != kind:
         raise CheckpointError(f"{path} holds a {description['kind']} model, not a {kind} model")
-    network = rebuild_model(description["kind"], description["config"], state_dict)
-    return LoadedModel(network.to(device), description, path)
+    try:
+        model = LoadedModel(arrays, description, path, str(device))
+    except (KeyError, ValueError) as error:  # synthesis weights are packed as the model loads
+        raise CheckpointError(
+            f"{path}: the weights do not fit the model's config: {error}"
+        ) from None
+    if model.kind != "synthesis":
+        model.network  # noqa: B018 - built now, so a file that does not fit fails here
+    return model

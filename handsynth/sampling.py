@@ -1,10 +1,12 @@
-"""Sampling handwriting from the prediction and synthesis networks, many lines at once.
+"""Sampling handwriting from the synthesis network, many lines at once, in numpy (`stepper.py`).
 
 Each step feeds the last pen offset back in and draws the next from the mixture (eqs 61-62 for the
-bias). A synthesis line ends once its window has moved past the last character (Graves's rule,
+bias). A line ends once its window has moved past the last character (Graves's rule,
 phi(t, U + 1) above phi(t, u) for every real character u, §5.3) *and* the pen has lifted, so the
-last letter is finished rather than cut off; END_GRACE_STEPS bounds the wait for that lift. The
-attention record of each line is kept for `faults.find_faults`.
+last letter is finished rather than cut off (the window often passes before the cross of a final
+t is drawn); END_GRACE_STEPS bounds the wait for that lift. Past a final full stop only a dot may
+still be drawn: a longer stroke is the network starting on text that is not there, and the line
+ends at the lift before it. The attention record of each line is kept for `faults.find_faults`.
 """
 
 from __future__ import annotations
@@ -13,18 +15,16 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from threadpoolctl import threadpool_limits
 
-from handsynth import mdn
 from handsynth.alphabet import Alphabet
 from handsynth.errors import UserError
-from handsynth.models import PredictionNetwork, SynthesisNetwork
-from handsynth.stepper import StepState, SynthesisStepper, sample_mixture
+from handsynth.stepper import StepState, SynthesisStepper, SynthesisWeights, sample_mixture
 
 STEPS_PER_CHARACTER = 40  # a safety limit: real lines use about 25 points per character
 MIN_STEPS = 60
 END_GRACE_STEPS = 40  # past the last character, steps allowed for the pen to finish and lift
+MAX_DOT_POINTS = 8  # IAM-OnDB full stops ending a line are 5 points (median of testset_v)
 COMPACT_FRACTION = 0.75  # finished lines leave the batch once a quarter of it has finished
 # After reading a style line the window should rest near the end of the style's text; far from it,
 # the text does not say what the strokes write (Graves §5.5 primes with a line and its text).
@@ -36,16 +36,6 @@ class StyleMismatch(UserError):
     """A style line's strokes do not write the text given for them."""
 
 
-def make_generator(seed: int | None) -> torch.Generator:
-    """A random generator fixed by `seed`, or freshly seeded from the system when it is None."""
-    generator = torch.Generator()
-    if seed is None:
-        generator.seed()
-    else:
-        generator.manual_seed(seed)
-    return generator
-
-
 @dataclass
 class SampledLine:
     text: str
@@ -54,19 +44,19 @@ class SampledLine:
     finished: bool  # the window passed the last character before the step limit
 
 
-def _pad_texts(alphabet: Alphabet, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+def _pad_texts(alphabet: Alphabet, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Encode and pad: chars (B, U) and char_mask (B, U)."""
     encoded = [alphabet.encode(text) for text in texts]
     U = max(len(e) for e in encoded)
-    chars = torch.zeros(len(texts), U, dtype=torch.long)
-    mask = torch.zeros(len(texts), U, dtype=torch.bool)
+    chars = np.zeros((len(texts), U), dtype=np.int64)
+    mask = np.zeros((len(texts), U), dtype=bool)
     for row, e in enumerate(encoded):
-        chars[row, : len(e)] = torch.from_numpy(e)
+        chars[row, : len(e)] = e
         mask[row, : len(e)] = True
     return chars, mask
 
 
-def _check_prime(phi_end: torch.Tensor, prime_text: str) -> None:
+def _check_prime(phi_end: np.ndarray, prime_text: str) -> None:
     """phi_end (U + 1,): the window after the style's last point; raise if it is far off the end."""
     focus = int(phi_end.argmax()) + 1  # 1-based character the window reads
     n = len(prime_text)
@@ -88,17 +78,17 @@ class SynthesisStep:
 
 
 def sample_synthesis(
-    model: SynthesisNetwork,
+    weights: SynthesisWeights,
     alphabet: Alphabet,
     texts: list[str],
     bias: float = 0.0,
     temperature: float = 1.0,
-    generator: torch.Generator | None = None,
+    rng: np.random.Generator | None = None,
     prime: tuple[np.ndarray, str] | None = None,
     on_step: Callable[[SynthesisStep], None] | None = None,
 ) -> list[SampledLine]:
     """Write each of `texts` as one batch; `on_step` sees every step as it is drawn."""
-    stream = stream_synthesis(model, alphabet, texts, bias, temperature, generator, prime)
+    stream = stream_synthesis(weights, alphabet, texts, bias, temperature, rng, prime)
     while True:
         try:
             step = next(stream)
@@ -108,95 +98,132 @@ def sample_synthesis(
             on_step(step)
 
 
-@torch.no_grad()
 def stream_synthesis(
-    model: SynthesisNetwork,
+    weights: SynthesisWeights,
     alphabet: Alphabet,
     texts: list[str],
     bias: float = 0.0,
     temperature: float = 1.0,
-    generator: torch.Generator | None = None,
+    rng: np.random.Generator | None = None,
     prime: tuple[np.ndarray, str] | None = None,
 ) -> Generator[SynthesisStep, None, list[SampledLine]]:
     """Write each of `texts`, all lines as one batch, yielding each step as it is drawn.
 
     The generator's return value (`lines = yield from stream_synthesis(...)`) is the finished
-    lines. `prime` is (normalised offsets (P, 3), its transcription): the network reads that
-    handwriting first, with its text in front of each line's text, and then continues in the same
-    style (§5.5).
+    lines. `rng` draws the noise (a fresh unseeded one when None). `prime` is (normalised offsets
+    (P, 3), its transcription): the network reads that handwriting first, with its text in front
+    of each line's text, and then continues in the same style (§5.5).
     """
-    model.eval()
     B = len(texts)
-    reference = next(model.parameters())
+    rng = rng if rng is not None else np.random.default_rng()
     prime_text = prime[1] + " " if prime is not None else ""
     chars, char_mask = _pad_texts(alphabet, [prime_text + t for t in texts])
-    chars, char_mask = chars.to(reference.device), char_mask.to(reference.device)
-    state = model.initial_state(reference, B)
-    x = reference.new_zeros(B, 1, 3)  # (B, 1, 3) the first input, a pen at rest
-    if prime is not None:
-        strokes = torch.as_tensor(prime[0], dtype=reference.dtype, device=reference.device)
-        primed = strokes.unsqueeze(0).expand(B, -1, -1)  # (B, P, 3)
-        _, state = model(primed, chars, char_mask, state, keep_phi=True)
-        _check_prime(state.phi[0, -1], prime[1])
-        x = primed[:, -1:]
+    stepper = SynthesisStepper(weights, chars, char_mask)
+    step_state = weights.initial_state(B)
+    x = np.zeros((B, 3), dtype=np.float32)  # the first input, a pen at rest
+    # A step's products are matrix-vector sized: extra BLAS threads only wait on each other, and
+    # on a busy machine they made a step ten times slower.
+    with threadpool_limits(limits=1, user_api="blas"):
+        if prime is not None:
+            strokes = np.asarray(prime[0], dtype=np.float32)  # (P, 3)
+            primed = np.repeat(strokes[None], B, axis=0)  # (B, P, 3)
+            phi_end, step_state = stepper.read(primed, step_state)  # (B, U + 1)
+            _check_prime(phi_end[0], prime[1])
+            x = primed[:, -1]
+        ends_in_dot = np.array([text.endswith(".") for text in texts])
+        drawn = yield from _draw(
+            stepper, step_state, x, char_mask, ends_in_dot, bias, temperature, rng
+        )
+    return _cut_lines(texts, len(prime_text), drawn)
+
+
+@dataclass
+class _Drawn:
+    """What `_draw` drew for a batch of B lines over T steps."""
+
+    offsets: np.ndarray  # (B, T + 1, 3) normalised pen offsets, row 0 the starting point
+    phi: np.ndarray  # (B, T, U + 1) window weights per step
+    lengths: np.ndarray  # (B,) steps that belong to each line
+    passed: np.ndarray  # (B,) the window passed the last character
+
+
+def _draw(
+    stepper: SynthesisStepper,
+    step_state: StepState,
+    x: np.ndarray,
+    char_mask: np.ndarray,
+    ends_in_dot: np.ndarray,
+    bias: float,
+    temperature: float,
+    rng: np.random.Generator,
+) -> Generator[SynthesisStep, None, _Drawn]:
+    """Sample from the first input x (B, 3) until every line has ended (see the module doc).
+
+    ends_in_dot (B,): the line's text ends in a full stop.
+    """
+    B = len(x)
     max_steps = max(MIN_STEPS, STEPS_PER_CHARACTER * int(char_mask.sum(1).max()))
-    stepper = SynthesisStepper(model, chars, char_mask)
-    step_state = StepState.from_torch(state)
-    rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=generator)))
-    outside = ~char_mask.cpu().numpy()  # (B, U) padding after each line's text
-    ends = char_mask.sum(1).cpu().numpy()  # (B,) index of each line's "past the end" weight
+    outside = ~char_mask  # (B, U) padding after each line's text
+    ends = char_mask.sum(1)  # (B,) index of each line's "past the end" weight
     rows = np.arange(B)
-    x = x[:, 0].cpu().numpy()  # (B, 3)
     steps, phis = [x], []
     passed = np.zeros(B, dtype=bool)  # the window has moved beyond the last character
     passed_at = np.full(B, max_steps)
     finished = np.zeros(B, dtype=bool)
     lengths = np.full(B, max_steps)
+    last_lift = np.zeros(B, dtype=np.int64)  # index in `steps` of each line's latest pen lift
     active = rows  # the lines still being written, whose rows the stepper computes
     x_active = x
-    # A step's products are matrix-vector sized: extra BLAS threads only wait on each other, and
-    # on a busy machine they made a step ten times slower.
-    with threadpool_limits(limits=1, user_api="blas"):
-        for t in range(max_steps):
-            mixture, phi_active, step_state = stepper.step(x_active, step_state)
-            x_active = sample_mixture(mixture, bias, temperature, rng)  # (B_active, 3)
-            x = np.zeros((B, 3), dtype=np.float32)  # finished lines draw nothing more
-            x[active] = x_active
-            phi = np.zeros((B, phi_active.shape[1]), dtype=np.float32)
-            phi[active] = phi_active  # (B, U + 1)
-            steps.append(x)
-            phis.append(phi)
-            inside = np.where(outside, -np.inf, phi[:, :-1]).max(axis=1)
-            newly_passed = (phi[rows, ends] > inside) & ~passed
-            passed_at[newly_passed] = t
-            passed |= newly_passed
-            done_now = passed & ((x[:, 2] > 0.5) | (t - passed_at >= END_GRACE_STEPS)) & ~finished
-            lengths[done_now] = t + 1
-            finished |= done_now
-            yield SynthesisStep(t, max_steps, x, finished.copy())
-            if finished.all():
-                break
-            keep = ~finished[active]
-            if keep.sum() <= COMPACT_FRACTION * len(active):  # drop finished lines from the batch
-                active, x_active = active[keep], x_active[keep]
-                step_state, stepper = step_state.rows(keep), stepper.rows(keep)
-    offsets = np.stack(steps, axis=1)  # (B, T + 1, 3)
-    phi_all = np.stack(phis, axis=1)  # (B, T, U + 1)
-    skip = len(prime_text)
+    for t in range(max_steps):
+        mixture, phi_active, step_state = stepper.step(x_active, step_state)
+        x_active = sample_mixture(mixture, bias, temperature, rng)  # (B_active, 3)
+        x = np.zeros((B, 3), dtype=np.float32)  # finished lines draw nothing more
+        x[active] = x_active
+        phi = np.zeros((B, phi_active.shape[1]), dtype=np.float32)
+        phi[active] = phi_active  # (B, U + 1)
+        steps.append(x)
+        phis.append(phi)
+        inside = np.where(outside, -np.inf, phi[:, :-1]).max(axis=1)
+        newly_passed = (phi[rows, ends] > inside) & ~passed
+        passed_at[newly_passed] = t
+        passed |= newly_passed
+        lifted = x[:, 2] > 0.5
+        done_now = passed & (lifted | (t - passed_at >= END_GRACE_STEPS)) & ~finished
+        lengths[done_now] = t + 1
+        # Past a final full stop, a stroke longer than a dot is the network starting on text that
+        # is not there: the line ends at the lift before it.
+        stroke_points = t + 1 - last_lift
+        cut = passed & ends_in_dot & (stroke_points > MAX_DOT_POINTS) & (last_lift > 0)
+        cut &= ~finished & ~done_now
+        lengths[cut] = last_lift[cut]
+        finished |= done_now | cut
+        last_lift[lifted] = t + 1
+        yield SynthesisStep(t, max_steps, x, finished.copy())
+        if finished.all():
+            break
+        keep = ~finished[active]
+        if keep.sum() <= COMPACT_FRACTION * len(active):  # drop finished lines from the batch
+            active, x_active = active[keep], x_active[keep]
+            step_state, stepper = step_state.rows(keep), stepper.rows(keep)
+    return _Drawn(np.stack(steps, axis=1), np.stack(phis, axis=1), lengths, passed)
+
+
+def _cut_lines(texts: list[str], skip: int, drawn: _Drawn) -> list[SampledLine]:
+    """Each line's own steps, without the `skip` characters of a style line before its text."""
     lines = []
     for b, text in enumerate(texts):
-        n = int(lengths[b])
-        first = _first_step_of_text(offsets[b, : n + 1], phi_all[b, :n], skip)
+        n = int(drawn.lengths[b])
+        first = _first_step_of_text(drawn.offsets[b, : n + 1], drawn.phi[b, :n], skip)
         line_offsets = np.concatenate(
-            [np.zeros((1, 3), offsets.dtype), offsets[b, first + 1 : n + 1]]
+            [np.zeros((1, 3), np.float32), drawn.offsets[b, first + 1 : n + 1]]
         )
         # The first step jumps from wherever the pen rested to where the writing starts; drawn, it
         # would be a stray lead-in stroke. The line starts at its first point instead.
         line_offsets[1, :2] = 0.0
         line_offsets[-1, 2] = 1.0  # the pen lifts at the end of the line
         U = len(text)
-        phi_line = phi_all[b, first:n, skip : skip + U + 1]
-        lines.append(SampledLine(text, line_offsets, phi_line, bool(passed[b])))
+        phi_line = drawn.phi[b, first:n, skip : skip + U + 1]
+        lines.append(SampledLine(text, line_offsets, phi_line, bool(drawn.passed[b])))
     return lines
 
 
@@ -214,24 +241,3 @@ def _first_step_of_text(offsets: np.ndarray, phi: np.ndarray, skip: int) -> int:
         return 0
     lifts = np.flatnonzero(offsets[1 : reached[0] + 1, 2] > 0.5)  # steps whose point ends a stroke
     return int(lifts[-1]) + 1 if len(lifts) else 0
-
-
-@torch.no_grad()
-def sample_prediction(
-    model: PredictionNetwork,
-    num_lines: int,
-    steps: int,
-    bias: float = 0.0,
-    temperature: float = 1.0,
-    generator: torch.Generator | None = None,
-) -> np.ndarray:
-    """Unconditional handwriting: (num_lines, steps + 1, 3) normalised offsets."""
-    model.eval()
-    reference = next(model.parameters())
-    x = reference.new_zeros(num_lines, 1, 3)
-    state, out = None, [x[:, 0]]
-    for _ in range(steps):
-        params, state = model(x, state)
-        x = mdn.sample(params, bias, temperature, generator).unsqueeze(1)
-        out.append(x[:, 0])
-    return torch.stack(out, dim=1).cpu().numpy()

@@ -1,23 +1,22 @@
-"""One-step inference for the synthesis network in numpy, with its weights packed once.
+"""One-step inference for the synthesis network in numpy: what `write` runs, without torch.
 
 Sampling draws one pen point per step, so at batch 1 the cost of a step is the number of array
 operations rather than the arithmetic: torch spends 2-10 µs of dispatch on each small operation and
-numpy about 1. `SynthesisStepper` packs each layer's input and recurrent matrices into one
-(4H, I_n + H) float32 matrix with its two biases summed, makes the one-hot characters once per
-batch of texts, and runs a step as one matrix product per layer, the window (eqs 46-51) and the
-mixture head (eqs 17-18); `sample_mixture` draws the next pen offset as `mdn.sample` does
-(eqs 61-62 for the bias). tests/test_stepper.py holds both to the torch model.
+numpy about 1, and importing torch costs more than writing a short line. `SynthesisWeights` packs
+each layer's input and recurrent matrices into one (4H, I_n + H) float32 matrix with its two biases
+summed, straight from a model file's arrays; `SynthesisStepper` makes the one-hot characters once
+per batch of texts and runs a step as one matrix product per layer, the window (eqs 46-51) and the
+mixture head (eqs 17-18); `sample_mixture` draws the next pen offset as `mdn.sample` does (eqs
+61-62 for the bias). tests/test_stepper.py holds all three to the torch model.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 
 import numpy as np
-import torch
-
-from handsynth.models import SynthesisNetwork, SynthesisState
 
 
 @dataclass
@@ -28,16 +27,6 @@ class StepState:
     c: list[np.ndarray]  # per layer (B, H)
     window: np.ndarray  # (B, A) w_{t-1}
     kappa: np.ndarray  # (B, K) window locations
-
-    @classmethod
-    def from_torch(cls, state: SynthesisState) -> StepState:
-        arrays = [(h.detach().cpu().numpy(), c.detach().cpu().numpy()) for h, c in state.layers]
-        return cls(
-            h=[h for h, _ in arrays],
-            c=[c for _, c in arrays],
-            window=state.window.detach().cpu().numpy(),
-            kappa=state.kappa.detach().cpu().numpy(),
-        )
 
     def rows(self, keep: np.ndarray) -> StepState:
         """The state of the lines selected by `keep` (a (B,) mask or indices)."""
@@ -60,31 +49,100 @@ class Mixture:
     rho_hat: np.ndarray  # (B, K)
 
 
+@dataclass
+class SynthesisWeights:
+    """A synthesis network's weights packed for stepping, as float32 arrays."""
+
+    layers: list[tuple[np.ndarray, np.ndarray]]  # per layer: (4H, I_n + H) matrix, (4H,) bias
+    window_weight: np.ndarray  # (3K_w, H)
+    window_bias: np.ndarray  # (3K_w,)
+    head_weight: np.ndarray  # (1 + 6K, N * H)
+    head_bias: np.ndarray  # (1 + 6K,)
+    alphabet_size: int  # A
+    num_mixtures: int  # K
+
+    @classmethod
+    def from_state_dict(cls, arrays: Mapping[str, np.ndarray], config: dict) -> SynthesisWeights:
+        """From a synthesis network's state dict as arrays (a model file's) and its config."""
+
+        def array(name: str) -> np.ndarray:
+            return np.ascontiguousarray(arrays[name], dtype=np.float32)
+
+        layers = []
+        for n in range(config["num_layers"]):
+            prefix = f"backbone.layers.{n}."
+            matrix = np.concatenate(
+                [array(prefix + "weight_ih_l0"), array(prefix + "weight_hh_l0")], axis=1
+            )  # (4H, I_n + H)
+            layers.append((matrix, array(prefix + "bias_ih_l0") + array(prefix + "bias_hh_l0")))
+        weights = cls(
+            layers=layers,
+            window_weight=array("window.linear.weight"),
+            window_bias=array("window.linear.bias"),
+            head_weight=array("head.linear.weight"),
+            head_bias=array("head.linear.bias"),
+            alphabet_size=config["alphabet_size"],
+            num_mixtures=config["num_mixtures"],
+        )
+        weights.check(config)
+        return weights
+
+    @classmethod
+    def from_network(cls, network) -> SynthesisWeights:
+        """From a torch `SynthesisNetwork` (tests and benchmarks build those directly)."""
+        arrays = {k: v.detach().cpu().float().numpy() for k, v in network.state_dict().items()}
+        return cls.from_state_dict(arrays, asdict(network.config))
+
+    def check(self, config: dict) -> None:
+        """Raise ValueError naming the first array whose shape does not fit `config`."""
+        H, N, A = config["hidden_size"], config["num_layers"], config["alphabet_size"]
+        K, K_w = config["num_mixtures"], config["num_window_gaussians"]
+        expected = {f"layer {n}": (4 * H, 3 + A + H * (n > 0) + H) for n in range(N)}
+        expected |= {"window": (3 * K_w, H), "head": (1 + 6 * K, N * H)}
+        found = {f"layer {n}": matrix.shape for n, (matrix, _) in enumerate(self.layers)}
+        found |= {"window": self.window_weight.shape, "head": self.head_weight.shape}
+        for name, shape in expected.items():
+            if found.get(name) != shape:
+                raise ValueError(f"{name} weights are {found.get(name)}, the config needs {shape}")
+
+    @property
+    def hidden_size(self) -> int:
+        return self.layers[0][0].shape[0] // 4
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes read from memory by one step: every weight once."""
+        arrays = [a for layer in self.layers for a in layer]
+        arrays += [self.window_weight, self.window_bias, self.head_weight, self.head_bias]
+        return sum(a.nbytes for a in arrays)
+
+    def initial_state(self, batch_size: int) -> StepState:
+        """All zeros, as the network starts (`SynthesisNetwork.initial_state`)."""
+        B, H = batch_size, self.hidden_size
+        return StepState(
+            h=[np.zeros((B, H), np.float32) for _ in self.layers],
+            c=[np.zeros((B, H), np.float32) for _ in self.layers],
+            window=np.zeros((B, self.alphabet_size), np.float32),
+            kappa=np.zeros((B, len(self.window_bias) // 3), np.float32),
+        )
+
+
+def one_hot(chars: np.ndarray, char_mask: np.ndarray, size: int) -> np.ndarray:
+    """chars (B, U) indices, char_mask (B, U) -> (B, U, size) float32, zero rows on padding."""
+    return (np.arange(size) == chars[..., None]) * char_mask[..., None].astype(np.float32)
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))  # exact, and never overflows
 
 
 class SynthesisStepper:
-    """`step(x, state)` of `model` over the characters `chars` (B, U) with `char_mask` (B, U)."""
+    """`step(x, state)` of the network with `weights` over the characters `chars` (B, U) with
+    `char_mask` (B, U), both numpy arrays."""
 
-    def __init__(self, model: SynthesisNetwork, chars: torch.Tensor, char_mask: torch.Tensor):
-        def array(tensor: torch.Tensor) -> np.ndarray:
-            return np.ascontiguousarray(tensor.detach().cpu().float().numpy())
-
-        self.layers = [
-            (
-                array(torch.cat([layer.weight_ih_l0, layer.weight_hh_l0], dim=1)),  # (4H, I_n + H)
-                array(layer.bias_ih_l0 + layer.bias_hh_l0),  # (4H,)
-            )
-            for layer in model.backbone.layers
-        ]
-        self.window_weight = array(model.window.linear.weight)  # (3K_w, H)
-        self.window_bias = array(model.window.linear.bias)
-        self.head_weight = array(model.head.linear.weight)  # (1 + 6K, N * H)
-        self.head_bias = array(model.head.linear.bias)
-        self.chars_one_hot = array(model.one_hot(chars, char_mask))  # (B, U, A)
-        self.H = model.config.hidden_size
-        self.K = model.config.num_mixtures
+    def __init__(self, weights: SynthesisWeights, chars: np.ndarray, char_mask: np.ndarray):
+        self.weights = weights
+        self.chars_one_hot = one_hot(chars, char_mask, weights.alphabet_size)  # (B, U, A)
         U = chars.shape[1]
         self.u = np.arange(1, U + 2, dtype=np.float32)  # (U + 1,) character positions
 
@@ -93,6 +151,14 @@ class SynthesisStepper:
         selected = copy.copy(self)
         selected.chars_one_hot = self.chars_one_hot[keep]
         return selected
+
+    def read(self, inputs: np.ndarray, state: StepState) -> tuple[np.ndarray, StepState]:
+        """Run the network over given points (teacher forcing, as priming with a style does):
+        inputs (B, T, 3) -> the window weights after the last one (B, U + 1), the state."""
+        phi = None
+        for t in range(inputs.shape[1]):
+            _, phi, state = self.step(inputs[:, t], state)
+        return phi, state
 
     @staticmethod
     def _linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -103,8 +169,10 @@ class SynthesisStepper:
 
     def _lstm(self, n: int, inputs: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Layer n: inputs (B, I_n + H) = [layer input, own h] -> new (h, c), each (B, H)."""
-        H = self.H
-        gates = self._linear(inputs, *self.layers[n])  # (B, 4H): input, forget, cell, output
+        H = self.weights.hidden_size
+        gates = self._linear(
+            inputs, *self.weights.layers[n]
+        )  # (B, 4H): input, forget, cell, output
         sig = _sigmoid(gates)
         c = sig[:, H : 2 * H] * c + sig[:, :H] * np.tanh(gates[:, 2 * H : 3 * H])
         return sig[:, 3 * H :] * np.tanh(c), c
@@ -113,20 +181,21 @@ class SynthesisStepper:
         """x (B, 3) -> the mixture for the next point, phi (B, U + 1), the new state."""
         h, c = self._lstm(0, np.concatenate([x, state.window, state.h[0]], axis=1), state.c[0])
         hs, cs = [h], [c]
-        abk = np.exp(self._linear(h, self.window_weight, self.window_bias))  # (B, 3K), eqs 48-50
+        w = self.weights
+        abk = np.exp(self._linear(h, w.window_weight, w.window_bias))  # (B, 3K), eqs 48-50
         alpha, beta, kappa_step = np.split(abk[:, :, None], 3, axis=1)  # each (B, K, 1)
         kappa = state.kappa + kappa_step[:, :, 0]  # (B, K), eq 51
         distance2 = np.square(kappa[:, :, None] - self.u)  # (B, K, U + 1)
         phi = (alpha * np.exp(-beta * distance2)).sum(axis=1)  # (B, U + 1), eq 46
         U = self.chars_one_hot.shape[1]
         window = np.einsum("bu,bua->ba", phi[:, :U], self.chars_one_hot)  # (B, A), eq 47
-        for n in range(1, len(self.layers)):
+        for n in range(1, len(w.layers)):
             inputs = np.concatenate([x, window, hs[-1], state.h[n]], axis=1)
             h, c = self._lstm(n, inputs, state.c[n])
             hs.append(h)
             cs.append(c)
-        y = self._linear(np.concatenate(hs, axis=1), self.head_weight, self.head_bias)
-        B, K = len(x), self.K
+        y = self._linear(np.concatenate(hs, axis=1), w.head_weight, w.head_bias)
+        B, K = len(x), w.num_mixtures
         mixture = Mixture(
             e_hat=y[:, 0],
             pi_hat=y[:, 1 : 1 + K],

@@ -2,9 +2,10 @@
 rebuilds the network (kind, config, alphabet, normalisation, how it was trained); and the files
 shipped inside the package.
 
-`read_model_file` reads that file or a training checkpoint (`.pt`, with `weights_only=True`) and
-gives the same description for both; `handsynth.loaded` turns it into a model ready for use.
-Weights are stored in float16 to keep the shipped files a few MB, and read back as float32.
+`read_model_arrays` reads that file or a training checkpoint (`.pt`, with `weights_only=True`) and
+gives the same float32 arrays and description for both; `handsynth.loaded` turns them into a model
+ready for use. Reading a safetensors file needs numpy only, so `write` starts without torch.
+Weights are stored in float16 to keep the shipped files a few MB.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ import json
 from importlib import resources
 from pathlib import Path
 
-import torch
+import numpy as np
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save
+from safetensors.numpy import load_file
 
 from handsynth.atomic import write_atomically
-from handsynth.checkpoint import CheckpointError, load_checkpoint
-from handsynth.errors import UserError
+from handsynth.errors import CheckpointError, UserError
 
 METADATA_KEY = "handsynth"
 SHIPPED = {
@@ -45,7 +45,11 @@ def describe(payload: dict) -> dict:
 
 
 def write_model_file(path: str | Path, state_dict: dict, description: dict) -> None:
-    """Write weights (as float16) and their description as safetensors, atomically."""
+    """Write weights (a torch state dict, as float16) and their description as safetensors,
+    atomically."""
+    import torch
+    from safetensors.torch import save
+
     tensors = {k: v.detach().cpu().to(torch.float16).contiguous() for k, v in state_dict.items()}
     metadata = {METADATA_KEY: json.dumps(description)}
     write_atomically(Path(path), lambda f: f.write(save(tensors, metadata=metadata)))
@@ -58,26 +62,30 @@ def export_weights(payload: dict, path: str | Path) -> dict:
     return description
 
 
-def read_model_file(path: str | Path) -> tuple[dict, dict]:
-    """(float32 state dict, description) from a `.pt` checkpoint or a safetensors model file."""
+def read_model_arrays(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
+    """(float32 weights by state-dict name, description) from a `.pt` checkpoint or a safetensors
+    model file."""
     path = Path(path)
     if path.suffix == ".pt":
+        from handsynth.checkpoint import load_checkpoint  # a torch file: torch reads it
+
         payload = load_checkpoint(path)
         try:
-            return payload["model"], describe(payload)
+            weights, description = payload["model"], describe(payload)
         except KeyError as error:
             raise CheckpointError(f"{path}: not a handsynth checkpoint (missing {error})") from None
+        return {k: v.float().numpy() for k, v in weights.items()}, description
     if not path.is_file():
         raise CheckpointError(f"{path}: no such model file")
     try:
-        with safe_open(str(path), framework="pt") as f:
+        with safe_open(str(path), framework="numpy") as f:
             description = json.loads((f.metadata() or {})[METADATA_KEY])
-        tensors = load_file(str(path))
+        arrays = load_file(str(path))
     except (SafetensorError, KeyError, json.JSONDecodeError, OSError) as error:
         raise CheckpointError(
             f"{path}: not a handsynth model file ({type(error).__name__}: {error})"
         ) from None
-    return {k: v.float() for k, v in tensors.items()}, description
+    return {k: v.astype(np.float32) for k, v in arrays.items()}, description
 
 
 def shipped_path(kind: str) -> Path:

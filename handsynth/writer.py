@@ -16,9 +16,9 @@ import numpy as np
 from handsynth.alphabet import Alphabet
 from handsynth.errors import UserError
 from handsynth.faults import Fault, badness, find_faults
-from handsynth.models import SynthesisNetwork
 from handsynth.options import MAX_CHARACTERS, MAX_LINE_CHARACTERS, WriteOptions
-from handsynth.sampling import SampledLine, SynthesisStep, make_generator, sample_synthesis
+from handsynth.sampling import SampledLine, SynthesisStep, sample_synthesis
+from handsynth.stepper import SynthesisWeights
 from handsynth.strokes import Normalisation
 
 
@@ -73,7 +73,7 @@ def check_characters(paragraphs: list[str], alphabet: Alphabet) -> None:
 
 
 def write_lines(
-    model: SynthesisNetwork,
+    weights: SynthesisWeights,
     alphabet: Alphabet,
     normalisation: Normalisation,
     lines: list[str],
@@ -83,13 +83,13 @@ def write_lines(
 ) -> list[WrittenLine]:
     """Handwriting for each line; an empty line gives empty offsets.
 
-    `alphabet` and `normalisation` are the ones the model was trained with; the offsets come back
-    in raw pen units. All lines are drawn as one batch; lines with faults (skipped, stalled or
-    repeated letters, scribbles, dot runs, or no end) are drawn again with fresh noise, up to
-    `options.retries` times. Each line keeps its least faulty draw, and its remaining faults are
-    returned with it.
+    `weights` are the synthesis network's; `alphabet` and `normalisation` the ones it was trained
+    with; the offsets come back in raw pen units. All lines are drawn as one batch; lines with
+    faults (skipped, stalled or repeated letters, scribbles, dot runs, or no end) are drawn again
+    with fresh noise, up to `options.retries` times. Each line keeps its least faulty draw, and its
+    remaining faults are returned with it.
     """
-    generator = make_generator(options.seed)
+    rng = np.random.default_rng(options.seed)
     best: dict[int, tuple[SampledLine, list[Fault]]] = {}
     todo = [i for i, line in enumerate(lines) if line]
     for _ in range(options.retries + 1):
@@ -97,7 +97,7 @@ def write_lines(
             break
         texts = [lines[i] for i in todo]
         sampled = sample_synthesis(
-            model, alphabet, texts, options.bias, options.temperature, generator, prime, on_step
+            weights, alphabet, texts, options.bias, options.temperature, rng, prime, on_step
         )
         still_bad = []
         for i, line in zip(todo, sampled, strict=True):

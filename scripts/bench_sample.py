@@ -5,7 +5,8 @@ initialised, except that the kappa part of the window's linear layer is set so t
 exactly 1/25 of a character per step (weights 0, bias log(1/25), eq 51): a line of U characters
 then finishes after about 25 * U pen points, as real IAM-OnDB lines do (~1500 for 60 characters),
 instead of running to the sampler's step limit. Sampling goes through
-`handsynth.sampling.sample_synthesis`, so its per-step Python, MDN sampling and stopping test count.
+`handsynth.sampling.sample_synthesis` (numpy, `handsynth.stepper`), so its per-step Python, MDN
+sampling and stopping test count.
 
 Reported: seconds for one `--chars`-character line and its pen points per second; then `--lines`
 lines of the same length written together as one batch: seconds, lines per second and pen points
@@ -35,6 +36,7 @@ import handsynth
 from handsynth.alphabet import Alphabet
 from handsynth.models import SynthesisConfig, SynthesisNetwork
 from handsynth.sampling import sample_synthesis
+from handsynth.stepper import SynthesisWeights
 
 STEPS_PER_CHARACTER = 25  # the average pen points per character of IAM-OnDB lines
 # 82 symbols, like the alphabet of the IAM-OnDB transcriptions: letters, digits, space, punctuation.
@@ -99,18 +101,13 @@ def read_bandwidth(nbytes: int, repeats: int = 200) -> float:
     return nbytes * repeats / seconds
 
 
-def packed_weight_bytes(model: SynthesisNetwork) -> int:
-    """The float32 bytes a sampling step reads: every weight once."""
-    return 4 * sum(p.numel() for p in model.parameters())
-
-
 def texts(count: int, chars: int) -> list[str]:
     """`count` different `chars`-character slices of a repeated sentence."""
     source = PASSAGE * (1 + (count * 7 + chars) // len(PASSAGE))
     return [source[7 * i : 7 * i + chars] for i in range(count)]
 
 
-def make_model(hidden_size: int, layers: int) -> SynthesisNetwork:
+def make_weights(hidden_size: int, layers: int) -> SynthesisWeights:
     """A random synthesis network whose window moves 1/STEPS_PER_CHARACTER characters per step."""
     model = SynthesisNetwork(SynthesisConfig(len(SYMBOLS), hidden_size, layers))
     Kw = model.config.num_window_gaussians
@@ -118,13 +115,13 @@ def make_model(hidden_size: int, layers: int) -> SynthesisNetwork:
     with torch.no_grad():
         model.window.linear.weight[kappa_rows] = 0.0
         model.window.linear.bias[kappa_rows] = math.log(1 / STEPS_PER_CHARACTER)
-    return model
+    return SynthesisWeights.from_network(model)
 
 
-def timed_sample(model, alphabet, lines: list[str], generator) -> tuple[float, list[int], int]:
+def timed_sample(weights, alphabet, lines: list[str], rng) -> tuple[float, list[int], int]:
     """Seconds to write `lines` as one batch, pen points of each, and how many finished."""
     start = time.perf_counter()
-    sampled = sample_synthesis(model, alphabet, lines, generator=generator)
+    sampled = sample_synthesis(weights, alphabet, lines, rng=rng)
     seconds = time.perf_counter() - start
     return seconds, [len(s.offsets) - 1 for s in sampled], sum(s.finished for s in sampled)
 
@@ -133,28 +130,26 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     set_threads(args.threads)
     torch.manual_seed(args.seed)
-    generator = torch.Generator().manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
     if args.model is not None:
         loaded = handsynth.load_model(None if args.model == "shipped" else args.model)
-        model, alphabet = loaded.network, loaded.alphabet
-        args.chars, args.hidden_size = len(SENTENCE), model.config.hidden_size
-        args.layers = model.config.num_layers
+        weights, alphabet = loaded.synthesis_weights, loaded.alphabet
+        args.chars, args.hidden_size = len(SENTENCE), weights.hidden_size
+        args.layers = len(weights.layers)
         line_texts = [SENTENCE] * args.lines
     else:
         alphabet = Alphabet(SYMBOLS)
-        model = make_model(args.hidden_size, args.layers)
+        weights = make_weights(args.hidden_size, args.layers)
         line_texts = texts(args.lines, args.chars)
-    timed_sample(model, alphabet, line_texts[:1], generator)  # warm-up
+    timed_sample(weights, alphabet, line_texts[:1], rng)  # warm-up
     log(f"one line of {args.chars} characters")
     single_seconds, single_points, single_finished = timed_sample(
-        model, alphabet, line_texts[:1], generator
+        weights, alphabet, line_texts[:1], rng
     )
     log(f"{single_seconds:.2f} s, {single_points[0]} points; now {args.lines} lines batched")
-    batch_seconds, batch_points, batch_finished = timed_sample(
-        model, alphabet, line_texts, generator
-    )
+    batch_seconds, batch_points, batch_finished = timed_sample(weights, alphabet, line_texts, rng)
     log(f"{batch_seconds:.2f} s")
-    weight_bytes = packed_weight_bytes(model)
+    weight_bytes = weights.nbytes
     bandwidth = read_bandwidth(weight_bytes)
     step_seconds = single_seconds / single_points[0]
     floor_seconds = weight_bytes / bandwidth

@@ -11,7 +11,8 @@ from lxml import etree
 
 import handsynth
 from handsynth import cli
-from handsynth.checkpoint import CheckpointError, save_checkpoint
+from handsynth.checkpoint import save_checkpoint
+from handsynth.errors import CheckpointError
 from handsynth.loaded import load_model
 from handsynth.models import PredictionConfig, PredictionNetwork, SynthesisConfig, SynthesisNetwork
 from handsynth.prepare import load_metadata

@@ -11,11 +11,11 @@ import torch
 from handsynth.alphabet import Alphabet
 from handsynth.checkpoint import (
     FORMAT_VERSION,
-    CheckpointError,
     load_checkpoint,
     model_from_checkpoint,
     save_checkpoint,
 )
+from handsynth.errors import CheckpointError
 from handsynth.models import SynthesisConfig, SynthesisNetwork
 from handsynth.optim import GravesRMSProp
 

@@ -65,3 +65,16 @@ def test_the_command_line_parses_without_importing_torch():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_writing_an_svg_never_imports_torch_or_matplotlib(tmp_path):
+    output = tmp_path / "hello.svg"
+    code = (
+        "import sys\n"
+        "from handsynth import cli\n"
+        f"cli.main(['write', 'hello', '-o', {str(output)!r}, '--seed', '1'])\n"
+        "print(sorted({'torch', 'matplotlib'} & set(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert output.read_text().count("<path") >= 1

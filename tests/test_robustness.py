@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from handsynth.checkpoint import CheckpointError, load_checkpoint
+from handsynth.checkpoint import load_checkpoint
+from handsynth.errors import CheckpointError
 from handsynth.iam import IamFormatError, parse_line_strokes
 from handsynth.tasks import HandwritingTask
 from tests.conftest import FIXTURE_ROOT

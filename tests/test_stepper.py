@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from handsynth.models import SynthesisConfig, SynthesisNetwork
-from handsynth.stepper import Mixture, StepState, SynthesisStepper, sample_mixture
+from handsynth.stepper import Mixture, SynthesisStepper, SynthesisWeights, sample_mixture
 
 
 def test_steps_equal_the_training_recurrence():
@@ -20,8 +20,9 @@ def test_steps_equal_the_training_recurrence():
     x[..., 2] = (x[..., 2] > 1).float()
     with torch.no_grad():
         params, state = model(x, chars, char_mask, keep_phi=True)  # the whole sequence at once
-    stepper = SynthesisStepper(model, chars, char_mask)
-    step_state = StepState.from_torch(model.initial_state(x, 2))
+    weights = SynthesisWeights.from_network(model)
+    stepper = SynthesisStepper(weights, chars.numpy(), char_mask.numpy())
+    step_state = weights.initial_state(2)
     for t in range(12):
         mixture, phi, step_state = stepper.step(x[:, t].numpy(), step_state)
         np.testing.assert_allclose(phi, state.phi[:, t].numpy(), rtol=1e-4, atol=1e-6)

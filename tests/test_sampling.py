@@ -1,0 +1,76 @@
+"""When a sampled line ends, on a scripted network whose window and pen do exactly what a test
+says: the window passes the end at a chosen step and the pen lifts where the script lifts it."""
+
+import numpy as np
+
+from handsynth.alphabet import Alphabet
+from handsynth.sampling import END_GRACE_STEPS, sample_synthesis
+from handsynth.stepper import Mixture, StepState
+
+ALPHABET = Alphabet(list(" .ab"))
+
+
+class ScriptedStepper:
+    """Stands in for `SynthesisStepper`: at step t every line moves one unit right, lifts the pen
+    when t is in `lifts`, and has its window past the end of the text from step `passes` on."""
+
+    def __init__(self, lifts: set[int], passes: int, U: int):
+        self.lifts, self.passes, self.U, self.t = lifts, passes, U, 0
+
+    def rows(self, keep):
+        return self
+
+    def step(self, x: np.ndarray, state: StepState):
+        B = len(x)
+        phi = np.zeros((B, self.U + 1), np.float32)
+        phi[:, self.U if self.t >= self.passes else 0] = 1.0
+        e_hat = -20.0 if self.t in self.lifts else 20.0  # sigmoid(-e_hat): lift or not
+        mixture = Mixture(
+            e_hat=np.full(B, e_hat, np.float32),
+            pi_hat=np.zeros((B, 1), np.float32),
+            mu=np.tile(np.float32([1.0, 0.0]), (B, 1, 1)),
+            sigma_hat=np.zeros((B, 1, 2), np.float32),
+            rho_hat=np.zeros((B, 1), np.float32),
+        )
+        self.t += 1
+        return mixture, phi, state
+
+
+class ScriptedWeights:
+    def __init__(self, stepper: ScriptedStepper):
+        self.stepper = stepper
+
+    def initial_state(self, batch_size: int) -> StepState:
+        return StepState([], [], np.zeros((batch_size, 4)), np.zeros((batch_size, 1)))
+
+
+def write(text: str, lifts: set[int], passes: int, monkeypatch) -> np.ndarray:
+    stepper = ScriptedStepper(lifts, passes, len(text))
+    monkeypatch.setattr("handsynth.sampling.SynthesisStepper", lambda *args: stepper)
+    (line,) = sample_synthesis(ScriptedWeights(stepper), ALPHABET, [text], temperature=0.0)
+    return line.offsets
+
+
+# Steps 0-9 write a letter (lift at 9), 10-11 a dot (lift at 11), then a stroke that never lifts.
+LETTER_AND_DOT = {9, 11}
+
+
+def test_past_a_final_full_stop_a_stroke_longer_than_a_dot_is_not_drawn(monkeypatch):
+    offsets = write("ab.", LETTER_AND_DOT, passes=13, monkeypatch=monkeypatch)
+    assert len(offsets) == 1 + 12  # the starting point and the 12 points up to the dot's lift
+    np.testing.assert_array_equal(np.flatnonzero(offsets[:, 2]), [10, 12])
+
+
+def test_a_dot_drawn_after_the_window_passes_is_kept(monkeypatch):
+    offsets = write("ab.", LETTER_AND_DOT, passes=10, monkeypatch=monkeypatch)
+    np.testing.assert_array_equal(np.flatnonzero(offsets[:, 2]), [10, 12])
+    assert len(offsets) == 1 + 12
+
+
+def test_past_a_final_letter_the_stroke_in_progress_is_finished(monkeypatch):
+    # The cross of a final t is often drawn after the window passes: the line waits for the lift,
+    # and without one it stops END_GRACE_STEPS after the pass.
+    offsets = write("ab", LETTER_AND_DOT, passes=13, monkeypatch=monkeypatch)
+    assert len(offsets) == 1 + 13 + END_GRACE_STEPS + 1
+    offsets = write("ab", LETTER_AND_DOT | {20}, passes=13, monkeypatch=monkeypatch)
+    assert len(offsets) == 1 + 21

@@ -163,11 +163,12 @@ def _draw(
     """
     B = len(x)
     max_steps = max(MIN_STEPS, STEPS_PER_CHARACTER * int(char_mask.sum(1).max()))
-    outside = ~char_mask  # (B, U) padding after each line's text
+    padding = np.where(char_mask, 0.0, -np.inf).astype(np.float32)  # (B, U) out of every max
     ends = char_mask.sum(1)  # (B,) index of each line's "past the end" weight
     rows = np.arange(B)
     steps, phis = [x], []
     passed = np.zeros(B, dtype=bool)  # the window has moved beyond the last character
+    any_passed = False
     passed_at = np.full(B, max_steps)
     finished = np.zeros(B, dtype=bool)
     lengths = np.full(B, max_steps)
@@ -177,28 +178,29 @@ def _draw(
     for t in range(max_steps):
         mixture, phi_active, step_state = stepper.step(x_active, step_state)
         x_active = sample_mixture(mixture, bias, temperature, rng)  # (B_active, 3)
-        x = np.zeros((B, 3), dtype=np.float32)  # finished lines draw nothing more
-        x[active] = x_active
-        phi = np.zeros((B, phi_active.shape[1]), dtype=np.float32)
-        phi[active] = phi_active  # (B, U + 1)
+        x = _all_rows(x_active, active, B)  # (B, 3): finished lines draw nothing more
+        phi = _all_rows(phi_active, active, B)  # (B, U + 1)
         steps.append(x)
         phis.append(phi)
-        inside = np.where(outside, -np.inf, phi[:, :-1]).max(axis=1)
-        newly_passed = (phi[rows, ends] > inside) & ~passed
-        passed_at[newly_passed] = t
-        passed |= newly_passed
         lifted = x[:, 2] > 0.5
-        done_now = passed & (lifted | (t - passed_at >= END_GRACE_STEPS)) & ~finished
-        lengths[done_now] = t + 1
-        # Past a final full stop, a stroke longer than a dot is the network starting on text that
-        # is not there: the line ends at the lift before it.
-        stroke_points = t + 1 - last_lift
-        cut = passed & ends_in_dot & (stroke_points > MAX_DOT_POINTS) & (last_lift > 0)
-        cut &= ~finished & ~done_now
-        lengths[cut] = last_lift[cut]
-        finished |= done_now | cut
+        newly_passed = (phi[rows, ends] > (phi[:, :-1] + padding).max(axis=1)) & ~passed
+        ending = any_passed or newly_passed.any()  # most steps: no line is near its end
+        if ending:
+            any_passed = True
+            passed_at[newly_passed] = t
+            passed |= newly_passed
+            done_now = passed & (lifted | (t - passed_at >= END_GRACE_STEPS)) & ~finished
+            lengths[done_now] = t + 1
+            # Past a final full stop, a stroke longer than a dot is the network starting on text
+            # that is not there: the line ends at the lift before it.
+            cut = passed & ends_in_dot & (t + 1 - last_lift > MAX_DOT_POINTS) & (last_lift > 0)
+            cut &= ~finished & ~done_now
+            lengths[cut] = last_lift[cut]
+            finished |= done_now | cut
         last_lift[lifted] = t + 1
         yield SynthesisStep(t, max_steps, x, finished.copy())
+        if not ending:
+            continue
         if finished.all():
             break
         keep = ~finished[active]
@@ -206,6 +208,15 @@ def _draw(
             active, x_active = active[keep], x_active[keep]
             step_state, stepper = step_state.rows(keep), stepper.rows(keep)
     return _Drawn(np.stack(steps, axis=1), np.stack(phis, axis=1), lengths, passed)
+
+
+def _all_rows(values: np.ndarray, active: np.ndarray, B: int) -> np.ndarray:
+    """values (B_active, ...) of the `active` rows -> (B, ...) with zeros in the other rows."""
+    if len(active) == B:
+        return values
+    full = np.zeros((B, *values.shape[1:]), dtype=values.dtype)
+    full[active] = values
+    return full
 
 
 def _cut_lines(texts: list[str], skip: int, drawn: _Drawn) -> list[SampledLine]:

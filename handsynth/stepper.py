@@ -53,7 +53,8 @@ class Mixture:
 class SynthesisWeights:
     """A synthesis network's weights packed for stepping, as float32 arrays."""
 
-    layers: list[tuple[np.ndarray, np.ndarray]]  # per layer: (4H, I_n + H) matrix, (4H,) bias
+    # Per layer: the (4H, I_n + H) matrix and (4H,) bias, input, forget and output rows halved.
+    layers: list[tuple[np.ndarray, np.ndarray]]
     window_weight: np.ndarray  # (3K_w, H)
     window_bias: np.ndarray  # (3K_w,)
     head_weight: np.ndarray  # (1 + 6K, N * H)
@@ -68,13 +69,19 @@ class SynthesisWeights:
         def array(name: str) -> np.ndarray:
             return np.ascontiguousarray(arrays[name], dtype=np.float32)
 
+        H = config["hidden_size"]
+        # sigmoid(g) = (1 + tanh(g / 2)) / 2: with the input, forget and output rows halved (exact
+        # in floating point), one tanh over all 4H gates gives every gate of a step.
+        gate_scale = np.concatenate([np.full(2 * H, 0.5), np.ones(H), np.full(H, 0.5)])
+        gate_scale = gate_scale.astype(np.float32)  # (4H,) rows: input, forget, cell, output
         layers = []
         for n in range(config["num_layers"]):
             prefix = f"backbone.layers.{n}."
             matrix = np.concatenate(
                 [array(prefix + "weight_ih_l0"), array(prefix + "weight_hh_l0")], axis=1
             )  # (4H, I_n + H)
-            layers.append((matrix, array(prefix + "bias_ih_l0") + array(prefix + "bias_hh_l0")))
+            bias = array(prefix + "bias_ih_l0") + array(prefix + "bias_hh_l0")  # (4H,)
+            layers.append((matrix * gate_scale[:, None], bias * gate_scale))
         weights = cls(
             layers=layers,
             window_weight=array("window.linear.weight"),
@@ -170,11 +177,9 @@ class SynthesisStepper:
     def _lstm(self, n: int, inputs: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Layer n: inputs (B, I_n + H) = [layer input, own h] -> new (h, c), each (B, H)."""
         H = self.weights.hidden_size
-        gates = self._linear(
-            inputs, *self.weights.layers[n]
-        )  # (B, 4H): input, forget, cell, output
-        sig = _sigmoid(gates)
-        c = sig[:, H : 2 * H] * c + sig[:, :H] * np.tanh(gates[:, 2 * H : 3 * H])
+        tanh = np.tanh(self._linear(inputs, *self.weights.layers[n]))  # (B, 4H) i f g o, halved
+        sig = 0.5 * tanh + 0.5  # the input, forget and output gates (the cell part is unused)
+        c = sig[:, H : 2 * H] * c + sig[:, :H] * tanh[:, 2 * H : 3 * H]
         return sig[:, 3 * H :] * np.tanh(c), c
 
     def step(self, x: np.ndarray, state: StepState) -> tuple[Mixture, np.ndarray, StepState]:
@@ -183,12 +188,13 @@ class SynthesisStepper:
         hs, cs = [h], [c]
         w = self.weights
         abk = np.exp(self._linear(h, w.window_weight, w.window_bias))  # (B, 3K), eqs 48-50
-        alpha, beta, kappa_step = np.split(abk[:, :, None], 3, axis=1)  # each (B, K, 1)
-        kappa = state.kappa + kappa_step[:, :, 0]  # (B, K), eq 51
+        K_w = abk.shape[1] // 3
+        alpha, beta = abk[:, :K_w, None], abk[:, K_w : 2 * K_w, None]  # each (B, K, 1)
+        kappa = state.kappa + abk[:, 2 * K_w :]  # (B, K), eq 51
         distance2 = np.square(kappa[:, :, None] - self.u)  # (B, K, U + 1)
         phi = (alpha * np.exp(-beta * distance2)).sum(axis=1)  # (B, U + 1), eq 46
         U = self.chars_one_hot.shape[1]
-        window = np.einsum("bu,bua->ba", phi[:, :U], self.chars_one_hot)  # (B, A), eq 47
+        window = (phi[:, None, :U] @ self.chars_one_hot)[:, 0]  # (B, A), eq 47
         for n in range(1, len(w.layers)):
             inputs = np.concatenate([x, window, hs[-1], state.h[n]], axis=1)
             h, c = self._lstm(n, inputs, state.c[n])
@@ -230,4 +236,4 @@ def sample_mixture(
     dy = mu[:, 1] + sigma[:, 1] * (rho * n1 + np.sqrt(1 - rho * rho) * n2)
     e = _sigmoid(-mixture.e_hat / max(temperature, 1e-3))
     eos = (u_lift < e).astype(np.float32)
-    return np.stack([dx, dy, eos], axis=1).astype(np.float32)
+    return np.stack([dx, dy, eos], axis=1)  # float32: every input is

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import warnings
 from pathlib import Path
@@ -67,22 +66,6 @@ class Parser(argparse.ArgumentParser):
 
 COUNT = cli_args.integer(1, 1_000_000_000)  # steps, epochs: positive and finite
 SIZE = cli_args.integer(1, 8192)  # layer sizes, batch sizes
-
-
-def _device(text: str) -> str:
-    """argparse type of --device: cpu, cuda or cuda:N (whether it is there is checked later)."""
-    if not re.fullmatch(r"cpu|cuda(:\d+)?", text):
-        raise argparse.ArgumentTypeError(f"must be cpu, cuda or cuda:N, got {text!r}")
-    return text
-
-
-def _check_device(device: str) -> str:
-    """The device type of a --device that this machine has; a CliError naming it otherwise."""
-    import torch
-
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise CliError(f"--device {device}: this machine has no CUDA GPU that torch can use")
-    return device.split(":")[0]
 
 
 def _add_prepare(sub) -> None:
@@ -213,7 +196,7 @@ def _add_train(sub) -> None:
     p.add_argument(
         "--seed", type=cli_args.seed, default=0, help="initial weights and batch order, 0-2**63-1"
     )
-    p.add_argument("--device", type=_device, default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--device", type=cli_args.device, default="cpu", help="cpu, cuda or cuda:N")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--init-from",
@@ -252,7 +235,7 @@ def _add_eval(sub) -> None:
     )
     p.add_argument("--dynamic", action="store_true", help="text: dynamic evaluation (§3)")
     p.add_argument("--batch-size", type=SIZE, default=32, help="handwriting: lines per batch")
-    p.add_argument("--device", type=_device, default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--device", type=cli_args.device, default="cpu", help="cpu, cuda or cuda:N")
     p.add_argument(
         "--recogniser",
         type=cli_args.input_file,
@@ -382,7 +365,7 @@ def run_train(args) -> None:
     from handsynth.train import TrainConfig, train
 
     model = _model_overrides(args)
-    device_type = _check_device(args.device)
+    device_type = cli_args.check_device(args.device)
     if args.bf16:
         try:
             require_bf16(device_type)
@@ -420,7 +403,7 @@ def run_train(args) -> None:
 def run_eval(args) -> None:
     from handsynth.loaded import load_model
 
-    _check_device(args.device)
+    cli_args.check_device(args.device)
     if str(args.checkpoint) == "legibility":
         run_legibility(args)
         return

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from handsynth import limits
+from handsynth.errors import UserError
 
 _HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 MAX_SEED = 2**63 - 1
@@ -151,3 +152,21 @@ def input_file(text: str) -> Path:
     if not os.access(path, os.R_OK):
         raise argparse.ArgumentTypeError(f"{text}: not readable")
     return path
+
+
+def device(text: str) -> str:
+    """--device: cpu, cuda or cuda:N (whether this machine has it is checked when the command runs,
+    by `check_device`, so that parsing never imports torch)."""
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", text):
+        raise argparse.ArgumentTypeError(f"must be cpu, cuda or cuda:N, got {text!r}")
+    return text
+
+
+def check_device(name: str) -> str:
+    """The device type of a --device that this machine has; a UserError naming it otherwise."""
+    if name.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise UserError(f"--device {name}: this machine has no CUDA GPU that torch can use")
+    return name.split(":")[0]

@@ -136,6 +136,12 @@ def add_write(sub) -> None:
     )
     p.add_argument("--style-text", help="what the --style file's line reads")
     p.add_argument(
+        "--device",
+        type=cli_args.device,
+        default="cpu",
+        help="cpu (numpy), cuda or cuda:N: where the network runs; a GPU pays for many lines",
+    )
+    p.add_argument(
         "--strict",
         action="store_true",
         help="exit with an error, writing nothing, when a line still has faults after the retries",
@@ -148,7 +154,8 @@ def run_write(args) -> None:
     if args.style_text is not None and args.style is None:
         raise UserError("--style-text needs --style: it says what the style line reads")
     text = sys.stdin.read(MAX_CHARACTERS + 1) if args.text == "-" else args.text
-    model = load_model(args.model, kind="synthesis")
+    cli_args.check_device(args.device)
+    model = load_model(args.model, kind="synthesis", device=args.device)
     handwriting = model.write(
         text,
         bias=args.bias,

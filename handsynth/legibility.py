@@ -88,7 +88,7 @@ def legibility(
 
     options = WriteOptions(bias=bias, seed=seed, wrap=0)
     written = write_lines(
-        synthesis.synthesis_weights, synthesis.alphabet, synthesis.normalisation, texts, options
+        synthesis.synthesis_stepping(), synthesis.alphabet, synthesis.normalisation, texts, options
     )
     cer_real, last_real = read(raw_lines, real_texts)
     cer_synthesized, last_synthesized = read([line.offsets for line in written], texts)

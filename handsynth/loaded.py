@@ -46,6 +46,8 @@ from handsynth.writer import tidy_lines, write_lines
 if TYPE_CHECKING:
     import torch
 
+    from handsynth.torch_stepper import TorchSynthesis
+
 HANDWRITING_KINDS = ("prediction", "synthesis", "recogniser")
 
 
@@ -106,6 +108,15 @@ class LoadedModel:
         network = rebuild_model(self.kind, self.description["config"], state_dict)
         return network.to(self.device).eval()
 
+    def synthesis_stepping(self) -> SynthesisWeights | TorchSynthesis:
+        """What the sampler steps: the numpy weights on the CPU, the torch network elsewhere."""
+        self._require("write", "synthesis")
+        if self.device == "cpu":
+            return self.synthesis_weights
+        from handsynth.torch_stepper import TorchSynthesis
+
+        return TorchSynthesis(self.network)
+
     def write(
         self,
         text: str,
@@ -151,7 +162,7 @@ class LoadedModel:
                     on_step(replace(step, offsets=self.normalisation.denormalise(step.offsets)))
 
             written = write_lines(
-                self.synthesis_weights,
+                self.synthesis_stepping(),
                 self.alphabet,
                 self.normalisation,
                 lines,
@@ -345,7 +356,7 @@ def load_model(
 
     Without `path`, the model of `kind` shipped with the package (synthesis when no kind is given;
     prediction and text are shipped too). With both, a file holding another kind is refused.
-    `device` is where the torch network runs ("cpu", "cuda", ...); `write` runs on the CPU.
+    `device` is where the network runs ("cpu", "cuda", ...); on the CPU `write` steps it in numpy.
     """
     path = Path(path) if path is not None else shipped_path(kind or "synthesis")
     arrays, description = read_model_arrays(path)

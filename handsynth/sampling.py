@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -20,6 +21,9 @@ from threadpoolctl import threadpool_limits
 from handsynth.alphabet import Alphabet
 from handsynth.errors import UserError
 from handsynth.stepper import StepState, SynthesisStepper, SynthesisWeights, sample_mixture
+
+if TYPE_CHECKING:
+    from handsynth.torch_stepper import TorchSynthesis
 
 STEPS_PER_CHARACTER = 40  # a safety limit: real lines use about 25 points per character
 MIN_STEPS = 60
@@ -78,7 +82,7 @@ class SynthesisStep:
 
 
 def sample_synthesis(
-    weights: SynthesisWeights,
+    weights: SynthesisWeights | TorchSynthesis,
     alphabet: Alphabet,
     texts: list[str],
     bias: float = 0.0,
@@ -99,7 +103,7 @@ def sample_synthesis(
 
 
 def stream_synthesis(
-    weights: SynthesisWeights,
+    weights: SynthesisWeights | TorchSynthesis,
     alphabet: Alphabet,
     texts: list[str],
     bias: float = 0.0,
@@ -110,15 +114,16 @@ def stream_synthesis(
     """Write each of `texts`, all lines as one batch, yielding each step as it is drawn.
 
     The generator's return value (`lines = yield from stream_synthesis(...)`) is the finished
-    lines. `rng` draws the noise (a fresh unseeded one when None). `prime` is (normalised offsets
-    (P, 3), its transcription): the network reads that handwriting first, with its text in front
-    of each line's text, and then continues in the same style (§5.5).
+    lines. `weights` steps the network: numpy `SynthesisWeights`, or `TorchSynthesis` to run the
+    torch network on its device. `rng` draws the noise (a fresh unseeded one when None). `prime`
+    is (normalised offsets (P, 3), its transcription): the network reads that handwriting first,
+    with its text in front of each line's text, and then continues in the same style (§5.5).
     """
     B = len(texts)
     rng = rng if rng is not None else np.random.default_rng()
     prime_text = prime[1] + " " if prime is not None else ""
     chars, char_mask = _pad_texts(alphabet, [prime_text + t for t in texts])
-    stepper = SynthesisStepper(weights, chars, char_mask)
+    stepper = weights.stepper(chars, char_mask)
     step_state = weights.initial_state(B)
     x = np.zeros((B, 3), dtype=np.float32)  # the first input, a pen at rest
     # A step's products are matrix-vector sized: extra BLAS threads only wait on each other, and

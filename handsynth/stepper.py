@@ -123,6 +123,10 @@ class SynthesisWeights:
         arrays += [self.window_weight, self.window_bias, self.head_weight, self.head_bias]
         return sum(a.nbytes for a in arrays)
 
+    def stepper(self, chars: np.ndarray, char_mask: np.ndarray) -> SynthesisStepper:
+        """A stepper over the characters chars (B, U) with char_mask (B, U)."""
+        return SynthesisStepper(self, chars, char_mask)
+
     def initial_state(self, batch_size: int) -> StepState:
         """All zeros, as the network starts (`SynthesisNetwork.initial_state`)."""
         B, H = batch_size, self.hidden_size

@@ -10,6 +10,7 @@ import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from handsynth.faults import Fault, badness, find_faults
 from handsynth.options import MAX_CHARACTERS, MAX_LINE_CHARACTERS, WriteOptions
 from handsynth.sampling import SampledLine, SynthesisStep, sample_synthesis
 from handsynth.stepper import SynthesisWeights
+
+if TYPE_CHECKING:
+    from handsynth.torch_stepper import TorchSynthesis
 from handsynth.strokes import Normalisation
 
 
@@ -73,7 +77,7 @@ def check_characters(paragraphs: list[str], alphabet: Alphabet) -> None:
 
 
 def write_lines(
-    weights: SynthesisWeights,
+    weights: SynthesisWeights | TorchSynthesis,
     alphabet: Alphabet,
     normalisation: Normalisation,
     lines: list[str],
@@ -83,11 +87,11 @@ def write_lines(
 ) -> list[WrittenLine]:
     """Handwriting for each line; an empty line gives empty offsets.
 
-    `weights` are the synthesis network's; `alphabet` and `normalisation` the ones it was trained
-    with; the offsets come back in raw pen units. All lines are drawn as one batch; lines with
-    faults (skipped, stalled or repeated letters, scribbles, dot runs, or no end) are drawn again
-    with fresh noise, up to `options.retries` times. Each line keeps its least faulty draw, and its
-    remaining faults are returned with it.
+    `weights` step the synthesis network (`sampling.stream_synthesis`); `alphabet` and
+    `normalisation` are the ones it was trained with; the offsets come back in raw pen units. All
+    lines are drawn as one batch; lines with faults (skipped, stalled or repeated letters,
+    scribbles, dot runs, or no end) are drawn again with fresh noise, up to `options.retries`
+    times. Each line keeps its least faulty draw, and its remaining faults are returned with it.
     """
     rng = np.random.default_rng(options.seed)
     best: dict[int, tuple[SampledLine, list[Fault]]] = {}

@@ -224,3 +224,22 @@ def test_shipped_models_are_there():
     assert load_model(kind="prediction").kind == "prediction"
     assert load_model(kind="text").level == "char"
     assert load_model().kind == "synthesis"
+
+
+def test_write_on_a_cuda_gpu(tmp_path):
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU on this machine")
+    pt, _ = both_files(half_rounded(tiny_payload()), tmp_path)
+    handwriting = load_model(pt, device="cuda").write("ab cd\nad", seed=3, retries=0)
+    assert handwriting.texts == ["ab cd", "ad"]
+    assert all(len(offsets) > 1 for offsets in handwriting.offsets)
+    cli.main(["write", "ab", "--model", str(pt), "--device", "cuda", "-o", str(tmp_path / "a.svg")])
+    assert etree.parse(str(tmp_path / "a.svg")).getroot().findall(f".//{SVG_NS}path")
+
+
+def test_write_on_a_machine_without_the_gpu_asked_for_is_refused(tmp_path, capsys):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    assert cli.main(["write", "ab", "--device", "cuda", "-o", str(tmp_path / "a.svg")]) == 2
+    assert "no CUDA GPU" in capsys.readouterr().err
+    assert not (tmp_path / "a.svg").exists()

@@ -37,17 +37,19 @@ class ScriptedStepper:
 
 
 class ScriptedWeights:
-    def __init__(self, stepper: ScriptedStepper):
-        self.stepper = stepper
+    def __init__(self, scripted: ScriptedStepper):
+        self.scripted = scripted
 
     def initial_state(self, batch_size: int) -> StepState:
         return StepState([], [], np.zeros((batch_size, 4)), np.zeros((batch_size, 1)))
 
+    def stepper(self, chars: np.ndarray, char_mask: np.ndarray) -> ScriptedStepper:
+        return self.scripted
 
-def write(text: str, lifts: set[int], passes: int, monkeypatch) -> np.ndarray:
-    stepper = ScriptedStepper(lifts, passes, len(text))
-    monkeypatch.setattr("handsynth.sampling.SynthesisStepper", lambda *args: stepper)
-    (line,) = sample_synthesis(ScriptedWeights(stepper), ALPHABET, [text], temperature=0.0)
+
+def write(text: str, lifts: set[int], passes: int) -> np.ndarray:
+    weights = ScriptedWeights(ScriptedStepper(lifts, passes, len(text)))
+    (line,) = sample_synthesis(weights, ALPHABET, [text], temperature=0.0)
     return line.offsets
 
 
@@ -55,22 +57,22 @@ def write(text: str, lifts: set[int], passes: int, monkeypatch) -> np.ndarray:
 LETTER_AND_DOT = {9, 11}
 
 
-def test_past_a_final_full_stop_a_stroke_longer_than_a_dot_is_not_drawn(monkeypatch):
-    offsets = write("ab.", LETTER_AND_DOT, passes=13, monkeypatch=monkeypatch)
+def test_past_a_final_full_stop_a_stroke_longer_than_a_dot_is_not_drawn():
+    offsets = write("ab.", LETTER_AND_DOT, passes=13)
     assert len(offsets) == 1 + 12  # the starting point and the 12 points up to the dot's lift
     np.testing.assert_array_equal(np.flatnonzero(offsets[:, 2]), [10, 12])
 
 
-def test_a_dot_drawn_after_the_window_passes_is_kept(monkeypatch):
-    offsets = write("ab.", LETTER_AND_DOT, passes=10, monkeypatch=monkeypatch)
+def test_a_dot_drawn_after_the_window_passes_is_kept():
+    offsets = write("ab.", LETTER_AND_DOT, passes=10)
     np.testing.assert_array_equal(np.flatnonzero(offsets[:, 2]), [10, 12])
     assert len(offsets) == 1 + 12
 
 
-def test_past_a_final_letter_the_stroke_in_progress_is_finished(monkeypatch):
+def test_past_a_final_letter_the_stroke_in_progress_is_finished():
     # The cross of a final t is often drawn after the window passes: the line waits for the lift,
     # and without one it stops END_GRACE_STEPS after the pass.
-    offsets = write("ab", LETTER_AND_DOT, passes=13, monkeypatch=monkeypatch)
+    offsets = write("ab", LETTER_AND_DOT, passes=13)
     assert len(offsets) == 1 + 13 + END_GRACE_STEPS + 1
-    offsets = write("ab", LETTER_AND_DOT | {20}, passes=13, monkeypatch=monkeypatch)
+    offsets = write("ab", LETTER_AND_DOT | {20}, passes=13)
     assert len(offsets) == 1 + 21

@@ -6,6 +6,7 @@ import torch
 
 from handsynth.models import SynthesisConfig, SynthesisNetwork
 from handsynth.stepper import Mixture, SynthesisStepper, SynthesisWeights, sample_mixture
+from handsynth.torch_stepper import TorchSynthesis
 
 
 def test_steps_equal_the_training_recurrence():
@@ -74,3 +75,28 @@ def test_bias_sharpens_and_temperature_zero_gives_the_mean():
     chosen = calm[:, 0] > 0
     assert chosen.mean() > 0.99
     np.testing.assert_allclose(calm[chosen, :2], np.tile([10.0, 0.0], (chosen.sum(), 1)), atol=1e-5)
+
+
+def test_the_torch_stepper_steps_as_the_numpy_one():
+    torch.manual_seed(1)
+    model = SynthesisNetwork(SynthesisConfig(alphabet_size=7, hidden_size=16, num_mixtures=4))
+    with torch.no_grad():
+        model.window.linear.bias[2 * model.config.num_window_gaussians :] = -1.0
+    chars = np.array([[1, 2, 3, 4], [6, 5, 0, 0]])
+    char_mask = np.array([[1, 1, 1, 1], [1, 1, 0, 0]], dtype=bool)
+    x = np.random.default_rng(0).standard_normal((2, 9, 3)).astype(np.float32)
+    numpy_weights, torch_weights = SynthesisWeights.from_network(model), TorchSynthesis(model)
+    numpy_stepper = numpy_weights.stepper(chars, char_mask)
+    torch_stepper = torch_weights.stepper(chars, char_mask)
+    numpy_state, torch_state = numpy_weights.initial_state(2), torch_weights.initial_state(2)
+    _, numpy_state = numpy_stepper.read(x[:, :4], numpy_state)
+    _, torch_state = torch_stepper.read(x[:, :4], torch_state)
+    keep = np.array([False, True])  # then only the second line goes on, as when a line finishes
+    numpy_stepper, torch_stepper = numpy_stepper.rows(keep), torch_stepper.rows(keep)
+    numpy_state, torch_state = numpy_state.rows(keep), torch_state.rows(keep)
+    for t in range(4, 9):
+        a, phi_a, numpy_state = numpy_stepper.step(x[keep, t], numpy_state)
+        b, phi_b, torch_state = torch_stepper.step(x[keep, t], torch_state)
+        np.testing.assert_allclose(phi_a, phi_b, rtol=1e-4, atol=1e-6)
+        for field in ("e_hat", "pi_hat", "mu", "sigma_hat", "rho_hat"):
+            np.testing.assert_allclose(getattr(a, field), getattr(b, field), atol=1e-5)

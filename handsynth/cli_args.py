@@ -20,6 +20,7 @@ from pathlib import Path
 from handsynth import limits
 
 _HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+_MODEL_NAME = re.compile(r"[A-Za-z0-9_-]+")
 MAX_SEED = 2**63 - 1
 
 
@@ -151,3 +152,11 @@ def input_file(text: str) -> Path:
     if not os.access(path, os.R_OK):
         raise argparse.ArgumentTypeError(f"{text}: not readable")
     return path
+
+
+def model_file_or_name(text: str) -> str | Path:
+    """An existing model file (a Path), or a bare name such as `shakespeare` (a str) that
+    `load_model` looks up among the shipped models."""
+    if _MODEL_NAME.fullmatch(text) and not Path(text).exists():
+        return text
+    return input_file(text)

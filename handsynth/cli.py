@@ -183,6 +183,18 @@ def _add_train(sub) -> None:
         default=DEFAULT_BPTT,
         help="text: truncated backprop length, also used to evaluate",
     )
+    p.add_argument(
+        "--dropout",
+        type=cli_args.number(0, 0.9),
+        help="text: probability of dropping an embedded input or an LSTM output while training, "
+        "0-0.9, kept in the model file (none: 0)",
+    )
+    p.add_argument(
+        "--patience",
+        type=COUNT,
+        help="stop after this many epochs without a better validation result (early stopping; "
+        "none: run all --epochs); best.pt is the best epoch either way",
+    )
     p.add_argument("--no-clip", action="store_true", help="turn off derivative clipping (100 / 10)")
     p.add_argument(
         "--checkpoint-every", type=COUNT, default=50, help="steps between last.pt writes"
@@ -231,7 +243,10 @@ def _add_eval(sub) -> None:
     )
     p.add_argument("--data", required=True, type=Path, help="prepared folder or text corpus")
     p.add_argument(
-        "--split", default=None, help="valid (handwriting default) or test (text default)"
+        "--split",
+        default=None,
+        help="valid (handwriting default) or test (text default; enwik8 has valid only, its "
+        "default)",
     )
     p.add_argument("--dynamic", action="store_true", help="text: dynamic evaluation (§3)")
     p.add_argument("--batch-size", type=SIZE, default=32, help="handwriting: lines per batch")
@@ -331,11 +346,12 @@ def _model_overrides(args) -> dict:
         "num_mixtures": args.mixtures,
         "num_window_gaussians": args.window_gaussians,
         "embedding_size": args.embedding_size,
+        "dropout": args.dropout,
     }
     allowed = {
         "prediction": {"hidden_size", "num_layers", "num_mixtures"},
         "synthesis": {"hidden_size", "num_layers", "num_mixtures", "num_window_gaussians"},
-        "text": {"hidden_size", "num_layers", "embedding_size"},
+        "text": {"hidden_size", "num_layers", "embedding_size", "dropout"},
         "recogniser": {"hidden_size", "num_layers"},
     }[args.kind]
     given = {k: v for k, v in names.items() if v is not None}
@@ -372,7 +388,9 @@ def run_train(args) -> None:
         except PrecisionUnsupported as error:
             raise CliError(str(error)) from None
     if model and args.init_from is not None:
-        raise CliError("--init-from takes the architecture from its file; drop the size flags")
+        raise CliError(
+            "--init-from takes the architecture from its file; drop the size and --dropout flags"
+        )
     default_lr = 1e-3 if args.optimizer == "adam" else 1e-4
     config = TrainConfig(
         out_dir=str(args.out),
@@ -392,6 +410,7 @@ def run_train(args) -> None:
         init_from=None if args.init_from is None else str(args.init_from),
         bf16=args.bf16,
         bptt=args.bptt,
+        patience=args.patience,
     )
     task = _task(args.kind, args.data, args.level, config.batch_size, config.bptt)
     progress = train(task, config)

@@ -21,6 +21,7 @@ from handsynth import limits
 from handsynth.errors import UserError
 
 _HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+_MODEL_NAME = re.compile(r"[A-Za-z0-9_-]+")
 MAX_SEED = 2**63 - 1
 
 
@@ -170,3 +171,11 @@ def check_device(name: str) -> str:
         if not torch.cuda.is_available():
             raise UserError(f"--device {name}: this machine has no CUDA GPU that torch can use")
     return name.split(":")[0]
+
+
+def model_file_or_name(text: str) -> str | Path:
+    """An existing model file (a Path), or a bare name such as `shakespeare` (a str) that
+    `load_model` looks up among the shipped models."""
+    if _MODEL_NAME.fullmatch(text) and not Path(text).exists():
+        return text
+    return input_file(text)

@@ -263,8 +263,9 @@ def add_text(sub) -> None:
     )
     s.add_argument(
         "--model",
-        type=cli_args.input_file,
-        help="a text checkpoint (.pt) or .safetensors (none: the shipped model)",
+        type=cli_args.model_file_or_name,
+        help="a text checkpoint (.pt) or .safetensors, or the name of a shipped text model: text "
+        "(Penn Treebank characters) or shakespeare (tiny Shakespeare) (none: text)",
     )
     s.add_argument("--prime", default="", help="text the network reads before sampling")
     s.add_argument(

@@ -288,7 +288,8 @@ class LoadedModel:
     ) -> dict:
         """Metrics of the model on a split of `data`: a prepared handwriting folder (split valid or
         train; nats per line and SSE, or CER for a recogniser) or a text corpus (split test by
-        default; bits per symbol, with `dynamic` evaluation as in Graves §3).
+        default, valid for enwik8, which has no test split; bits per symbol and per character,
+        word perplexity for the Penn Treebank, with `dynamic` evaluation as in Graves §3).
 
         Handwriting is normalised with the model's own statistics, the inputs it was trained on;
         data whose alphabet differs from the model's is refused where characters are read.
@@ -301,9 +302,8 @@ class LoadedModel:
                 raise UserError(f"{data} has other symbols than the model was trained on")
             # Dynamic evaluation trains the weights it scores; this model's own stay as they are.
             network = copy.deepcopy(self.network) if dynamic else self.network
-            return task.evaluate(
-                network, split=split or "test", device=self.device, dynamic=dynamic
-            )
+            split = split or task.corpus.held_out_split()
+            return task.evaluate(network, split=split, device=self.device, dynamic=dynamic)
         if dynamic:
             raise UserError("dynamic evaluation applies to text models only")
         split = split or "valid"
@@ -351,14 +351,16 @@ def load_model(
     kind: str | None = None,
     device: str = "cpu",
 ) -> LoadedModel:
-    """Load a model file for use: a `.pt` checkpoint from `handsynth train` or a `.safetensors`
-    from `handsynth export`.
+    """Load a model file for use: a `.pt` checkpoint from `handsynth train`, a `.safetensors`
+    from `handsynth export`, or the name of a model shipped with the package.
 
     Without `path`, the model of `kind` shipped with the package (synthesis when no kind is given;
-    prediction and text are shipped too). With both, a file holding another kind is refused.
-    `device` is where the network runs ("cpu", "cuda", ...); on the CPU `write` steps it in numpy.
+    prediction and text are shipped too). A `path` that names no file but is a bare name, such as
+    "shakespeare", is the shipped model of that name (`weights.SHIPPED`). With `kind`, a file
+    holding another kind is refused. `device` is where the network runs ("cpu", "cuda", ...); on
+    the CPU `write` steps it in numpy.
     """
-    path = Path(path) if path is not None else shipped_path(kind or "synthesis")
+    path = _model_path(path, kind)
     arrays, description = read_model_arrays(path)
     if kind is not None and description["kind"] != kind:
         raise CheckpointError(f"{path} holds a {description['kind']} model, not a {kind} model")
@@ -371,3 +373,13 @@ def load_model(
     if model.kind != "synthesis":
         model.network  # noqa: B018 - built now, so a file that does not fit fails here
     return model
+
+
+def _model_path(path: str | os.PathLike | None, kind: str | None) -> Path:
+    """The file `load_model` reads: `path`, or the shipped model that `path` or `kind` names."""
+    if path is None:
+        return shipped_path(kind or "synthesis")
+    path = Path(path)
+    if not path.exists() and path.name == str(path) and not path.suffix:
+        return shipped_path(str(path))  # a bare name: a shipped model, or an error listing them
+    return path

@@ -46,6 +46,7 @@ class TextConfig:
     embedding_size: int = 256
     hidden_size: int = 1000
     num_layers: int = 1
+    dropout: float = 0.0  # probability of zeroing an embedded input or an LSTM output in training
 
 
 class Clipped(nn.Module):
@@ -159,14 +160,18 @@ class TextNetwork(Clipped):
         self.config = config
         self.embedding = nn.Embedding(config.vocab_size, config.embedding_size)
         self.backbone = DeepLSTM(config.embedding_size, config.hidden_size, config.num_layers)
+        # Dropout on the embedded inputs and on the layers' outputs where they reach the softmax,
+        # never on the recurrent connections (Zaremba et al. 2014); active in training mode only.
+        self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(self.backbone.output_size, config.vocab_size)
 
     def forward(
         self, tokens: torch.Tensor, state: LayerStates | None = None
     ) -> tuple[torch.Tensor, LayerStates]:
         """tokens (B, T) -> logits over the next symbol (B, T, V)."""
-        x = self.embedding(tokens)  # (B, T, E)
+        x = self.dropout(self.embedding(tokens))  # (B, T, E)
         if state is None:
             state = self.backbone.initial_state(x, x.shape[0])
         h, state = self.backbone(x, state, derivative_clip=self.lstm_clip)  # (B, T, N * H)
-        return clip_gradient(self.head(h), self.output_clip), state
+        logits = self.head(self.dropout(h))  # (B, T, V)
+        return clip_gradient(logits, self.output_clip), state

@@ -29,6 +29,7 @@ from handsynth.text_corpus import (
     load_enwik8,
     load_plain_text,
     load_ptb,
+    window,
 )
 from handsynth.text_sampling import sample_text
 
@@ -175,6 +176,7 @@ class TextTask:
     best_metric = "bits_per_symbol"  # the validation metric whose minimum picks best.pt
 
     def __init__(self, corpus_path: str | Path, level: str, batch_size: int, bptt: int):
+        self.corpus_path = Path(corpus_path)
         self.corpus = load_corpus(corpus_path, level)
         self.level = level
         self.alphabet = self.corpus.alphabet
@@ -204,8 +206,8 @@ class TextTask:
         if start == 0:
             state.pop("hidden", None)
         for i in order[start:]:
-            window = torch.from_numpy(self.stream[:, i : i + self.bptt + 1])  # (B, T + 1)
-            yield window[:, :-1], window[:, 1:]
+            tokens = torch.from_numpy(window(self.stream, i, self.bptt + 1))  # (B, T + 1)
+            yield tokens[:, :-1], tokens[:, 1:]
 
     def loss(self, model, batch: tuple, state: dict) -> tuple[torch.Tensor, int]:
         """Mean nats per symbol; the hidden state carries over between windows, detached."""
@@ -218,19 +220,26 @@ class TextTask:
     def evaluate(
         self, model, split: str = "valid", device="cpu", dynamic: bool = False, lr: float = 1e-4
     ) -> dict:
-        """Bits per symbol over a whole split, read as one stream.
+        """Bits per symbol over a whole split, read as one stream, and the same loss per character
+        of text (and per word, for the Penn Treebank) so that character and word models compare
+        (Graves 2013 Table 1; `text_corpus` says what is counted).
 
         With `dynamic`, the weights keep learning while they are evaluated (Graves 2013 §3): each
         window is scored first, then used for one RMSProp step, so no symbol is seen before scored.
         """
         from handsynth.optim import GravesRMSProp
 
-        stream = torch.from_numpy(batchify(self.corpus.splits[split], 1)).to(device)  # (1, N)
+        if split not in self.corpus.splits:
+            have = ", ".join(self.corpus.splits)
+            raise UserError(f"{self.corpus_path} has no {split} split (it has {have})")
+        _scoring_mode(model, dynamic)
+        stream = batchify(self.corpus.splits[split], 1)  # (1, N)
+        characters, words = self.corpus.count_text(stream[0, 1:])  # what the N - 1 targets spell
         optimizer = GravesRMSProp(model.parameters(), lr=lr) if dynamic else None
         hidden, total_nats, count = None, 0.0, 0
         for i in _progress(range(0, stream.shape[1] - 1, self.bptt), "evaluating"):
-            window = stream[:, i : i + self.bptt + 1]
-            inputs, targets = window[:, :-1], window[:, 1:]
+            tokens = torch.from_numpy(window(stream, i, self.bptt + 1)).to(device)  # (1, T + 1)
+            inputs, targets = tokens[:, :-1], tokens[:, 1:]
             with torch.set_grad_enabled(dynamic):
                 logits, hidden = model(inputs, hidden)
                 loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="sum")
@@ -242,9 +251,24 @@ class TextTask:
                 (loss / targets.numel()).backward()
                 optimizer.step()
         nats = total_nats / count
-        return {
+        metrics = {
             "nats_per_symbol": nats,
             "bits_per_symbol": bits_per_symbol(nats),
             "perplexity": math.exp(nats),
             "symbols": count,
+            "bits_per_character": bits_per_symbol(total_nats / characters),
+            "characters": characters,
         }
+        if words is not None:
+            metrics["word_perplexity"] = math.exp(total_nats / words)
+            metrics["words"] = words
+        return metrics
+
+
+def _scoring_mode(model: torch.nn.Module, dynamic: bool) -> None:
+    """Dropout off while scoring. Dynamic evaluation backpropagates, which cuDNN's LSTM does only
+    in training mode, so there the rest of the network stays in training mode."""
+    model.train(dynamic)
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.eval()

@@ -1,9 +1,10 @@
 """The training loop, shared by the prediction, synthesis and text networks.
 
 Read it top to bottom: resume from `last.pt` if there is one, then per step: loss, NaN guard,
-backward, optimizer step, progress, periodic checkpoint; per epoch: validation and `best.pt` on
-improvement. Ctrl-C or SIGTERM writes `last.pt` at the current step, and a later run with the same
-output folder carries on from exactly there (same batch order, optimizer state and step count).
+backward, optimizer step, progress, periodic checkpoint; per epoch: validation, `best.pt` on
+improvement, and an early stop once `patience` epochs have passed without one. Ctrl-C or SIGTERM
+writes `last.pt` at the current step, and a later run with the same output folder carries on from
+exactly there (same batch order, optimizer state and step count).
 Under `torchrun` the batches of each epoch are shared out between processes and gradients averaged
 by DistributedDataParallel; rank 0 alone writes checkpoints and prints.
 """
@@ -53,6 +54,7 @@ class TrainConfig:
     init_from: str | None = None  # model file whose weights start a fresh run (not a resume)
     bf16: bool = False  # LSTM products in bfloat16 (autocast); window, head, loss in float32
     bptt: int = DEFAULT_BPTT  # text: symbols per truncated-backprop window, kept for evaluation
+    patience: int | None = None  # stop after this many epochs without a better validation metric
 
 
 class TrainingDiverged(UserError):
@@ -143,7 +145,11 @@ def train(task, config: TrainConfig, log=print) -> dict:
     previous_handler = signal.signal(signal.SIGTERM, on_sigterm)
     bad_steps = 0
     try:
-        while progress["epoch"] < config.epochs and not _done(progress, config):
+        while (
+            progress["epoch"] < config.epochs
+            and not _done(progress, config)
+            and not _patience_spent(progress, config, world)
+        ):
             order = task.epoch_batches(config.batch_size, config.seed, progress["epoch"])
             bar = tqdm(
                 total=len(order),
@@ -186,6 +192,11 @@ def train(task, config: TrainConfig, log=print) -> dict:
                 if progress["best"] is progress["history"][-1]:
                     checkpoint(best_path)
         checkpoint(last_path)
+        if _patience_spent(progress, config, world):
+            log(
+                f"stopped early: no better validation in {config.patience} epochs; best.pt is "
+                f"epoch {progress['best']['epoch']}"
+            )
     except (KeyboardInterrupt, _Stop):
         checkpoint(last_path)
         log(f"interrupted at step {progress['step']}; run the same command again to resume")
@@ -209,6 +220,22 @@ def _initial_model(task, config: TrainConfig, log) -> torch.nn.Module:
 
 def _done(progress: dict, config: TrainConfig) -> bool:
     return config.max_steps is not None and progress["step"] >= config.max_steps
+
+
+def _patience_spent(progress: dict, config: TrainConfig, world: int) -> bool:
+    """Whether `config.patience` epochs have been validated since the best one (early stopping).
+
+    Only rank 0 validates, so under torchrun its answer is shared with the other processes.
+    """
+    if config.patience is None:
+        return False
+    best = progress["best"]
+    spent = best is not None and progress["history"][-1]["epoch"] - best["epoch"] >= config.patience
+    if world > 1:
+        answer = [spent]
+        dist.broadcast_object_list(answer, src=0)
+        spent = answer[0]
+    return spent
 
 
 def _sample_due(task, config: TrainConfig, progress: dict, rank: int) -> bool:

@@ -26,6 +26,7 @@ SHIPPED = {
     "synthesis": "synthesis.safetensors",
     "prediction": "prediction.safetensors",
     "text": "text.safetensors",
+    "shakespeare": "shakespeare.safetensors",  # a text model; trained by scripts/train_shipped.sh
 }
 
 
@@ -88,14 +89,19 @@ def read_model_arrays(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     return {k: v.astype(np.float32) for k, v in arrays.items()}, description
 
 
+def weights_folder() -> Path:
+    """The folder of the files shipped inside the package."""
+    return Path(str(resources.files("handsynth") / "weights"))
+
+
 def shipped_path(kind: str) -> Path:
-    """Where the weights shipped inside the package for `kind` live."""
+    """Where the weights shipped inside the package under the name `kind` live."""
     if kind not in SHIPPED:
         raise UserError(f"no shipped {kind} model; shipped: {sorted(SHIPPED)}")
-    path = Path(str(resources.files("handsynth") / "weights" / SHIPPED[kind]))
+    path = weights_folder() / SHIPPED[kind]
     if not path.is_file():
         raise CheckpointError(
-            f"the shipped {kind} model is missing from this installation ({path}); "
-            f"reinstall handsynth or pass a model file of your own"
+            f"the shipped {kind} model is missing from this installation ({path}); reinstall "
+            "handsynth, make it with scripts/train_shipped.sh, or pass a model file of your own"
         )
     return path

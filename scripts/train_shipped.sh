@@ -1,58 +1,133 @@
 #!/usr/bin/env bash
-# How the shipped models in handsynth/weights/ were made, end to end. Seeds are fixed (--seed 0),
-# so the runs are reproducible up to floating-point differences between machines.
-# Usage: scripts/train_shipped.sh SHARED_DATA_DIR WORK_DIR
+# How the models in handsynth/weights/ were made, and the recipes for the text models of Graves
+# (2013) §3 that are still to be trained. Seeds are fixed, so the runs are reproducible up to
+# floating-point differences between machines.
+#
+# Usage: scripts/train_shipped.sh SHARED_DATA_DIR WORK_DIR [RECIPE]
+#   shipped       (the default) the shipped synthesis, prediction and text models, end to end
+#   ptb-char-1000 Penn Treebank characters, 1x1000 as in Graves's Table 1, with dropout
+#   ptb-word      Penn Treebank words on the same 1x1000 backbone (Table 1's word rows)
+#   shakespeare   tiny Shakespeare, 2x512 as karpathy/char-rnn; exported to the shipped name
+#   lyrics        the lyrics demo: 2x512 on lyrics-pop.txt, printing samples as it trains
+# The recipes other than `shipped` are meant for a GPU: set DEVICE=cuda (default: cpu).
 set -euo pipefail
 shared=${1:?give the shared data folder (holding the IAM-OnDB tarballs, iamondb-splits, text)}
 work=${2:?give a work folder outside the repository}
-mkdir -p "$work/iam"
-tar xzf "$shared/iamondb-t2-trainval.tar.gz" -C "$work/iam"
-tar xzf "$shared/iamondb-t2-testset_f.tar.gz" -C "$work/iam"
-prepare=(handsynth prepare --iam-root "$work/iam" --quiet --splits "$shared/iamondb-splits"
-    --blacklist "$shared/iamondb-splits/blacklist.npy")
-# Stages 1 and 2 of the synthesis network trained on trainset + testset_t (6,663 lines); stage 3
-# and the prediction network on all four training-side sets (10,488 lines), as Graves did.
-"${prepare[@]}" --out "$work/prepared-2sets" --train-sets trainset,testset_t
-"${prepare[@]}" --out "$work/prepared"
+recipe=${3:-shipped}
+device=${DEVICE:-cpu}
 
-# Synthesis network: 3 layers of 256 (the paper has 400) with K=20 and 10 window Gaussians, batch
-# 16. On a 2-core CPU this makes about four times as many updates per hour as 3x400 at batch 32,
-# and the attention window needs updates to learn to read. Adam at 1e-3 learns faster than the
-# paper's RMSProp at 1e-4 in a short budget. Stage 1 (first session): 5 epochs, float32.
-handsynth train synthesis --data "$work/prepared-2sets" --out "$work/runs/synthesis-1" \
-    --optimizer adam --lr 1e-3 --hidden-size 256 --batch-size 16 --checkpoint-every 25 \
-    --epochs 5 --seed 0
-handsynth export "$work/runs/synthesis-1/best.pt" -o "$work/synthesis-1.safetensors"
-# Stage 2 (second session) starts from stage 1's exported weights with a new batch order (seed 1).
-# It ran as three segments of one run, each resuming the last: 186 steps in float32, then --bf16
-# to step 3,890 (the middle of epoch 10), then the rate lowered to 3e-4 to the end of epoch 10.
-# The shipped file is the best validation epoch.
-stage2=(handsynth train synthesis --data "$work/prepared-2sets" --out "$work/runs/synthesis-2"
-    --init-from "$work/synthesis-1.safetensors" --optimizer adam --batch-size 16
-    --checkpoint-every 25 --seed 1)
-"${stage2[@]}" --lr 1e-3 --epochs 50 --max-steps 186
-"${stage2[@]}" --lr 1e-3 --epochs 50 --max-steps 3890 --bf16
-"${stage2[@]}" --lr 3e-4 --epochs 10 --bf16
-handsynth export "$work/runs/synthesis-2/best.pt" -o "$work/synthesis-2.safetensors"
-# Stage 3 (third session) goes on from stage 2's weights on all four sets (same alphabet), batch 32,
-# Adam 5e-4, float32 on one thread (an AVX2-only CPU: no bfloat16 LSTM), seed 3: two epochs, 656
-# steps. It was stopped once with SIGTERM at step 74 and resumed with the same command (exact), and
-# ran as --epochs 30 until it was stopped early in epoch 3; --epochs 2 gives the same best.pt.
-OMP_NUM_THREADS=1 handsynth train synthesis --data "$work/prepared" --out "$work/runs/synthesis-3" \
-    --init-from "$work/synthesis-2.safetensors" --optimizer adam --lr 5e-4 --batch-size 32 \
-    --checkpoint-every 25 --seed 3 --epochs 2
-# Prediction network for `handsynth sample`: small (2x128, K=20) so that it trains in about 20
-# minutes of one CPU core: three epochs of batch 32, Adam 1e-3, one thread.
-OMP_NUM_THREADS=1 handsynth train prediction --data "$work/prepared" --out "$work/runs/prediction" \
-    --hidden-size 128 --layers 2 --optimizer adam --lr 1e-3 --batch-size 32 --epochs 3 \
-    --checkpoint-every 50 --seed 0
-# Char-level Penn Treebank text network (1x256, embedding 64), two epochs.
-handsynth train text --data "$shared/text/ptb.zip" --level char --out "$work/runs/ptb-char" \
-    --optimizer adam --lr 2e-3 --hidden-size 256 --embedding-size 64 --batch-size 32 --epochs 2 \
-    --checkpoint-every 100 --seed 0
+shipped() {
+    mkdir -p "$work/iam"
+    tar xzf "$shared/iamondb-t2-trainval.tar.gz" -C "$work/iam"
+    tar xzf "$shared/iamondb-t2-testset_f.tar.gz" -C "$work/iam"
+    prepare=(handsynth prepare --iam-root "$work/iam" --quiet --splits "$shared/iamondb-splits"
+        --blacklist "$shared/iamondb-splits/blacklist.npy")
+    # Stages 1 and 2 of the synthesis network trained on trainset + testset_t (6,663 lines); stage 3
+    # and the prediction network on all four training-side sets (10,488 lines), as Graves did.
+    "${prepare[@]}" --out "$work/prepared-2sets" --train-sets trainset,testset_t
+    "${prepare[@]}" --out "$work/prepared"
 
-handsynth export "$work/runs/synthesis-3/best.pt" -o handsynth/weights/synthesis.safetensors
-handsynth export "$work/runs/prediction/best.pt" -o handsynth/weights/prediction.safetensors
-handsynth export "$work/runs/ptb-char/best.pt" -o handsynth/weights/text.safetensors
-python scripts/make_styles.py --model handsynth/weights/synthesis.safetensors \
-    --out handsynth/weights/styles.npz --seeds 1 2 3 4 5
+    # Synthesis network: 3 layers of 256 (the paper has 400) with K=20 and 10 window Gaussians,
+    # batch 16. On a 2-core CPU this makes about four times as many updates per hour as 3x400 at
+    # batch 32, and the attention window needs updates to learn to read. Adam at 1e-3 learns faster
+    # than the paper's RMSProp at 1e-4 in a short budget. Stage 1 (first session): 5 epochs,
+    # float32.
+    handsynth train synthesis --data "$work/prepared-2sets" --out "$work/runs/synthesis-1" \
+        --optimizer adam --lr 1e-3 --hidden-size 256 --batch-size 16 --checkpoint-every 25 \
+        --epochs 5 --seed 0
+    handsynth export "$work/runs/synthesis-1/best.pt" -o "$work/synthesis-1.safetensors"
+    # Stage 2 (second session) starts from stage 1's exported weights with a new batch order (seed
+    # 1). It ran as three segments of one run, each resuming the last: 186 steps in float32, then
+    # --bf16 to step 3,890 (the middle of epoch 10), then the rate lowered to 3e-4 to the end of
+    # epoch 10. The shipped file is the best validation epoch.
+    stage2=(handsynth train synthesis --data "$work/prepared-2sets" --out "$work/runs/synthesis-2"
+        --init-from "$work/synthesis-1.safetensors" --optimizer adam --batch-size 16
+        --checkpoint-every 25 --seed 1)
+    "${stage2[@]}" --lr 1e-3 --epochs 50 --max-steps 186
+    "${stage2[@]}" --lr 1e-3 --epochs 50 --max-steps 3890 --bf16
+    "${stage2[@]}" --lr 3e-4 --epochs 10 --bf16
+    handsynth export "$work/runs/synthesis-2/best.pt" -o "$work/synthesis-2.safetensors"
+    # Stage 3 (third session) goes on from stage 2's weights on all four sets (same alphabet), batch
+    # 32, Adam 5e-4, float32 on one thread (an AVX2-only CPU: no bfloat16 LSTM), seed 3: two epochs,
+    # 656 steps. It was stopped once with SIGTERM at step 74 and resumed with the same command
+    # (exact), and ran as --epochs 30 until it was stopped early in epoch 3; --epochs 2 gives the
+    # same best.pt.
+    OMP_NUM_THREADS=1 handsynth train synthesis --data "$work/prepared" \
+        --out "$work/runs/synthesis-3" \
+        --init-from "$work/synthesis-2.safetensors" --optimizer adam --lr 5e-4 --batch-size 32 \
+        --checkpoint-every 25 --seed 3 --epochs 2
+    # Prediction network for `handsynth sample`: small (2x128, K=20) so that it trains in about 20
+    # minutes of one CPU core: three epochs of batch 32, Adam 1e-3, one thread.
+    OMP_NUM_THREADS=1 handsynth train prediction --data "$work/prepared" \
+        --out "$work/runs/prediction" \
+        --hidden-size 128 --layers 2 --optimizer adam --lr 1e-3 --batch-size 32 --epochs 3 \
+        --checkpoint-every 50 --seed 0
+    # Char-level Penn Treebank text network (1x256, embedding 64), two epochs.
+    handsynth train text --data "$shared/text/ptb.zip" --level char --out "$work/runs/ptb-char" \
+        --optimizer adam --lr 2e-3 --hidden-size 256 --embedding-size 64 --batch-size 32 \
+        --epochs 2 --checkpoint-every 100 --seed 0
+
+    handsynth export "$work/runs/synthesis-3/best.pt" -o handsynth/weights/synthesis.safetensors
+    handsynth export "$work/runs/prediction/best.pt" -o handsynth/weights/prediction.safetensors
+    handsynth export "$work/runs/ptb-char/best.pt" -o handsynth/weights/text.safetensors
+    python scripts/make_styles.py --model handsynth/weights/synthesis.safetensors \
+        --out handsynth/weights/styles.npz --seeds 1 2 3 4 5
+}
+
+# ---------------------------------------------------------------------------------------------
+# Text recipes, not yet trained: README "Text experiments" shows where their numbers go. Each
+# stops once validation has not improved for --patience epochs; best.pt is the best epoch. Then
+# `handsynth eval RUN/best.pt --data CORPUS` (and with --dynamic) gives the test numbers.
+
+# Penn Treebank characters at the paper's size: one layer of 1000 cells. An embedding of 50 for
+# the 50 symbols makes 4.26M weights, about Graves's 4.3M (he fed one-hot inputs). Dropout stands
+# in for his weight noise.
+ptb_char_1000() {
+    handsynth train text --data "$shared/text/ptb.zip" --level char \
+        --out "$work/runs/ptb-char-1000" \
+        --hidden-size 1000 --layers 1 --embedding-size 50 --dropout 0.25 --optimizer adam \
+        --lr 1e-3 --batch-size 32 --bptt 100 --epochs 50 --patience 3 --checkpoint-every 500 \
+        --sample-every 2000 --seed 0 --device "$device" --quiet
+}
+
+# Penn Treebank words on the same backbone (1x1000; an embedding of 1000 for the 10,000 words:
+# 28M weights, where Graves's one-hot inputs made 54M). Dropout 0.5 as Zaremba et al.'s medium
+# model; windows of 35 words.
+ptb_word() {
+    handsynth train text --data "$shared/text/ptb.zip" --level word --out "$work/runs/ptb-word" \
+        --hidden-size 1000 --layers 1 --embedding-size 1000 --dropout 0.5 --optimizer adam \
+        --lr 1e-3 --batch-size 20 --bptt 35 --epochs 40 --patience 3 --checkpoint-every 500 \
+        --sample-every 2000 --seed 0 --device "$device" --quiet
+}
+
+# tiny Shakespeare in karpathy/char-rnn's setting (2x512, dropout 0.5, 50 streams of 50
+# characters, Adam 2e-3), exported under the shipped name: `handsynth text sample --model
+# shakespeare` then works after install.
+shakespeare() {
+    handsynth train text --data "$shared/text/tinyshakespeare.txt" --level char \
+        --out "$work/runs/shakespeare" --hidden-size 512 --layers 2 --embedding-size 64 \
+        --dropout 0.5 --optimizer adam --lr 2e-3 --batch-size 50 --bptt 50 --epochs 50 \
+        --patience 5 --checkpoint-every 200 --sample-every 1000 --seed 0 --device "$device" --quiet
+    handsynth export "$work/runs/shakespeare/best.pt" -o handsynth/weights/shakespeare.safetensors
+}
+
+# The lyrics demo (2x512 as in the talk): a sample is printed every 200 steps, so the text can be
+# watched taking shape as it trains. The lyrics are copyrighted: neither the text, nor the model,
+# nor samples of it are shipped.
+lyrics() {
+    handsynth train text --data "$shared/text/lyrics-pop.txt" --level char \
+        --out "$work/runs/lyrics" \
+        --hidden-size 512 --layers 2 --embedding-size 64 --dropout 0.5 --optimizer adam --lr 2e-3 \
+        --batch-size 50 --bptt 50 --epochs 30 --patience 3 --checkpoint-every 200 \
+        --sample-every 200 --seed 0 --device "$device" --quiet
+}
+
+case "$recipe" in
+    shipped) shipped ;;
+    ptb-char-1000) ptb_char_1000 ;;
+    ptb-word) ptb_word ;;
+    shakespeare) shakespeare ;;
+    lyrics) lyrics ;;
+    *) echo "unknown recipe $recipe: shipped, ptb-char-1000, ptb-word, shakespeare or lyrics" >&2
+       exit 2 ;;
+esac

@@ -168,9 +168,10 @@ def _draw(
     """
     B = len(x)
     max_steps = max(MIN_STEPS, STEPS_PER_CHARACTER * int(char_mask.sum(1).max()))
-    padding = np.where(char_mask, 0.0, -np.inf).astype(np.float32)  # (B, U) out of every max
     ends = char_mask.sum(1)  # (B,) index of each line's "past the end" weight
-    rows = np.arange(B)
+    U = char_mask.shape[1]
+    # (B, U + 1): -inf after each line's "past the end" weight, so the padding never wins an argmax
+    padding = np.where(np.arange(U + 1) <= ends[:, None], 0.0, -np.inf).astype(np.float32)
     steps, phis = [x], []
     passed = np.zeros(B, dtype=bool)  # the window has moved beyond the last character
     any_passed = False
@@ -178,7 +179,7 @@ def _draw(
     finished = np.zeros(B, dtype=bool)
     lengths = np.full(B, max_steps)
     last_lift = np.zeros(B, dtype=np.int64)  # index in `steps` of each line's latest pen lift
-    active = rows  # the lines still being written, whose rows the stepper computes
+    active = np.arange(B)  # the lines still being written, whose rows the stepper computes
     x_active = x
     for t in range(max_steps):
         mixture, phi_active, step_state = stepper.step(x_active, step_state)
@@ -188,7 +189,7 @@ def _draw(
         steps.append(x)
         phis.append(phi)
         lifted = x[:, 2] > 0.5
-        newly_passed = (phi[rows, ends] > (phi[:, :-1] + padding).max(axis=1)) & ~passed
+        newly_passed = ((phi + padding).argmax(axis=1) == ends) & ~passed
         ending = any_passed or newly_passed.any()  # most steps: no line is near its end
         if ending:
             any_passed = True

@@ -143,10 +143,6 @@ def one_hot(chars: np.ndarray, char_mask: np.ndarray, size: int) -> np.ndarray:
     return (np.arange(size) == chars[..., None]) * char_mask[..., None].astype(np.float32)
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))  # exact, and never overflows
-
-
 class SynthesisStepper:
     """`step(x, state)` of the network with `weights` over the characters `chars` (B, U) with
     `char_mask` (B, U), both numpy arrays."""
@@ -223,21 +219,21 @@ def sample_mixture(
 
     The component k comes from the softmax of pi_hat * (1 + bias) (eq 61), the offset from its
     bivariate Gaussian with the standard deviations shrunk by exp(-bias) (eq 62) and the noise
-    scaled by `temperature`, the pen lift from sigmoid(-e_hat / temperature).
+    scaled by `temperature`, the pen lift from sigmoid(-e_hat / temperature). Each draw is one
+    array operation: Gumbel noise for the component, logistic noise for the lift.
     """
-    logits = mixture.pi_hat * (1 + bias)  # (B, K)
-    pi = np.exp(logits - logits.max(axis=1, keepdims=True))
-    cumulative = np.cumsum(pi, axis=1)  # (B, K)
-    u_component, u_lift = rng.random((2, len(pi)), dtype=np.float32)
-    k = (cumulative < u_component[:, None] * cumulative[:, -1:]).sum(axis=1)  # (B,)
-    k = np.minimum(k, pi.shape[1] - 1)
-    rows = np.arange(len(k))
+    B, K = mixture.pi_hat.shape
+    # The Gumbel-max trick: argmax of the logits plus Gumbel noise is a draw from their softmax.
+    k = np.argmax(mixture.pi_hat * (1 + bias) + rng.gumbel(size=(B, K)), axis=1)  # (B,)
+    rows = np.arange(B)
     mu = mixture.mu[rows, k]  # (B, 2)
     sigma = np.exp(mixture.sigma_hat[rows, k] - bias)  # (B, 2)
     rho = np.tanh(mixture.rho_hat[rows, k])  # (B,)
-    n1, n2 = rng.standard_normal((2, len(k)), dtype=np.float32) * temperature
+    n1, n2 = rng.standard_normal((2, B), dtype=np.float32) * temperature
     dx = mu[:, 0] + sigma[:, 0] * n1
     dy = mu[:, 1] + sigma[:, 1] * (rho * n1 + np.sqrt(1 - rho * rho) * n2)
-    e = _sigmoid(-mixture.e_hat / max(temperature, 1e-3))
-    eos = (u_lift < e).astype(np.float32)
+    # The pen lifts with probability sigmoid(-e_hat / temperature): where logistic noise falls
+    # below that logit.
+    logistic = rng.logistic(size=B)
+    eos = (logistic < -mixture.e_hat / max(temperature, 1e-3)).astype(np.float32)
     return np.stack([dx, dy, eos], axis=1)  # float32: every input is

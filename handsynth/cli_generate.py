@@ -7,6 +7,7 @@ its methods and prints what it wrote. Defaults come from the library (`WriteOpti
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -65,6 +66,15 @@ def _add_render_flags(p) -> None:
     p.add_argument(
         "--single-stroke", action="store_true", help="plain polylines a pen plotter can draw"
     )
+    p.add_argument(
+        "--one-hand",
+        action=argparse.BooleanOptionalAction,
+        default=RENDER.one_hand,
+        help="on a page of several lines, scale every line to the page's median x-height (the "
+        "height of a, e, n...), lean it to the median slant, level it and set it on an even "
+        "baseline, so the lines look written by one person: the network draws each line afresh, "
+        "in its own size and slant. --no-one-hand leaves the lines as drawn",
+    )
 
 
 def _render_options(args) -> dict:
@@ -76,6 +86,7 @@ def _render_options(args) -> dict:
         "scale": args.scale,
         "background": args.background,
         "single_stroke": args.single_stroke,
+        "one_hand": args.one_hand,
     }
 
 

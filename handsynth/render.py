@@ -18,6 +18,7 @@ import numpy as np
 import svgwrite
 
 from handsynth.atomic import write_atomically
+from handsynth.one_hand import match_lines
 from handsynth.strokes import offsets_to_points, split_strokes
 
 CSS_PX_PER_INCH = 96  # SVG user units are CSS pixels
@@ -36,40 +37,53 @@ class RenderOptions:
     scale: float = 0.1  # px per IAM-OnDB pen unit: a written line comes out about 60 px tall
     background: str | None = None  # page colour; None leaves it transparent
     single_stroke: bool = False  # open M/L polylines for a pen plotter, not smooth curves
+    # Several lines: bring each to the page's median x-height and slant, level it and set it on
+    # its baseline (one_hand.py), so the page looks written by one hand. False: as drawn.
+    one_hand: bool = True
 
 
 def layout_lines(lines: Sequence[np.ndarray], options: RenderOptions) -> list[list[np.ndarray]]:
     """Place each line's strokes on the page; returns per line its strokes as (n, 2) px points.
 
-    Each line is scaled by `options.scale`. Lines sit at an even pitch of 1 + `line_spacing` median
-    line heights, measured between their middles (the median height of their points), so tall
-    capitals and deep descenders do not push the next line down; the first line's box starts at
-    the margin. Lines are aligned to the widest one. A line with no points is left blank.
+    Each line is scaled by `options.scale`. With `options.one_hand` and more than one line drawn,
+    the lines are first brought to one hand (`one_hand.match_lines`: the page's median x-height and
+    slant, levelled) and sit at an even pitch on their baselines; otherwise they are left as drawn
+    and sit at an even pitch on their middles (the median height of their points), so tall
+    capitals and deep descenders do not push the next line down. The pitch is 1 + `line_spacing`
+    median line heights; the first line's box starts at the margin. Lines are aligned to the
+    widest one. A line with no points is left blank.
     """
     if options.align not in ("left", "center", "right"):
         raise ValueError(f"align must be 'left', 'center' or 'right', got {options.align!r}")
-    line_strokes, middles = [], []  # per line: strokes (n_i, 2) with the box at (0, 0); middle y
+    drawn_lines = []  # per line: points (N_i, 2) px, eos (N_i,)
     for offsets in lines:
         points, eos = offsets_to_points(offsets)  # (N, 2), (N,)
-        points = points * options.scale
+        drawn_lines.append((points * options.scale, eos))
+    drawn = [i for i, (points, _) in enumerate(drawn_lines) if len(points)]
+    if options.one_hand and len(drawn) > 1:
+        placed, anchors = match_lines(drawn_lines)
+    else:
+        placed = [points for points, _ in drawn_lines]
+        anchors = [float(np.median(points[:, 1])) if len(points) else 0.0 for points in placed]
+    line_strokes = []  # per line: strokes (n_i, 2) with the box at (0, 0)
+    for n, (points, (_, eos)) in enumerate(zip(placed, drawn_lines, strict=True)):
         if len(points):
+            anchors[n] -= points[:, 1].min()
             points = points - points.min(axis=0)
         line_strokes.append(split_strokes(points, eos))
-        middles.append(float(np.median(points[:, 1])) if len(points) else 0.0)
     sizes = np.array([_extent(strokes) for strokes in line_strokes]).reshape(-1, 2)  # (L, 2) w, h
-    drawn = [i for i, strokes in enumerate(line_strokes) if strokes]
     median_height = float(np.median(sizes[drawn, 1])) if drawn else 0.0
     widest = float(sizes[:, 0].max()) if len(sizes) else 0.0
     pitch = (1 + options.line_spacing) * median_height
-    first_middle = options.margin + (middles[drawn[0]] if drawn else 0.0)
+    first_anchor = options.margin + (anchors[drawn[0]] if drawn else 0.0)
 
     laid_out = []
-    for n, (strokes, middle, width) in enumerate(
-        zip(line_strokes, middles, sizes[:, 0], strict=True)
+    for n, (strokes, anchor, width) in enumerate(
+        zip(line_strokes, anchors, sizes[:, 0], strict=True)
     ):
         free = widest - width
         shift = {"left": 0.0, "center": free / 2, "right": free}[options.align]
-        corner = np.array([options.margin + shift, first_middle + n * pitch - middle])
+        corner = np.array([options.margin + shift, first_anchor + n * pitch - anchor])
         laid_out.append([stroke + corner for stroke in strokes])
     top = min((stroke[:, 1].min() for line in laid_out for stroke in line), default=options.margin)
     if top < options.margin:  # a tall later line reached above the page: move all down

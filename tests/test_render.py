@@ -39,7 +39,8 @@ def _coordinates(d: str) -> np.ndarray:
 
 
 def test_layout_places_lines_below_each_other_from_the_margin():
-    options = RenderOptions(margin=10, scale=2, line_spacing=0.5)
+    # As drawn: the lines keep their sizes and sit on their middles (test_one_hand.py: in one hand).
+    options = RenderOptions(margin=10, scale=2, line_spacing=0.5, one_hand=False)
     first, second = layout_lines(LINES, options)
     assert [len(first), len(second)] == [3, 1]
     top_left = np.min([s.min(axis=0) for s in first], axis=0)
@@ -72,7 +73,7 @@ def test_single_point_stroke_is_a_dot():
 
 
 def test_right_alignment_lines_up_right_edges():
-    svg = render_svg(LINES, None, RenderOptions(scale=1, align="right"))
+    svg = render_svg(LINES, None, RenderOptions(scale=1, align="right", one_hand=False))
     paths = _paths(svg)
     right_first = max(_coordinates(d)[:, 0].max() for d in paths[:3])
     right_second = _coordinates(paths[3])[:, 0].max()

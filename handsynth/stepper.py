@@ -234,6 +234,7 @@ def sample_mixture(
     dy = mu[:, 1] + sigma[:, 1] * (rho * n1 + np.sqrt(1 - rho * rho) * n2)
     # The pen lifts with probability sigmoid(-e_hat / temperature): where logistic noise falls
     # below that logit.
-    logistic = rng.logistic(size=B)
-    eos = (logistic < -mixture.e_hat / max(temperature, 1e-3)).astype(np.float32)
-    return np.stack([dx, dy, eos], axis=1)  # float32: every input is
+    lifts = rng.logistic(size=B) < -mixture.e_hat / max(temperature, 1e-3)
+    offsets = np.empty((B, 3), dtype=np.float32)
+    offsets[:, 0], offsets[:, 1], offsets[:, 2] = dx, dy, lifts
+    return offsets

@@ -183,13 +183,19 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == f"handsynth {handsynth.__version__}"
 
 
-def test_text_evaluation_uses_the_stored_bptt(tmp_path, capsys):
+def train_tiny_text(tmp_path, *flags: str) -> tuple:
+    """(corpus, run folder) of a tiny char model trained 2 steps with `flags` on a small corpus."""
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("the cat sat on the mat. " * 200)
     run = tmp_path / "run"
-    args = ["train", "text", "--data", str(corpus), "--out", str(run), "--bptt", "7"]
-    tiny = ["--hidden-size", "8", "--embedding-size", "4", "--max-steps", "2", "--quiet"]
-    assert cli.main([*args, *tiny]) == 0
+    args = ["train", "text", "--data", str(corpus), "--out", str(run), "--max-steps", "2"]
+    tiny = ["--hidden-size", "8", "--embedding-size", "4", "--quiet"]
+    assert cli.main([*args, *tiny, *flags]) == 0
+    return corpus, run
+
+
+def test_text_evaluation_uses_the_stored_bptt(tmp_path, capsys):
+    corpus, run = train_tiny_text(tmp_path, "--bptt", "7")
     capsys.readouterr()
     model = load_model(run / "last.pt")
     assert model.bptt == 7 and model.level == "char"

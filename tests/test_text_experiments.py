@@ -12,12 +12,12 @@ import torch
 
 from handsynth import cli, weights
 from handsynth.alphabet import Alphabet
-from handsynth.checkpoint import CheckpointError
-from handsynth.errors import UserError
+from handsynth.errors import CheckpointError, UserError
 from handsynth.loaded import load_model
 from handsynth.models import TextConfig, TextNetwork
 from handsynth.tasks import TextTask
 from handsynth.train import TrainConfig, train
+from tests.test_api import train_tiny_text
 from tests.test_text_corpus import ENWIK8_FIXTURE, PTB_WORDS, _write_ptb_zip
 
 
@@ -96,12 +96,7 @@ def test_evaluation_turns_dropout_off(tmp_path):
 
 
 def test_dropout_flag_is_kept_in_the_model_file(tmp_path, capsys):
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text("the cat sat on the mat. " * 50)
-    run = tmp_path / "run"
-    args = ["train", "text", "--data", str(corpus), "--out", str(run), "--max-steps", "1"]
-    tiny = ["--hidden-size", "4", "--embedding-size", "4", "--quiet", "--dropout", "0.3"]
-    assert cli.main([*args, *tiny]) == 0
+    _, run = train_tiny_text(tmp_path, "--dropout", "0.3")
     exported = tmp_path / "model.safetensors"
     assert cli.main(["export", str(run / "last.pt"), "-o", str(exported)]) == 0
     for path in (run / "last.pt", exported):

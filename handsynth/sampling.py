@@ -4,9 +4,10 @@ Each step feeds the last pen offset back in and draws the next from the mixture 
 bias). A line ends once its window has moved past the last character (Graves's rule,
 phi(t, U + 1) above phi(t, u) for every real character u, §5.3) *and* the pen has lifted, so the
 last letter is finished rather than cut off (the window often passes before the cross of a final
-t is drawn); END_GRACE_STEPS bounds the wait for that lift. Past a final full stop only a dot may
-still be drawn: a longer stroke is the network starting on text that is not there, and the line
-ends at the lift before it. The attention record of each line is kept for `faults.find_faults`.
+t is drawn); END_GRACE_STEPS bounds the wait for that lift. Past a final full stop or comma only
+a dot may still be drawn: a longer stroke is the network starting on text that is not there, and
+the line ends at the lift before it. The attention record of each line is kept for
+`faults.find_faults`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
 STEPS_PER_CHARACTER = 40  # a safety limit: real lines use about 25 points per character
 MIN_STEPS = 60
 END_GRACE_STEPS = 40  # past the last character, steps allowed for the pen to finish and lift
+# Past a full stop or comma at the end of a line, the window has passed and the mark is (almost
+# always) drawn: a stroke longer than a dot is the network going on to text that is not there.
+FINAL_MARKS = (".", ",")
 MAX_DOT_POINTS = 8  # IAM-OnDB full stops ending a line are 5 points (median of testset_v)
 COMPACT_FRACTION = 0.75  # finished lines leave the batch once a quarter of it has finished
 # After reading a style line the window should rest near the end of the style's text; far from it,
@@ -135,9 +139,9 @@ def stream_synthesis(
             phi_end, step_state = stepper.read(primed, step_state)  # (B, U + 1)
             _check_prime(phi_end[0], prime[1])
             x = primed[:, -1]
-        ends_in_dot = np.array([text.endswith(".") for text in texts])
+        ends_in_mark = np.array([text.endswith(FINAL_MARKS) for text in texts])
         drawn = yield from _draw(
-            stepper, step_state, x, char_mask, ends_in_dot, bias, temperature, rng
+            stepper, step_state, x, char_mask, ends_in_mark, bias, temperature, rng
         )
     return _cut_lines(texts, len(prime_text), drawn)
 
@@ -157,14 +161,14 @@ def _draw(
     step_state: StepState,
     x: np.ndarray,
     char_mask: np.ndarray,
-    ends_in_dot: np.ndarray,
+    ends_in_mark: np.ndarray,
     bias: float,
     temperature: float,
     rng: np.random.Generator,
 ) -> Generator[SynthesisStep, None, _Drawn]:
     """Sample from the first input x (B, 3) until every line has ended (see the module doc).
 
-    ends_in_dot (B,): the line's text ends in a full stop.
+    ends_in_mark (B,): the line's text ends in one of FINAL_MARKS.
     """
     B = len(x)
     max_steps = max(MIN_STEPS, STEPS_PER_CHARACTER * int(char_mask.sum(1).max()))
@@ -197,9 +201,9 @@ def _draw(
             passed |= newly_passed
             done_now = passed & (lifted | (t - passed_at >= END_GRACE_STEPS)) & ~finished
             lengths[done_now] = t + 1
-            # Past a final full stop, a stroke longer than a dot is the network starting on text
-            # that is not there: the line ends at the lift before it.
-            cut = passed & ends_in_dot & (t + 1 - last_lift > MAX_DOT_POINTS) & (last_lift > 0)
+            # Past a final full stop or comma, a stroke longer than a dot is the network starting
+            # on text that is not there: the line ends at the lift before it.
+            cut = passed & ends_in_mark & (t + 1 - last_lift > MAX_DOT_POINTS) & (last_lift > 0)
             cut &= ~finished & ~done_now
             lengths[cut] = last_lift[cut]
             finished |= done_now | cut

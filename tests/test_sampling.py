@@ -2,12 +2,13 @@
 says: the window passes the end at a chosen step and the pen lifts where the script lifts it."""
 
 import numpy as np
+import pytest
 
 from handsynth.alphabet import Alphabet
 from handsynth.sampling import END_GRACE_STEPS, sample_synthesis
 from handsynth.stepper import Mixture, StepState
 
-ALPHABET = Alphabet(list(" .ab"))
+ALPHABET = Alphabet(list(" .,ab"))
 
 
 class ScriptedStepper:
@@ -57,8 +58,9 @@ def write(text: str, lifts: set[int], passes: int) -> np.ndarray:
 LETTER_AND_DOT = {9, 11}
 
 
-def test_past_a_final_full_stop_a_stroke_longer_than_a_dot_is_not_drawn():
-    offsets = write("ab.", LETTER_AND_DOT, passes=13)
+@pytest.mark.parametrize("text", ["ab.", "ab,"])
+def test_past_a_final_full_stop_a_stroke_longer_than_a_dot_is_not_drawn(text):
+    offsets = write(text, LETTER_AND_DOT, passes=13)
     assert len(offsets) == 1 + 12  # the starting point and the 12 points up to the dot's lift
     np.testing.assert_array_equal(np.flatnonzero(offsets[:, 2]), [10, 12])
 

@@ -12,7 +12,6 @@ from handsynth.alphabet import Alphabet
 from handsynth.checkpoint import build_model
 from handsynth.legibility import recognise
 from handsynth.models import SynthesisConfig, SynthesisNetwork
-from handsynth.options import DEFAULT_BIAS
 from handsynth.prepare import load_metadata
 from handsynth.recogniser import (
     Recogniser,
@@ -138,9 +137,7 @@ def test_cli_trains_a_recogniser_and_scores_legibility(prepared_dir, tmp_path, c
     assert cli.main(legibility) == 0
     result = json.loads(capsys.readouterr().out)
     assert 0 <= result["cer_real"] < math.inf and 0 <= result["cer_synthesized"] < math.inf
-    assert (
-        result["lines"] == 2 and result["bias"] == DEFAULT_BIAS and result["texts"] == "validation"
-    )
+    assert result["lines"] == 2 and result["bias"] == 1.0 and result["texts"] == "validation"
     assert 0 <= result["faulty_lines"] <= 1 and 0 <= result["last_letter_synthesized"] <= 1
 
     sentences = tmp_path / "sentences.txt"

@@ -25,7 +25,7 @@ examples:
   handsynth eval runs/synthesis/best.pt --data data/prepared
   handsynth eval runs/ptb-char/best.pt --data ptb.zip --split test --dynamic
   handsynth train recogniser --data data/prepared --out runs/recogniser --optimizer adam
-  handsynth eval legibility --recogniser runs/recogniser/best.pt --data data/prepared
+  handsynth eval legibility --data data/prepared   # the shipped recogniser, or --recogniser R.pt
   handsynth serve
 """
 
@@ -254,7 +254,7 @@ def _add_eval(sub) -> None:
     p.add_argument(
         "--recogniser",
         type=cli_args.input_file,
-        help="legibility: the recogniser checkpoint or model file",
+        help="legibility: the recogniser checkpoint or model file (none: the shipped one)",
     )
     p.add_argument(
         "--model",
@@ -443,8 +443,6 @@ def run_legibility(args) -> None:
     from handsynth.legibility import legibility
     from handsynth.loaded import load_model
 
-    if args.recogniser is None:
-        raise CliError("legibility needs --recogniser (a checkpoint from `train recogniser`)")
     if args.split is not None or args.dynamic:
         raise CliError("--split and --dynamic do not apply to legibility (it reads valid lines)")
     if not args.data.is_dir():
@@ -466,7 +464,7 @@ def run_legibility(args) -> None:
         batch_size=args.batch_size,
         texts=texts,
     )
-    print(json.dumps({"recogniser": str(args.recogniser), "model": str(synthesis.path), **result}))
+    print(json.dumps({"recogniser": str(recogniser.path), "model": str(synthesis.path), **result}))
 
 
 MAX_TEXTS_BYTES = 1_000_000

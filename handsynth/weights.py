@@ -27,6 +27,7 @@ SHIPPED = {
     "prediction": "prediction.safetensors",
     "text": "text.safetensors",
     "shakespeare": "shakespeare.safetensors",  # a text model; trained by scripts/train_shipped.sh
+    "recogniser": "recogniser.safetensors",  # the CTC reader `eval legibility` scores with
 }
 
 

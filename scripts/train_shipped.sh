@@ -76,6 +76,11 @@ shipped() {
         --optimizer adam --lr 2e-3 --hidden-size 256 --embedding-size 64 --batch-size 32 \
         --epochs 2 --checkpoint-every 100 --seed 0
 
+    # The CTC recogniser that `eval legibility` reads with: 2x128 bidirectional, 8 epochs, one
+    # thread (it was stopped after epoch 3 and resumed with --epochs 8; the run is the same).
+    OMP_NUM_THREADS=1 handsynth train recogniser --data "$work/prepared" \
+        --out "$work/runs/recogniser" --optimizer adam --lr 1e-3 --epochs 8 --seed 0
+    handsynth export "$work/runs/recogniser/best.pt" -o handsynth/weights/recogniser.safetensors
     handsynth export "$work/runs/synthesis-4/best.pt" -o handsynth/weights/synthesis.safetensors
     handsynth export "$work/runs/prediction/best.pt" -o handsynth/weights/prediction.safetensors
     handsynth export "$work/runs/ptb-char/best.pt" -o handsynth/weights/text.safetensors

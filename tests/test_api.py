@@ -230,6 +230,9 @@ def test_shipped_models_are_there():
     assert load_model(kind="prediction").kind == "prediction"
     assert load_model(kind="text").level == "char"
     assert load_model().kind == "synthesis"
+    assert load_model("shakespeare").level == "char"
+    recogniser = load_model(kind="recogniser")
+    assert recogniser.alphabet == load_model().alphabet  # it reads what the shipped model writes
 
 
 def test_write_on_a_cuda_gpu(tmp_path):

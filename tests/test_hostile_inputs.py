@@ -118,7 +118,6 @@ REFUSED = [
     # eval and export
     (["eval", "{tmp}/missing.pt", "--data", "{prepared}"], "missing.pt: no such"),
     (["eval", "{bad_pt}", "--data", "{prepared}"], "not a handsynth checkpoint"),
-    (["eval", "legibility", "--data", "{prepared}"], "needs --recogniser"),
     (
         [
             "eval",

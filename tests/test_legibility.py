@@ -159,7 +159,6 @@ def test_cli_trains_a_recogniser_and_scores_legibility(prepared_dir, tmp_path, c
     "argv, message",
     [
         (["eval", "run.pt", "--data", "d", "--recogniser", __file__], "--recogniser apply only to"),
-        (["eval", "legibility", "--data", "d"], "needs --recogniser"),
         (["eval", "legibility", "--data", "d", "--recogniser", __file__, "--dynamic"], "not apply"),
     ],
 )

@@ -87,7 +87,12 @@ class LoadedModel:
         self.synthesis_weights: SynthesisWeights | None = None
         if self.kind == "synthesis":
             config = description["config"]
-            self.synthesis_weights = SynthesisWeights.from_state_dict(arrays, config)
+            try:
+                self.synthesis_weights = SynthesisWeights.from_state_dict(arrays, config)
+            except (KeyError, ValueError) as error:  # a missing array or one of the wrong shape
+                raise CheckpointError(
+                    f"{path}: the weights do not fit the model's config: {error}"
+                ) from None
         if self.kind == "text":
             self.level = data["level"]
             train_config = description.get("training", {}).get("train_config", {})
@@ -364,12 +369,7 @@ def load_model(
     arrays, description = read_model_arrays(path)
     if kind is not None and description["kind"] != kind:
         raise CheckpointError(f"{path} holds a {description['kind']} model, not a {kind} model")
-    try:
-        model = LoadedModel(arrays, description, path, str(device))
-    except (KeyError, ValueError) as error:  # synthesis weights are packed as the model loads
-        raise CheckpointError(
-            f"{path}: the weights do not fit the model's config: {error}"
-        ) from None
+    model = LoadedModel(arrays, description, path, str(device))
     if model.kind != "synthesis":
         model.network  # noqa: B018 - built now, so a file that does not fit fails here
     return model

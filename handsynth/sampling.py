@@ -24,7 +24,7 @@ from handsynth.errors import UserError
 from handsynth.stepper import StepState, SynthesisStepper, SynthesisWeights, sample_mixture
 
 if TYPE_CHECKING:
-    from handsynth.torch_stepper import TorchSynthesis
+    from handsynth.torch_stepper import TorchStepper, TorchStepState, TorchSynthesis
 
 STEPS_PER_CHARACTER = 40  # a safety limit: real lines use about 25 points per character
 MIN_STEPS = 60
@@ -157,8 +157,8 @@ class _Drawn:
 
 
 def _draw(
-    stepper: SynthesisStepper,
-    step_state: StepState,
+    stepper: SynthesisStepper | TorchStepper,
+    step_state: StepState | TorchStepState,
     x: np.ndarray,
     char_mask: np.ndarray,
     ends_in_mark: np.ndarray,

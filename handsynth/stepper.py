@@ -4,10 +4,11 @@ Sampling draws one pen point per step, so at batch 1 the cost of a step is the n
 operations rather than the arithmetic: torch spends 2-10 µs of dispatch on each small operation and
 numpy about 1, and importing torch costs more than writing a short line. `SynthesisWeights` packs
 each layer's input and recurrent matrices into one (4H, I_n + H) float32 matrix with its two biases
-summed, straight from a model file's arrays; `SynthesisStepper` makes the one-hot characters once
-per batch of texts and runs a step as one matrix product per layer, the window (eqs 46-51) and the
-mixture head (eqs 17-18); `sample_mixture` draws the next pen offset as `mdn.sample` does (eqs
-61-62 for the bias). tests/test_stepper.py holds all three to the torch model.
+summed, straight from a model file's arrays; `SynthesisStepper` runs a step as one BLAS matrix
+product per layer, the window (eqs 46-51) and the mixture head (eqs 17-18), with the element-wise
+work between the products compiled (`step_kernels.py`); `sample_mixture` draws the next pen offset
+as `mdn.sample` does (eqs 61-62 for the bias). tests/test_stepper.py holds all three to the torch
+model.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
+from handsynth.step_kernels import attention_window, lstm_cell, mixture_draw
 
 
 @dataclass
@@ -138,25 +141,19 @@ class SynthesisWeights:
         )
 
 
-def one_hot(chars: np.ndarray, char_mask: np.ndarray, size: int) -> np.ndarray:
-    """chars (B, U) indices, char_mask (B, U) -> (B, U, size) float32, zero rows on padding."""
-    return (np.arange(size) == chars[..., None]) * char_mask[..., None].astype(np.float32)
-
-
 class SynthesisStepper:
     """`step(x, state)` of the network with `weights` over the characters `chars` (B, U) with
     `char_mask` (B, U), both numpy arrays."""
 
     def __init__(self, weights: SynthesisWeights, chars: np.ndarray, char_mask: np.ndarray):
         self.weights = weights
-        self.chars_one_hot = one_hot(chars, char_mask, weights.alphabet_size)  # (B, U, A)
-        U = chars.shape[1]
-        self.u = np.arange(1, U + 2, dtype=np.float32)  # (U + 1,) character positions
+        self.chars = np.ascontiguousarray(chars, dtype=np.int64)  # (B, U)
+        self.char_mask = np.ascontiguousarray(char_mask, dtype=np.bool_)  # (B, U)
 
     def rows(self, keep: np.ndarray) -> SynthesisStepper:
         """This stepper for the lines selected by `keep` (a (B,) mask or indices)."""
         selected = copy.copy(self)
-        selected.chars_one_hot = self.chars_one_hot[keep]
+        selected.chars, selected.char_mask = self.chars[keep], self.char_mask[keep]
         return selected
 
     def read(self, inputs: np.ndarray, state: StepState) -> tuple[np.ndarray, StepState]:
@@ -168,39 +165,36 @@ class SynthesisStepper:
         return phi, state
 
     @staticmethod
-    def _linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-        """x (B, I) @ weight (O, I)^T + bias: a matrix-vector product at batch 1."""
+    def _product(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        """x (B, I) @ weight (O, I)^T -> (B, O): a matrix-vector product at batch 1."""
         if len(x) == 1:
-            return (weight @ x[0] + bias)[None]
-        return x @ weight.T + bias
+            return (weight @ x[0])[None]
+        return x @ weight.T
 
     def _lstm(self, n: int, inputs: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Layer n: inputs (B, I_n + H) = [layer input, own h] -> new (h, c), each (B, H)."""
-        H = self.weights.hidden_size
-        tanh = np.tanh(self._linear(inputs, *self.weights.layers[n]))  # (B, 4H) i f g o, halved
-        sig = 0.5 * tanh + 0.5  # the input, forget and output gates (the cell part is unused)
-        c = sig[:, H : 2 * H] * c + sig[:, :H] * tanh[:, 2 * H : 3 * H]
-        return sig[:, 3 * H :] * np.tanh(c), c
+        matrix, bias = self.weights.layers[n]
+        return lstm_cell(self._product(inputs, matrix), bias, c)
 
     def step(self, x: np.ndarray, state: StepState) -> tuple[Mixture, np.ndarray, StepState]:
         """x (B, 3) -> the mixture for the next point, phi (B, U + 1), the new state."""
         h, c = self._lstm(0, np.concatenate([x, state.window, state.h[0]], axis=1), state.c[0])
         hs, cs = [h], [c]
         w = self.weights
-        abk = np.exp(self._linear(h, w.window_weight, w.window_bias))  # (B, 3K), eqs 48-50
-        K_w = abk.shape[1] // 3
-        alpha, beta = abk[:, :K_w, None], abk[:, K_w : 2 * K_w, None]  # each (B, K, 1)
-        kappa = state.kappa + abk[:, 2 * K_w :]  # (B, K), eq 51
-        distance2 = np.square(kappa[:, :, None] - self.u)  # (B, K, U + 1)
-        phi = (alpha * np.exp(-beta * distance2)).sum(axis=1)  # (B, U + 1), eq 46
-        U = self.chars_one_hot.shape[1]
-        window = (phi[:, None, :U] @ self.chars_one_hot)[:, 0]  # (B, A), eq 47
+        phi, window, kappa = attention_window(
+            self._product(h, w.window_weight),
+            w.window_bias,
+            state.kappa,
+            self.chars,
+            self.char_mask,
+            w.alphabet_size,
+        )  # (B, U + 1), (B, A), (B, K): eqs 46-51
         for n in range(1, len(w.layers)):
             inputs = np.concatenate([x, window, hs[-1], state.h[n]], axis=1)
             h, c = self._lstm(n, inputs, state.c[n])
             hs.append(h)
             cs.append(c)
-        y = self._linear(np.concatenate(hs, axis=1), w.head_weight, w.head_bias)
+        y = self._product(np.concatenate(hs, axis=1), w.head_weight) + w.head_bias
         B, K = len(x), w.num_mixtures
         mixture = Mixture(
             e_hat=y[:, 0],
@@ -219,22 +213,19 @@ def sample_mixture(
 
     The component k comes from the softmax of pi_hat * (1 + bias) (eq 61), the offset from its
     bivariate Gaussian with the standard deviations shrunk by exp(-bias) (eq 62) and the noise
-    scaled by `temperature`, the pen lift from sigmoid(-e_hat / temperature). Each draw is one
-    array operation: Gumbel noise for the component, logistic noise for the lift.
+    scaled by `temperature`, the pen lift from sigmoid(-e_hat / temperature). The noise comes from
+    `rng` in three calls, the rest in one compiled loop (`step_kernels.mixture_draw`).
     """
     B, K = mixture.pi_hat.shape
     # The Gumbel-max trick: argmax of the logits plus Gumbel noise is a draw from their softmax.
-    k = np.argmax(mixture.pi_hat * (1 + bias) + rng.gumbel(size=(B, K)), axis=1)  # (B,)
-    rows = np.arange(B)
-    mu = mixture.mu[rows, k]  # (B, 2)
-    sigma = np.exp(mixture.sigma_hat[rows, k] - bias)  # (B, 2)
-    rho = np.tanh(mixture.rho_hat[rows, k])  # (B,)
-    n1, n2 = rng.standard_normal((2, B), dtype=np.float32) * temperature
-    dx = mu[:, 0] + sigma[:, 0] * n1
-    dy = mu[:, 1] + sigma[:, 1] * (rho * n1 + np.sqrt(1 - rho * rho) * n2)
+    gumbel = rng.gumbel(size=(B, K))
+    normal = rng.standard_normal((2, B), dtype=np.float32)
     # The pen lifts with probability sigmoid(-e_hat / temperature): where logistic noise falls
     # below that logit.
-    lifts = rng.logistic(size=B) < -mixture.e_hat / max(temperature, 1e-3)
-    offsets = np.empty((B, 3), dtype=np.float32)
-    offsets[:, 0], offsets[:, 1], offsets[:, 2] = dx, dy, lifts
-    return offsets
+    logistic = rng.logistic(size=B)
+    m = mixture
+    # Floats, so an int bias does not compile a second copy of the kernel.
+    knobs = float(bias), float(temperature)
+    return mixture_draw(
+        m.e_hat, m.pi_hat, m.mu, m.sigma_hat, m.rho_hat, *knobs, gumbel, normal, logistic
+    )

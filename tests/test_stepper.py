@@ -5,6 +5,7 @@ import numpy as np
 import torch
 
 from handsynth.models import SynthesisConfig, SynthesisNetwork
+from handsynth.step_kernels import lstm_cell
 from handsynth.stepper import Mixture, SynthesisStepper, SynthesisWeights, sample_mixture
 from handsynth.torch_stepper import TorchSynthesis
 
@@ -100,3 +101,13 @@ def test_the_torch_stepper_steps_as_the_numpy_one():
         np.testing.assert_allclose(phi_a, phi_b, rtol=1e-4, atol=1e-6)
         for field in ("e_hat", "pi_hat", "mu", "sigma_hat", "rho_hat"):
             np.testing.assert_allclose(getattr(a, field), getattr(b, field), atol=1e-5)
+
+
+def test_the_compiled_tanh_matches_numpy():
+    x = np.concatenate([np.linspace(-12, 12, 20001), [0.0, 1e-8, -1e-8]]).astype(np.float32)
+    gates = np.tile(x[None, :], (1, 4))  # (1, 4H): tanh of every gate is compared below
+    h, c = lstm_cell(gates, np.zeros(4 * len(x), np.float32), np.zeros((1, len(x)), np.float32))
+    i = o = 0.5 * np.tanh(x.astype(np.float64)) + 0.5  # sigmoid of 2x, as the halved rows give
+    g = np.tanh(x.astype(np.float64))
+    np.testing.assert_allclose(c[0], i * g, atol=5e-7)
+    np.testing.assert_allclose(h[0], o * np.tanh(i * g), atol=5e-7)

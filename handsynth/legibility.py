@@ -3,7 +3,8 @@
 The recogniser of `recogniser.py` is trained on the same prepared lines as the synthesis network
 (`tasks.RecognitionTask`). `legibility` writes the texts of validation lines with a synthesis model
 and reports the recogniser's character error rate (CER) on the real lines and on the synthesized
-ones: the closer the two, the more legible the synthesis.
+ones: the closer the two, the more legible the synthesis. With `ocr`, Tesseract (`ocr.py`), a
+reader that never saw IAM-OnDB, reads both sets as well.
 """
 
 from __future__ import annotations
@@ -52,19 +53,25 @@ def legibility(
     seed: int = 0,
     batch_size: int = 32,
     texts: list[str] | None = None,
+    ocr: bool = False,
 ) -> dict:
     """CER of the recogniser on the first `num_lines` validation lines and on synthesized lines.
 
     Without `texts` the synthesis writes the texts of those validation lines; with `texts` (novel
     sentences, one a line) it writes those instead, and the real lines give the scale. Also
     reported: the fraction of synthesized lines still faulty after the retries, and how often the
-    recogniser reads the last letter of a line right, on real and synthesized lines.
+    recogniser reads the last letter of a line right, on real and synthesized lines. With `ocr`,
+    Tesseract's CER on the same raw lines (`ocr_cer_real`, `ocr_cer_synthesized`, their ratio).
 
     Both models come from `handsynth.load_model`. The synthesized lines come back as raw offsets
     and are normalised with the recogniser's statistics, like the real ones, so the two models need
     not share them; they must share the alphabet, or the references would differ between real and
     synthesized.
     """
+    if ocr:
+        from handsynth.ocr import read_lines, tesseract_program
+
+        tesseract_program()  # before minutes of writing, not after
     alphabet = recogniser.alphabet
     if synthesis.alphabet != alphabet:
         raise UserError(
@@ -92,6 +99,15 @@ def legibility(
     )
     cer_real, last_real = read(raw_lines, real_texts)
     cer_synthesized, last_synthesized = read([line.offsets for line in written], texts)
+    ocr_metrics = {}
+    if ocr:
+        ocr_real = character_error_rate(read_lines(raw_lines), real_texts)
+        ocr_synthesized = character_error_rate(read_lines([w.offsets for w in written]), texts)
+        ocr_metrics = {
+            "ocr_cer_real": ocr_real,
+            "ocr_cer_synthesized": ocr_synthesized,
+            "ocr_cer_ratio": ocr_synthesized / ocr_real if ocr_real else float("inf"),
+        }
     return {
         "cer_real": cer_real,
         "cer_synthesized": cer_synthesized,
@@ -103,4 +119,5 @@ def legibility(
         "real_lines": len(real_texts),
         "texts": "novel" if novel else "validation",
         "bias": bias,
+        **ocr_metrics,
     }

@@ -2,6 +2,7 @@
 
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -146,6 +147,11 @@ def test_cli_trains_a_recogniser_and_scores_legibility(prepared_dir, tmp_path, c
     novel = json.loads(capsys.readouterr().out)
     assert novel["texts"] == "novel" and novel["lines"] == 3 and novel["real_lines"] == 2
     assert novel["cer_real"] == result["cer_real"]  # the same real lines give the scale
+    if shutil.which("tesseract"):
+        assert cli.main([*legibility, "--ocr"]) == 0
+        read = json.loads(capsys.readouterr().out)
+        assert 0 <= read["ocr_cer_real"] < math.inf and 0 <= read["ocr_cer_synthesized"] < math.inf
+        assert read["cer_real"] == result["cer_real"]
     sentences.write_text("to stop\na move\n")
     assert cli.main([*legibility, "--texts", str(sentences)]) == 2
     assert "'v' (U+0076) at line 2, column 5" in capsys.readouterr().err

@@ -39,6 +39,7 @@ LEGIBILITY_DEFAULTS = {
     "bias": DEFAULT_BIAS,
     "seed": 0,
     "ocr": None,
+    "candidates": 1,
 }
 
 
@@ -285,6 +286,12 @@ def _add_eval(sub) -> None:
         help=f"legibility: sampling seed ({LEGIBILITY_DEFAULTS['seed']})",
     )
     p.add_argument(
+        "--candidates",
+        type=cli_args.integer(*limits.CANDIDATES),
+        help="legibility: draws of each line, of which the recogniser keeps the one it reads best "
+        f"({LEGIBILITY_DEFAULTS['candidates']})",
+    )
+    p.add_argument(
         "--ocr",
         action="store_const",
         const=True,
@@ -472,6 +479,7 @@ def run_legibility(args) -> None:
         batch_size=args.batch_size,
         texts=texts,
         ocr=bool(options["ocr"]),
+        candidates=options["candidates"],
     )
     print(json.dumps({"recogniser": str(recogniser.path), "model": str(synthesis.path), **result}))
 

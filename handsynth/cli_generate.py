@@ -139,6 +139,13 @@ def add_write(sub) -> None:
         default=defaults.retries,
         help=f"redraws of a line that has faults, {cli_args.span(limits.RETRIES)}",
     )
+    p.add_argument(
+        "--candidates",
+        type=cli_args.integer(*limits.CANDIDATES),
+        default=defaults.candidates,
+        help="draws of each line, of which the shipped recogniser keeps the one it reads best "
+        f"({cli_args.span(limits.CANDIDATES)}; each costs about one more drawing of the text)",
+    )
     _add_render_flags(p)
     p.add_argument(
         "--style",
@@ -174,6 +181,7 @@ def run_write(args) -> None:
         seed=args.seed,
         wrap=args.wrap,
         retries=args.retries,
+        candidates=args.candidates,
         style=args.style,
         style_text=args.style_text,
         progress=sys.stderr.isatty(),

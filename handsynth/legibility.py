@@ -19,7 +19,8 @@ from handsynth.errors import UserError
 from handsynth.loaded import LoadedModel
 from handsynth.options import DEFAULT_BIAS, WriteOptions
 from handsynth.prepare import load_prepared
-from handsynth.recogniser import Recogniser, character_error_rate, greedy_decode
+from handsynth.reader import character_error_rate
+from handsynth.recogniser import Recogniser, greedy_decode
 from handsynth.writer import write_lines
 
 
@@ -54,13 +55,16 @@ def legibility(
     batch_size: int = 32,
     texts: list[str] | None = None,
     ocr: bool = False,
+    candidates: int = 1,
 ) -> dict:
     """CER of the recogniser on the first `num_lines` validation lines and on synthesized lines.
 
     Without `texts` the synthesis writes the texts of those validation lines; with `texts` (novel
     sentences, one a line) it writes those instead, and the real lines give the scale. Also
     reported: the fraction of synthesized lines still faulty after the retries, and how often the
-    recogniser reads the last letter of a line right, on real and synthesized lines. With `ocr`,
+    recogniser reads the last letter of a line right, on real and synthesized lines. With more
+    than one of `candidates`, the recogniser also chooses among draws of each line, so its own
+    CER flatters them: read them with `ocr` too. With `ocr`,
     Tesseract's CER on the same raw lines (`ocr_cer_real`, `ocr_cer_synthesized`, their ratio).
 
     Both models come from `handsynth.load_model`. The synthesized lines come back as raw offsets
@@ -93,9 +97,14 @@ def legibility(
         last_right = [read.rstrip()[-1:] == want.rstrip()[-1:] for read, want in pairs]
         return character_error_rate(readings, references), float(np.mean(last_right))
 
-    options = WriteOptions(bias=bias, seed=seed, wrap=0)
+    options = WriteOptions(bias=bias, seed=seed, wrap=0, candidates=candidates)
     written = write_lines(
-        synthesis.synthesis_stepping(), synthesis.alphabet, synthesis.normalisation, texts, options
+        synthesis.synthesis_stepping(),
+        synthesis.alphabet,
+        synthesis.normalisation,
+        texts,
+        options,
+        reader=recogniser.as_line_reader(),
     )
     cer_real, last_real = read(raw_lines, real_texts)
     cer_synthesized, last_synthesized = read([line.offsets for line in written], texts)
@@ -119,5 +128,6 @@ def legibility(
         "real_lines": len(real_texts),
         "texts": "novel" if novel else "validation",
         "bias": bias,
+        "candidates": candidates,
         **ocr_metrics,
     }

@@ -7,6 +7,7 @@ against these as it parses them; `WriteOptions.check` holds the Python API to th
 BIAS = (0.0, 10.0)  # Graves eqs 61-62; beyond 10 every sample is the mixture's mode
 TEMPERATURE = (0.0, 5.0)  # above low
 RETRIES = (0, 20)
+CANDIDATES = (1, 16)  # draws of each line to choose from
 WRAP = (10, 120)  # characters per line; 0 (the text's own lines) is also accepted
 LINE_SPACING = (0.0, 5.0)  # in line heights
 STROKE_WIDTH = (0.0, 50.0)  # px, above low

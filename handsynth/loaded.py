@@ -34,6 +34,7 @@ from handsynth.alphabet import Alphabet
 from handsynth.errors import CheckpointError, UserError
 from handsynth.handwriting import Handwriting
 from handsynth.options import DEFAULT_BPTT, SAMPLE_BIAS, SAMPLE_STEPS, TEXT_LENGTH, WriteOptions
+from handsynth.reader import LineReader
 from handsynth.sampling import SynthesisStep
 from handsynth.stepper import SynthesisWeights
 from handsynth.strokes import Normalisation
@@ -130,6 +131,7 @@ class LoadedModel:
         seed: int | None = WriteOptions.seed,
         wrap: int = WriteOptions.wrap,
         retries: int = WriteOptions.retries,
+        candidates: int = WriteOptions.candidates,
         style: int | str | os.PathLike | None = None,
         style_text: str | None = None,
         progress: bool = False,
@@ -152,8 +154,9 @@ class LoadedModel:
         again: `t` starts from 0 once more, with fewer rows.
         """
         self._require("write", "synthesis")
-        options = WriteOptions(bias, temperature, seed, wrap, retries)
+        options = WriteOptions(bias, temperature, seed, wrap, retries, candidates)
         options.check()
+        reader = self.line_reader if candidates > 1 else None
         text, replaced = plain_typography(text)
         if replaced:
             warnings.warn(describe_typography(replaced), stacklevel=2)
@@ -174,12 +177,33 @@ class LoadedModel:
                 options,
                 prime,
                 on_step=step_drawn,
+                reader=reader,
             )
         return Handwriting(
             [line.offsets for line in written],
             [line.text for line in written],
             [line.faults for line in written],
         )
+
+    @cached_property
+    def line_reader(self) -> LineReader:
+        """The shipped recogniser in numpy, which picks the best of several draws of a line."""
+        self._require("choose among candidates", "synthesis")
+        path = shipped_path("recogniser")
+        reader = LoadedModel(*read_model_arrays(path), path).as_line_reader()
+        if reader.alphabet != self.alphabet:
+            raise UserError(
+                f"{self.path}: this model writes another alphabet than the shipped recogniser "
+                "reads, so it cannot choose among candidates; write one candidate"
+            )
+        return reader
+
+    def as_line_reader(self) -> LineReader:
+        """This recogniser in numpy (`reader.LineReader`), reading without torch."""
+        self._require("read lines", "recogniser")
+        config = self.description["config"]
+        layers, frame_steps = config["num_layers"], config["frame_steps"]
+        return LineReader(self.arrays, layers, frame_steps, self.alphabet, self.normalisation)
 
     def lines(self, text: str, wrap: int = WriteOptions.wrap) -> list[str]:
         """The lines `write` draws for `text`: checked, typography made plain, wrapped ("" for a

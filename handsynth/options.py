@@ -33,10 +33,12 @@ class WriteOptions:
     seed: int | None = None  # fixes the drawing; None draws a fresh one each time
     wrap: int = 50  # characters per written line; 0 keeps the text's own lines
     retries: int = 3  # extra draws for a line with faults (see handsynth.faults)
+    # Draws of each line, of which the recogniser picks the one it reads best (handsynth.reader).
+    candidates: int = 1
 
     def check(self) -> None:
         """Raise UserError naming the first option outside its range (handsynth.limits)."""
-        ranges = {"bias": limits.BIAS, "retries": limits.RETRIES}
+        ranges = {"bias": limits.BIAS, "retries": limits.RETRIES, "candidates": limits.CANDIDATES}
         for name, (low, high) in ranges.items():
             value = getattr(self, name)
             if not (math.isfinite(value) and low <= value <= high):

@@ -21,6 +21,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from handsynth.dataset import HandwritingBatch
 from handsynth.mdn import clip_gradient
 from handsynth.models import PEN_INPUT_SIZE, Clipped
+from handsynth.reader import collapse_path
 
 
 @dataclass
@@ -113,33 +114,4 @@ def greedy_decode(log_probs: torch.Tensor, lengths: torch.Tensor) -> list[list[i
     """
     blank = log_probs.shape[-1] - 1
     best = log_probs.argmax(-1).T.cpu().tolist()  # (B, T')
-    decoded = []
-    for path, n in zip(best, lengths.tolist(), strict=True):
-        out, previous = [], blank
-        for c in path[:n]:
-            if c != previous and c != blank:
-                out.append(c)
-            previous = c
-        decoded.append(out)
-    return decoded
-
-
-def edit_distance(a, b) -> int:
-    """Levenshtein distance: insertions, deletions and substitutions turning `a` into `b`."""
-    previous = list(range(len(b) + 1))  # distances from a[:0] to every prefix of b
-    for i, x in enumerate(a, start=1):
-        current = [i]
-        for j, y in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return previous[-1]
-
-
-def character_error_rate(predictions: list[str], references: list[str]) -> float:
-    """Total edit distance over total reference length (can exceed 1 with many insertions)."""
-    if len(predictions) != len(references):
-        raise ValueError(f"{len(predictions)} predictions for {len(references)} references")
-    total = sum(len(r) for r in references)
-    if total == 0:
-        raise ValueError("the references hold no characters")
-    return sum(edit_distance(p, r) for p, r in zip(predictions, references, strict=True)) / total
+    return [collapse_path(path[:n], blank) for path, n in zip(best, lengths.tolist(), strict=True)]

@@ -52,6 +52,22 @@ class Mixture:
     rho_hat: np.ndarray  # (B, K)
 
 
+def pack_lstm(
+    weight_ih: np.ndarray, weight_hh: np.ndarray, bias_ih: np.ndarray, bias_hh: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """One LSTM layer's torch arrays -> its (4H, I + H) float32 matrix and (4H,) summed bias.
+
+    sigmoid(g) = (1 + tanh(g / 2)) / 2: with the input, forget and output rows halved (exact in
+    floating point), one tanh over all 4H gates gives every gate of a step (`lstm_cell`).
+    """
+    H = len(bias_ih) // 4
+    gate_scale = np.concatenate([np.full(2 * H, 0.5), np.ones(H), np.full(H, 0.5)])
+    gate_scale = gate_scale.astype(np.float32)  # (4H,) rows: input, forget, cell, output
+    matrix = np.concatenate([weight_ih, weight_hh], axis=1).astype(np.float32)  # (4H, I + H)
+    bias = (bias_ih + bias_hh).astype(np.float32)  # (4H,)
+    return np.ascontiguousarray(matrix * gate_scale[:, None]), bias * gate_scale
+
+
 @dataclass
 class SynthesisWeights:
     """A synthesis network's weights packed for stepping, as float32 arrays."""
@@ -72,19 +88,11 @@ class SynthesisWeights:
         def array(name: str) -> np.ndarray:
             return np.ascontiguousarray(arrays[name], dtype=np.float32)
 
-        H = config["hidden_size"]
-        # sigmoid(g) = (1 + tanh(g / 2)) / 2: with the input, forget and output rows halved (exact
-        # in floating point), one tanh over all 4H gates gives every gate of a step.
-        gate_scale = np.concatenate([np.full(2 * H, 0.5), np.ones(H), np.full(H, 0.5)])
-        gate_scale = gate_scale.astype(np.float32)  # (4H,) rows: input, forget, cell, output
         layers = []
         for n in range(config["num_layers"]):
             prefix = f"backbone.layers.{n}."
-            matrix = np.concatenate(
-                [array(prefix + "weight_ih_l0"), array(prefix + "weight_hh_l0")], axis=1
-            )  # (4H, I_n + H)
-            bias = array(prefix + "bias_ih_l0") + array(prefix + "bias_hh_l0")  # (4H,)
-            layers.append((matrix * gate_scale[:, None], bias * gate_scale))
+            names = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+            layers.append(pack_lstm(*(arrays[prefix + name] for name in names)))
         weights = cls(
             layers=layers,
             window_weight=array("window.linear.weight"),

@@ -20,7 +20,8 @@ from handsynth.alphabet import Alphabet
 from handsynth.dataset import HandwritingBatch, HandwritingData, load_handwriting
 from handsynth.errors import UserError
 from handsynth.prepare import load_metadata
-from handsynth.recogniser import character_error_rate, ctc_loss, ctc_per_sequence, greedy_decode
+from handsynth.reader import character_error_rate
+from handsynth.recogniser import ctc_loss, ctc_per_sequence, greedy_decode
 from handsynth.strokes import Normalisation
 from handsynth.text_corpus import (
     TextCorpus,

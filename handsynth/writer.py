@@ -18,7 +18,8 @@ from handsynth.alphabet import Alphabet
 from handsynth.errors import UserError
 from handsynth.faults import Fault, badness, find_faults
 from handsynth.options import MAX_CHARACTERS, MAX_LINE_CHARACTERS, WriteOptions
-from handsynth.sampling import SampledLine, SynthesisStep, sample_synthesis
+from handsynth.reader import LineReader
+from handsynth.sampling import SynthesisStep, sample_synthesis
 from handsynth.stepper import SynthesisWeights
 
 if TYPE_CHECKING:
@@ -84,39 +85,47 @@ def write_lines(
     options: WriteOptions,
     prime: tuple[np.ndarray, str] | None = None,
     on_step: Callable[[SynthesisStep], None] | None = None,
+    reader: LineReader | None = None,
 ) -> list[WrittenLine]:
     """Handwriting for each line; an empty line gives empty offsets.
 
     `weights` step the synthesis network (`sampling.stream_synthesis`); `alphabet` and
     `normalisation` are the ones it was trained with; the offsets come back in raw pen units. All
-    lines are drawn as one batch; lines with faults (skipped, stalled or repeated letters,
-    scribbles, dot runs, or no end) are drawn again with fresh noise, up to `options.retries`
-    times. Each line keeps its least faulty draw, and its remaining faults are returned with it.
+    lines are drawn as one batch, each `options.candidates` times; lines whose best draw has
+    faults (skipped, stalled or repeated letters, scribbles, dot runs, or no end) are drawn again
+    with fresh noise, up to `options.retries` times. Each line keeps its least faulty draw and,
+    among equally faulty ones, the one `reader` (needed for more than one candidate) reads
+    closest to its text; its remaining faults are returned with it.
     """
+    if options.candidates > 1 and reader is None:
+        raise ValueError("choosing among candidates needs a reader")
     rng = np.random.default_rng(options.seed)
-    best: dict[int, tuple[SampledLine, list[Fault]]] = {}
+    best: dict[int, tuple[np.ndarray, list[Fault], tuple[int, int]]] = {}
     todo = [i for i, line in enumerate(lines) if line]
     for _ in range(options.retries + 1):
         if not todo:
             break
-        texts = [lines[i] for i in todo]
+        drawn_for = [i for i in todo for _ in range(options.candidates)]
+        texts = [lines[i] for i in drawn_for]
         sampled = sample_synthesis(
             weights, alphabet, texts, options.bias, options.temperature, rng, prime, on_step
         )
-        still_bad = []
-        for i, line in zip(todo, sampled, strict=True):
+        offsets = [normalisation.denormalise(line.offsets) for line in sampled]
+        misread = [0] * len(texts)
+        if options.candidates > 1:
+            misread = reader.distances(offsets, texts)
+        for i, line, raw, distance in zip(drawn_for, sampled, offsets, misread, strict=True):
             faults = find_faults(line.text, line.offsets, line.phi, line.finished)
-            if i not in best or badness(faults) < badness(best[i][1]):
-                best[i] = (line, faults)
-            if faults:
-                still_bad.append(i)
-        todo = still_bad
+            score = (badness(faults), distance)
+            if i not in best or score < best[i][2]:
+                best[i] = (raw, faults, score)
+        todo = [i for i in todo if best[i][1]]
     empty = np.zeros((0, 3), dtype=np.float32)
     written = []
     for i, text in enumerate(lines):
         if i in best:
-            line, faults = best[i]
-            written.append(WrittenLine(text, normalisation.denormalise(line.offsets), faults))
+            raw, faults, _ = best[i]
+            written.append(WrittenLine(text, raw, faults))
         else:
             written.append(WrittenLine(text, empty, []))
     return written

@@ -14,14 +14,8 @@ from handsynth.checkpoint import build_model
 from handsynth.legibility import recognise
 from handsynth.models import SynthesisConfig, SynthesisNetwork
 from handsynth.prepare import load_metadata
-from handsynth.recogniser import (
-    Recogniser,
-    RecogniserConfig,
-    character_error_rate,
-    ctc_loss,
-    edit_distance,
-    greedy_decode,
-)
+from handsynth.reader import character_error_rate, edit_distance
+from handsynth.recogniser import Recogniser, RecogniserConfig, ctc_loss, greedy_decode
 from handsynth.tasks import RecognitionTask
 from handsynth.weights import export_weights
 

@@ -156,7 +156,7 @@ class LoadedModel:
         self._require("write", "synthesis")
         options = WriteOptions(bias, temperature, seed, wrap, retries, candidates)
         options.check()
-        reader = self.line_reader if candidates > 1 else None
+        reader = self._reader(candidates)
         text, replaced = plain_typography(text)
         if replaced:
             warnings.warn(describe_typography(replaced), stacklevel=2)
@@ -186,17 +186,21 @@ class LoadedModel:
         )
 
     @cached_property
-    def line_reader(self) -> LineReader:
-        """The shipped recogniser in numpy, which picks the best of several draws of a line."""
-        self._require("choose among candidates", "synthesis")
+    def line_reader(self) -> LineReader | None:
+        """The shipped recogniser in numpy, which picks the best of several draws of a line; None
+        where this model writes another alphabet than it reads."""
         path = shipped_path("recogniser")
         reader = LoadedModel(*read_model_arrays(path), path).as_line_reader()
-        if reader.alphabet != self.alphabet:
+        return reader if reader.alphabet == self.alphabet else None
+
+    def _reader(self, candidates: int) -> LineReader | None:
+        """The reader that chooses among draws; an error if `candidates` needs one and none fits."""
+        if candidates > 1 and self.line_reader is None:
             raise UserError(
                 f"{self.path}: this model writes another alphabet than the shipped recogniser "
                 "reads, so it cannot choose among candidates; write one candidate"
             )
-        return reader
+        return self.line_reader
 
     def as_line_reader(self) -> LineReader:
         """This recogniser in numpy (`reader.LineReader`), reading without torch."""

@@ -21,10 +21,15 @@ from handsynth.options import MAX_CHARACTERS, MAX_LINE_CHARACTERS, WriteOptions
 from handsynth.reader import LineReader
 from handsynth.sampling import SynthesisStep, sample_synthesis
 from handsynth.stepper import SynthesisWeights
+from handsynth.strokes import Normalisation
 
 if TYPE_CHECKING:
     from handsynth.torch_stepper import TorchSynthesis
-from handsynth.strokes import Normalisation
+
+
+# A faulty line is drawn this many times in each retry: most lines come out clean at the first
+# draw, so the extra draws cost little, and a hard line gets several chances a round.
+RETRY_CANDIDATES = 4
 
 
 class TextError(UserError):
@@ -93,26 +98,28 @@ def write_lines(
     `normalisation` are the ones it was trained with; the offsets come back in raw pen units. All
     lines are drawn as one batch, each `options.candidates` times; lines whose best draw has
     faults (skipped, stalled or repeated letters, scribbles, dot runs, or no end) are drawn again
-    with fresh noise, up to `options.retries` times. Each line keeps its least faulty draw and,
-    among equally faulty ones, the one `reader` (needed for more than one candidate) reads
-    closest to its text; its remaining faults are returned with it.
+    with fresh noise, at least RETRY_CANDIDATES times each, for up to `options.retries` rounds.
+    Each line keeps its least faulty draw and, among equally faulty ones, the one `reader` (needed
+    for more than one candidate) reads closest to its text, or else the first; its remaining
+    faults are returned with it.
     """
     if options.candidates > 1 and reader is None:
         raise ValueError("choosing among candidates needs a reader")
     rng = np.random.default_rng(options.seed)
     best: dict[int, tuple[np.ndarray, list[Fault], tuple[int, int]]] = {}
     todo = [i for i, line in enumerate(lines) if line]
-    for _ in range(options.retries + 1):
+    for retry in range(options.retries + 1):
         if not todo:
             break
-        drawn_for = [i for i in todo for _ in range(options.candidates)]
+        draws = max(options.candidates, RETRY_CANDIDATES) if retry else options.candidates
+        drawn_for = [i for i in todo for _ in range(draws)]
         texts = [lines[i] for i in drawn_for]
         sampled = sample_synthesis(
             weights, alphabet, texts, options.bias, options.temperature, rng, prime, on_step
         )
         offsets = [normalisation.denormalise(line.offsets) for line in sampled]
         misread = [0] * len(texts)
-        if options.candidates > 1:
+        if draws > 1 and reader is not None:
             misread = reader.distances(offsets, texts)
         for i, line, raw, distance in zip(drawn_for, sampled, offsets, misread, strict=True):
             faults = find_faults(line.text, line.offsets, line.phi, line.finished)

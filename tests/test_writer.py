@@ -21,7 +21,7 @@ from handsynth.sampling import (
     sample_synthesis,
 )
 from handsynth.weights import export_weights
-from handsynth.writer import TextError, tidy_lines, write_lines
+from handsynth.writer import RETRY_CANDIDATES, TextError, tidy_lines, write_lines
 
 ALPHABET = Alphabet(list(" .,abcdefghijklmnopqrstuvwxyzADT"))
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -231,3 +231,35 @@ def test_cli_export_then_eval_metadata(tmp_path, capsys):
     with safe_open(str(out), framework="pt") as f:
         description = json.loads(f.metadata()["handsynth"])
     assert description["config"]["hidden_size"] == 8
+
+
+class ShortestReader:
+    """Stands in for `reader.LineReader`: reads a line as well as it is short, and logs calls."""
+
+    def __init__(self):
+        self.calls = []
+
+    def distances(self, lines, texts):
+        self.calls.append((len(lines), list(texts)))
+        self.lengths = [(text, len(line)) for line, text in zip(lines, texts, strict=True)]
+        return [len(line) for line in lines]
+
+
+def test_the_reader_chooses_among_candidates_and_faulty_lines_get_several_draws(model_file):
+    model = load_model(model_file, kind="synthesis")
+    args = (model.synthesis_weights, model.alphabet, model.normalisation, ["ab", "cd"])
+    reader = ShortestReader()
+    chosen = write_lines(*args, WriteOptions(seed=3, retries=0, candidates=3), reader=reader)
+    assert reader.calls[0] == (6, ["ab", "ab", "ab", "cd", "cd", "cd"])  # one batch of all draws
+    for line in chosen:  # each line is one of its own three draws
+        assert (line.text, len(line.offsets)) in reader.lengths
+    first = write_lines(*args, WriteOptions(seed=3, retries=0, candidates=1))
+    with pytest.raises(ValueError, match="needs a reader"):
+        write_lines(*args, WriteOptions(candidates=2))
+
+    reader = ShortestReader()
+    written = write_lines(*args, WriteOptions(seed=3, retries=1), reader=reader)
+    faulty = [w.text for w in first if w.faults]
+    assert faulty, "the untrained model draws faulty lines, so a retry is drawn"
+    assert reader.calls == [(RETRY_CANDIDATES * len(faulty), [t for t in faulty for _ in range(4)])]
+    assert len(written) == 2

@@ -91,6 +91,10 @@ class Alphabet:
         """The symbols at `indices`."""
         return [self.symbols[int(i)] for i in indices]
 
+    def spell(self, text: str) -> str:
+        """`text` as this alphabet writes it: a reduced alphabet folds rare symbols into one."""
+        return "".join(self.decode(self.encode(text)))
+
     def to_json(self) -> dict:
         return {"symbols": list(self.symbols), "fold_unknown_to": self.fold_unknown_to}
 

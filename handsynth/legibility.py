@@ -90,7 +90,7 @@ def legibility(
     def read(lines: list[np.ndarray], wanted: list[str]) -> tuple[float, float]:
         """(CER, fraction of lines whose last letter is read right) against `wanted`."""
         # References as the alphabet sees them (a reduced alphabet folds rare symbols into one).
-        references = ["".join(alphabet.decode(alphabet.encode(t))) for t in wanted]
+        references = [alphabet.spell(t) for t in wanted]
         normalised = [recogniser.normalisation.normalise(line) for line in lines]
         readings = recognise(recogniser.network, normalised, alphabet, batch_size)
         pairs = zip(readings, references, strict=True)

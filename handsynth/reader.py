@@ -135,5 +135,5 @@ class LineReader:
 
     def distances(self, lines: list[np.ndarray], texts: list[str]) -> list[int]:
         """Edit distance from what is read in each line to its text (as the alphabet spells it)."""
-        wanted = ["".join(self.alphabet.decode(self.alphabet.encode(t))) for t in texts]
+        wanted = [self.alphabet.spell(t) for t in texts]
         return [edit_distance(r, w) for r, w in zip(self.read(lines), wanted, strict=True)]

@@ -52,3 +52,8 @@ def test_distances_count_the_edits_to_each_text():
     lines = [np.zeros((8, 3), np.float32), np.ones((12, 3), np.float32)]
     readings = reader.read(lines)
     assert reader.distances(lines, ["abc", readings[1]]) == [edit_distance(readings[0], "abc"), 0]
+
+
+def test_texts_are_compared_as_the_alphabet_spells_them():
+    assert Alphabet.reduced().spell("Mr. 42 go") == "Mr. ## go"  # digits fold into one symbol
+    assert ALPHABET.spell("bad cafe") == "bad cafe"

@@ -114,7 +114,17 @@ def _add_prepare(sub) -> None:
         action="store_true",
         help="Graves's 57 symbols (letters, space, . , ' and one class for the rest)",
     )
-    p.add_argument("--slant-correction", action="store_true", help="shear each line upright")
+    p.add_argument(
+        "--smooth",
+        action="store_true",
+        help="smooth the pen jitter in each stroke (Savitzky-Golay, 7 points, cubic); the "
+        "validation lines too, so their log-loss no longer compares with raw-data numbers",
+    )
+    p.add_argument(
+        "--slant-correction",
+        action="store_true",
+        help="shear each line upright (the validation lines too)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -347,6 +357,7 @@ def run_prepare(args) -> None:
         training_sets=training_sets,
         blacklist_path=args.blacklist,
         reduced_alphabet=args.reduced_alphabet,
+        smooth=args.smooth,
         slant_correction=args.slant_correction,
         blacklist_splits=("train", "valid") if args.blacklist_valid else ("train",),
         progress=not args.quiet,

@@ -28,6 +28,7 @@ from handsynth.strokes import (
     normalisation_stats,
     points_to_offsets,
     remove_outlier_jumps,
+    smooth_strokes,
     strokes_to_points,
 )
 
@@ -44,11 +45,16 @@ DEFAULT_MAX_JUMP = 100.0
 DEFAULT_MIN_POINTS = 10
 
 
-def line_offsets(line: IamLine, max_jump: float | None, slant_correction: bool) -> np.ndarray:
-    """Cleaned offsets (T, 3) float32 of one line: spikes removed, optionally deslanted."""
+def line_offsets(
+    line: IamLine, max_jump: float | None, smooth: bool, slant_correction: bool
+) -> np.ndarray:
+    """Cleaned offsets (T, 3) float32 of one line: spikes removed, optionally smoothed and
+    deslanted."""
     points, eos = strokes_to_points(line.strokes)  # (T, 2), (T,)
     if max_jump is not None:
         points, eos = remove_outlier_jumps(points, eos, max_jump)
+    if smooth:
+        points = smooth_strokes(points, eos)
     if slant_correction:
         points = correct_slant(points, eos)
     return points_to_offsets(points, eos)
@@ -88,6 +94,7 @@ def prepare_dataset(
     blacklist_path: str | Path | None = None,
     training_sets: tuple[str, ...] | None = None,
     reduced_alphabet: bool = False,
+    smooth: bool = False,
     slant_correction: bool = False,
     max_jump: float | None = DEFAULT_MAX_JUMP,
     min_points: int = DEFAULT_MIN_POINTS,
@@ -124,7 +131,7 @@ def prepare_dataset(
         offsets, line_ids, texts = [], [], []
         skipped = blacklist if split in blacklist_splits else set()
         for line in iter_lines(iam_root, forms, skipped, dropped):
-            cleaned = line_offsets(line, max_jump, slant_correction)
+            cleaned = line_offsets(line, max_jump, smooth, slant_correction)
             if len(cleaned) < min_points:
                 dropped["too few points"] += 1
                 continue
@@ -166,6 +173,7 @@ def prepare_dataset(
             "blacklist_splits": list(blacklist_splits),
             "splits_dir": str(splits_dir),
             "reduced_alphabet": reduced_alphabet,
+            "smooth": smooth,
             "slant_correction": slant_correction,
             "max_jump": max_jump,
             "min_points": min_points,

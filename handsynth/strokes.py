@@ -91,6 +91,42 @@ def remove_outlier_jumps(
     return points[keep], eos[keep]
 
 
+def savgol_weights(window: int, order: int) -> np.ndarray:
+    """Savitzky-Golay weights (window,) that give a window's centre value of its least-squares
+    polynomial of degree `order`: a polynomial of that degree passes through unchanged."""
+    if window % 2 == 0 or window <= order:
+        raise ValueError(f"window must be odd and longer than order ({window=}, {order=})")
+    half = window // 2
+    vandermonde = np.vander(np.arange(-half, half + 1, dtype=np.float64), order + 1, True)
+    return np.linalg.pinv(vandermonde)[0]  # row 0: the polynomial's value at offset 0
+
+
+def smooth_strokes(
+    points: np.ndarray, eos: np.ndarray, window: int = 7, order: int = 3
+) -> np.ndarray:
+    """Smooth the whiteboard's pen jitter in each stroke with a Savitzky-Golay filter.
+
+    Each interior point of a stroke becomes the centre value of the degree-`order` polynomial
+    fitted to the `window` points around it, so curves keep their shape while point-to-point
+    jitter averages out. The first and last window // 2 points of a stroke, and strokes shorter
+    than `window`, are kept as recorded: a stroke's ends are where letters join, and no point
+    borrows from another stroke. points (N, 2), eos (N,) -> smoothed points (N, 2) float64.
+    """
+    points = np.asarray(points, dtype=np.float64)
+    smoothed = points.copy()
+    weights = savgol_weights(window, order)
+    half = window // 2
+    start = 0
+    for stroke in split_strokes(points, eos):
+        n = len(stroke)
+        if n >= window:
+            windows = np.lib.stride_tricks.sliding_window_view(stroke, window, axis=0)
+            # windows (n - window + 1, 2, window) . weights (window,) -> centres (n - 2 half, 2)
+            smoothed[start + half : start + n - half] = windows @ weights
+        start += n
+    return smoothed
+
+
 def estimate_slant(points: np.ndarray, eos: np.ndarray, max_angle_deg: float = 45.0) -> float:
     """The dominant slant of the writing, as tan(angle from vertical), from near-vertical segments.
 

@@ -9,8 +9,8 @@ import pytest
 
 from handsynth.alphabet import Alphabet
 from handsynth.errors import UserError
-from handsynth.iam import IamDataWarning
-from handsynth.prepare import load_metadata, load_prepared, prepare_dataset
+from handsynth.iam import IamDataWarning, IamLine
+from handsynth.prepare import line_offsets, load_metadata, load_prepared, prepare_dataset
 from handsynth.strokes import offsets_to_points
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "fixtures" / "iam"
@@ -69,9 +69,9 @@ def test_load_prepared_round_trips_to_xml_points(prepared):
     for split, expected_ids in (("train", TRAIN_LINES), ("valid", VALID_LINES)):
         offsets, texts, line_ids = load_prepared(out_dir, split)
         assert line_ids == expected_ids
-        for line_offsets, line_id in zip(offsets, line_ids, strict=True):
+        for offsets_of_line, line_id in zip(offsets, line_ids, strict=True):
             points = xml_points(line_id)
-            restored, eos = offsets_to_points(line_offsets, start=points[0])
+            restored, eos = offsets_to_points(offsets_of_line, start=points[0])
             np.testing.assert_array_equal(restored, points)
             assert eos.sum() == 2 and eos[-1] == 1
     _, texts, _ = load_prepared(out_dir, "train")
@@ -109,6 +109,31 @@ def test_reduced_alphabet_keeps_texts(tmp_path):
     assert Alphabet.from_json(metadata["alphabet"]) == Alphabet.reduced()
     _, texts, _ = load_prepared(tmp_path, "valid")
     assert texts[1] == '"resolution" on 3'
+
+
+def test_smooth_is_recorded_and_keeps_every_line(tmp_path, prepared):
+    report = prepare(tmp_path, smooth=True)
+    assert report["splits"] == prepared[1]["splits"]
+    assert load_metadata(tmp_path)["options"]["smooth"] is True
+    _, raw_texts, _ = load_prepared(prepared[0], "train")
+    assert load_prepared(tmp_path, "train")[1] == raw_texts
+
+
+def test_line_offsets_smooth_a_jittery_stroke_and_keep_its_pen_lifts():
+    x = np.arange(30.0) * 10
+    jitter = np.where(np.arange(30) % 2, 4.0, -4.0)
+    stroke = np.stack([x, 100 + jitter, np.zeros(30)], axis=1)  # (30, 3): x, y, time
+    dot = np.array([[150.0, 20.0, 0.0]])
+    line = IamLine("a01-000u-01", "a01-000u", "i", [stroke, dot])
+    raw = line_offsets(line, max_jump=None, smooth=False, slant_correction=False)
+    smooth = line_offsets(line, max_jump=None, smooth=True, slant_correction=False)
+    np.testing.assert_array_equal(smooth[:, 2], raw[:, 2])
+    # y from the first point (96): raw it zigzags 0, 8, 0, ...; smoothed it stays near 4 inside the
+    # stroke (the 7-point cubic filter passes 5/21 of an alternating signal).
+    raw_y, smooth_y = np.cumsum(raw[:, 1]), np.cumsum(smooth[:, 1])
+    np.testing.assert_allclose(np.abs(raw_y[3:27] - 4.0), 4.0)
+    np.testing.assert_allclose(np.abs(smooth_y[3:27] - 4.0), 4.0 * 5 / 21, rtol=1e-5)
+    np.testing.assert_allclose(np.cumsum(smooth[:, :2], axis=0)[30], [150.0, 20.0 - 96.0])
 
 
 def test_missing_files_say_run_prepare(tmp_path):

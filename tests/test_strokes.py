@@ -1,4 +1,4 @@
-"""Tests of handsynth.strokes: points <-> offsets, spike removal, normalisation, slant."""
+"""Tests of handsynth.strokes: points <-> offsets, spikes, smoothing, normalisation, slant."""
 
 import numpy as np
 import pytest
@@ -12,6 +12,8 @@ from handsynth.strokes import (
     offsets_to_points,
     points_to_offsets,
     remove_outlier_jumps,
+    savgol_weights,
+    smooth_strokes,
     split_strokes,
     strokes_to_points,
 )
@@ -117,3 +119,41 @@ def test_correct_slant_restores_verticals():
     for stroke in split_strokes(restored, eos):
         np.testing.assert_allclose(np.ptp(stroke[:11, 0]), 0, atol=1e-9)
     np.testing.assert_allclose(restored[:, 1], upright[:, 1])  # y unchanged, not flipped
+
+
+def test_savgol_weights_match_the_published_table():
+    # Savitzky & Golay (1964), 7-point quadratic/cubic smoothing: (-2, 3, 6, 7, 6, 3, -2) / 21.
+    np.testing.assert_allclose(savgol_weights(7, 3), np.array([-2, 3, 6, 7, 6, 3, -2]) / 21)
+    with pytest.raises(ValueError, match="odd"):
+        savgol_weights(6, 3)
+
+
+def test_smoothing_keeps_cubic_strokes_and_averages_out_jitter():
+    t = np.linspace(-1, 1, 40)
+    cubic = np.stack([100 * t, 30 * t**3 - 20 * t**2 + 5], axis=1)  # (40, 2)
+    line = [cubic, cubic + [300.0, 0.0]]
+    points, eos = strokes_to_points(line)
+    np.testing.assert_allclose(smooth_strokes(points, eos), points, atol=1e-9)
+
+    jitter = np.random.default_rng(0).normal(0, 2.0, size=points.shape)
+    smoothed = smooth_strokes(points + jitter, eos)
+    interior = np.ones(len(points), dtype=bool)
+    for start in (0, 40):  # 3 recorded points kept at each end of each stroke
+        interior[start : start + 3] = interior[start + 37 : start + 40] = False
+    error_before = np.abs(jitter[interior]).mean()
+    error_after = np.abs(smoothed[interior] - points[interior]).mean()
+    assert error_after < 0.7 * error_before
+
+
+def test_smoothing_never_mixes_strokes_and_leaves_short_ones_alone():
+    long_stroke = np.stack([np.arange(12.0), np.arange(12.0) ** 2], axis=1)  # a parabola
+    dot = np.array([[5.0, -50.0], [6.0, -50.0]])  # the dot of an i: shorter than the window
+    zigzag = np.stack([np.arange(9.0), 10.0 * (np.arange(9) % 2)], axis=1)
+    points, eos = strokes_to_points([long_stroke, dot, zigzag])
+    smoothed = smooth_strokes(points, eos)
+    np.testing.assert_allclose(smoothed[:12], long_stroke, atol=1e-9)  # quadratic: unchanged
+    np.testing.assert_array_equal(smoothed[12:14], dot)
+    stroke = smoothed[14:]
+    np.testing.assert_array_equal(stroke[[0, 1, 2, -3, -2, -1]], zigzag[[0, 1, 2, -3, -2, -1]])
+    # The zigzag's interior is flattened towards its mean (alternating 0/10 -> about 5).
+    assert np.all(np.abs(stroke[3:-3, 1] - 5.0) < 5.0)

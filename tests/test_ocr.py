@@ -1,6 +1,10 @@
 """Tesseract reads lines rendered from pen offsets, and its absence is reported with the fix."""
 
+import json
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -48,3 +52,17 @@ def test_a_missing_tesseract_names_the_install(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(UserError, match="apt-get install tesseract-ocr"):
         ocr.read_lines([block_word("LEFT")])
+
+
+@needs_tesseract
+@pytest.mark.slow
+def test_read_paragraph_script_prints_one_json_line_of_its_pages():
+    script = Path(__file__).resolve().parents[1] / "scripts" / "read_paragraph.py"
+    arguments = ["--text", "thank you", "--seeds", "2", "--candidates", "2"]
+    done = subprocess.run([sys.executable, script, *arguments], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["pages"] == 2 and report["candidates"] == 2
+    assert set(report["recogniser_exact_seeds"]) <= {1, 2}
+    assert report["recogniser_exact_pages"] == len(report["recogniser_exact_seeds"])
+    assert 0.0 <= report["tesseract_cer_mean"] < 1.0

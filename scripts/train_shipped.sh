@@ -65,6 +65,17 @@ shipped() {
         --out "$work/runs/synthesis-4" \
         --init-from "$work/synthesis-3.safetensors" --optimizer adam --lr 3e-4 --batch-size 32 \
         --checkpoint-every 25 --seed 4 --epochs 2
+    # Stage 5 goes on from stage 4's weights on the same lines smoothed (prepare --smooth: pen
+    # jitter averaged out inside strokes), which 150-step trials on each preprocessing picked for
+    # legibility (README "Data"). Adam 3e-4, batch 32, seed 5, one epoch (328 steps), one thread;
+    # it ran as --max-steps 150, was resumed with --max-steps 656 and stopped with SIGTERM at step
+    # 359, so --epochs 1 gives the same best.pt.
+    "${prepare[@]}" --out "$work/prepared-smooth" --smooth
+    handsynth export "$work/runs/synthesis-4/best.pt" -o "$work/synthesis-4.safetensors"
+    OMP_NUM_THREADS=1 handsynth train synthesis --data "$work/prepared-smooth" \
+        --out "$work/runs/synthesis-5" \
+        --init-from "$work/synthesis-4.safetensors" --optimizer adam --lr 3e-4 --batch-size 32 \
+        --checkpoint-every 25 --seed 5 --epochs 1
     # Prediction network for `handsynth sample`: small (2x128, K=20) so that it trains in about 20
     # minutes of one CPU core: three epochs of batch 32, Adam 1e-3, one thread.
     OMP_NUM_THREADS=1 handsynth train prediction --data "$work/prepared" \
@@ -81,7 +92,7 @@ shipped() {
     OMP_NUM_THREADS=1 handsynth train recogniser --data "$work/prepared" \
         --out "$work/runs/recogniser" --optimizer adam --lr 1e-3 --epochs 8 --seed 0
     handsynth export "$work/runs/recogniser/best.pt" -o handsynth/weights/recogniser.safetensors
-    handsynth export "$work/runs/synthesis-4/best.pt" -o handsynth/weights/synthesis.safetensors
+    handsynth export "$work/runs/synthesis-5/best.pt" -o handsynth/weights/synthesis.safetensors
     handsynth export "$work/runs/prediction/best.pt" -o handsynth/weights/prediction.safetensors
     handsynth export "$work/runs/ptb-char/best.pt" -o handsynth/weights/text.safetensors
     python scripts/make_styles.py --model handsynth/weights/synthesis.safetensors \

@@ -98,7 +98,7 @@ def add_write(sub) -> None:
         description="Write TEXT in handwriting with the synthesis network. Works out of the box "
         "with the shipped model; --model takes your own checkpoint or exported weights.",
         epilog='example: handsynth write "Dear Ada, thank you" -o letter.svg --bias 1 --seed 3\n'
-        "most legible (about 1.3x slower): add --bias 2 --candidates 4",
+        "most legible (about 1.7x slower): add --candidates 4, and --bias 2 for neater",
     )
     p.add_argument("text", help="the text; '-' reads it from standard input; newlines start lines")
     p.add_argument(
@@ -145,7 +145,7 @@ def add_write(sub) -> None:
         type=cli_args.integer(*limits.CANDIDATES),
         default=defaults.candidates,
         help="draws of each line, of which the shipped recogniser keeps the one it reads best "
-        f"({cli_args.span(limits.CANDIDATES)}); the draws go in one batch, so 4 take about 1.3x "
+        f"({cli_args.span(limits.CANDIDATES)}); the draws go in one batch, so 4 take about 1.7x "
         "the time of 1",
     )
     _add_render_flags(p)

@@ -207,6 +207,33 @@ def _add_train(sub) -> None:
         help="stop after this many epochs without a better validation result (early stopping; "
         "none: run all --epochs); best.pt is the best epoch either way",
     )
+    p.add_argument(
+        "--plateau-decay",
+        type=cli_args.number(0, 1, above_low=True),
+        help="multiply the learning rate by this (e.g. 0.5) after each epoch whose validation is "
+        "not the best so far (none: the rate stays)",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=cli_args.number(0, 1e6, above_low=True),
+        help="minutes this run may train; then it saves last.pt and stops, and the same "
+        "command carries on (none: no limit)",
+    )
+    p.add_argument(
+        "--oversample-rare",
+        type=cli_args.integer(1, 100),
+        default=1,
+        metavar="N",
+        help="handwriting: show a line once more per rare character it holds (digits, capitals, "
+        "j q x z, punctuation: each under 1 in 500 characters), up to N times an epoch "
+        "(1: every line once)",
+    )
+    p.add_argument(
+        "--augment",
+        action="store_true",
+        help="recogniser: train on lines randomly rescaled (+-15 %%), stretched (+-10 %%) and "
+        "slanted (shear +-0.25), so that it reads hands it has not seen",
+    )
     p.add_argument("--no-clip", action="store_true", help="turn off derivative clipping (100 / 10)")
     p.add_argument(
         "--checkpoint-every", type=COUNT, default=50, help="steps between last.pt writes"
@@ -437,7 +464,15 @@ def run_train(args) -> None:
         bf16=args.bf16,
         bptt=args.bptt,
         patience=args.patience,
+        plateau_decay=args.plateau_decay,
+        time_limit=None if args.time_limit is None else 60 * args.time_limit,
+        max_repeats=args.oversample_rare,
+        augment=args.augment,
     )
+    if args.augment and args.kind != "recogniser":
+        raise CliError("--augment applies to the recogniser")
+    if args.oversample_rare > 1 and args.kind == "text":
+        raise CliError("--oversample-rare applies to handwriting, not to a text network")
     task = _task(args.kind, args.data, args.level, config.batch_size, config.bptt)
     progress = train(task, config)
     print(

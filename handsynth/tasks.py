@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
 from handsynth import mdn
 from handsynth.alphabet import Alphabet
-from handsynth.dataset import HandwritingBatch, HandwritingData, load_handwriting
+from handsynth.dataset import (
+    Augmentation,
+    HandwritingBatch,
+    HandwritingData,
+    load_handwriting,
+    rare_character_repeats,
+)
 from handsynth.errors import UserError
 from handsynth.prepare import load_metadata
 from handsynth.reader import character_error_rate
@@ -46,6 +54,7 @@ class HandwritingTask:
     """Prediction or synthesis network trained on prepared IAM-OnDB lines (`handsynth prepare`)."""
 
     best_metric = "nll_per_sequence"  # the validation metric whose minimum picks best.pt
+    rare_share = 0.002  # a character rarer than 1 in 500 is oversampled (`rare_character_repeats`)
 
     def __init__(self, kind: str, data_dir: str | Path, normalisation: Normalisation | None = None):
         """Lines normalised with the data's own statistics (training), or with `normalisation`,
@@ -59,7 +68,20 @@ class HandwritingTask:
         mean, std = self.normalisation.mean, self.normalisation.std
         self.train = load_handwriting(data_dir, "train", self.alphabet, mean, std)
         self.valid = load_handwriting(data_dir, "valid", self.alphabet, mean, std)
+        self.repeats: np.ndarray | None = None  # (L,) appearances of each line an epoch
         self.rank, self.world = 0, 1
+
+    def oversample_rare(self, max_repeats: int) -> None:
+        """Show the training lines that hold rare characters (digits, capitals, j q x z,
+        punctuation) more often: each once per rare character it holds, at most `max_repeats`
+        times an epoch (1: every line once)."""
+        self.repeats = (
+            rare_character_repeats(
+                self.train.chars, len(self.alphabet), self.rare_share, max_repeats
+            )
+            if max_repeats > 1
+            else None
+        )
 
     def shard(self, rank: int, world: int) -> None:
         """Train on every world-th batch of each epoch, starting at `rank` (data parallelism)."""
@@ -78,7 +100,8 @@ class HandwritingTask:
         }
 
     def epoch_batches(self, batch_size: int, seed: int, epoch: int) -> list:
-        return self.train.epoch_order(batch_size, seed, epoch)[self.rank :: self.world]
+        order = self.train.epoch_order(batch_size, seed, epoch, self.repeats)
+        return order[self.rank :: self.world]
 
     def iter_batches(self, order: list, start: int, state: dict) -> Iterator[HandwritingBatch]:
         return self.train.iter_batches(order, start)
@@ -123,6 +146,22 @@ class RecognitionTask(HandwritingTask):
 
     def __init__(self, data_dir: str | Path, normalisation: Normalisation | None = None):
         super().__init__("recogniser", data_dir, normalisation)
+        self.augmentation: Augmentation | None = None
+
+    def augment(self, augmentation: Augmentation | None) -> None:
+        """Train on randomly rescaled and slanted copies of the lines (None: the lines as they
+        are). Each batch's changes are drawn from its line indices, so a resumed run repeats
+        them."""
+        self.augmentation = augmentation
+
+    def iter_batches(self, order: list, start: int, state: dict) -> Iterator[HandwritingBatch]:
+        if self.augmentation is None:
+            yield from self.train.iter_batches(order, start)
+            return
+        for indices in order[start:]:
+            rng = np.random.default_rng(indices)
+            change = partial(self.augmentation.apply, normalisation=self.normalisation, rng=rng)
+            yield self.train.batch(indices, change)
 
     def model_config(self, **overrides) -> dict:
         return {"alphabet_size": len(self.alphabet), **overrides}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 import signal
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -21,17 +22,21 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
+from handsynth.alphabet import Alphabet
 from handsynth.checkpoint import (
     build_model,
     load_checkpoint,
     model_from_checkpoint,
+    rebuild_model,
     save_checkpoint,
 )
+from handsynth.dataset import Augmentation
 from handsynth.errors import UserError
 from handsynth.optim import make_optimizer
 from handsynth.options import DEFAULT_BPTT
 from handsynth.precision import require_bf16
 from handsynth.tasks import move
+from handsynth.weights import read_model_arrays
 
 
 @dataclass
@@ -55,6 +60,11 @@ class TrainConfig:
     bf16: bool = False  # LSTM products in bfloat16 (autocast); window, head, loss in float32
     bptt: int = DEFAULT_BPTT  # text: symbols per truncated-backprop window, kept for evaluation
     patience: int | None = None  # stop after this many epochs without a better validation metric
+    plateau_decay: float | None = None  # multiply the rate by this after an epoch without a better
+    # validation metric (None: the rate stays)
+    time_limit: float | None = None  # seconds this run may train before it saves last.pt and stops
+    max_repeats: int = 1  # handwriting: lines with rare characters up to this many times an epoch
+    augment: bool = False  # recogniser: train on randomly rescaled, stretched and slanted lines
 
 
 class TrainingDiverged(UserError):
@@ -73,11 +83,17 @@ def _distributed() -> tuple[int, int]:
     return (dist.get_rank(), world) if world > 1 else (0, 1)
 
 
+def _current_rate(config: TrainConfig, progress: dict) -> float:
+    """The configured rate, lowered by each plateau so far (`plateau_decay`)."""
+    return config.learning_rate * progress.get("rate_scale", 1.0)
+
+
 def _set_learning_rate(optimizer: torch.optim.Optimizer, rate: float, log) -> None:
-    """Resuming restores the optimizer's state, rate included; a new --lr takes over from it."""
+    """Resuming restores the optimizer's state, rate included; a new rate takes over from it."""
     for group in optimizer.param_groups:
         if group["lr"] != rate:
-            log(f"learning rate {group['lr']:g} -> {rate:g}")
+            if log is not None:
+                log(f"learning rate {group['lr']:g} -> {rate:g}")
             group["lr"] = rate
 
 
@@ -96,6 +112,7 @@ def train(task, config: TrainConfig, log=print) -> dict:
     if config.bf16:
         require_bf16(_device_type(config.device))
     rank, world = _distributed()
+    deadline = math.inf if config.time_limit is None else time.monotonic() + config.time_limit
     out_dir = Path(config.out_dir)
     last_path, best_path = out_dir / "last.pt", out_dir / "best.pt"
     torch.manual_seed(config.seed)
@@ -116,7 +133,11 @@ def train(task, config: TrainConfig, log=print) -> dict:
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.learning_rate)
     if payload is not None:
         optimizer.load_state_dict(payload["optimizer"])
-        _set_learning_rate(optimizer, config.learning_rate, log)
+    _set_learning_rate(optimizer, _current_rate(config, progress), log if payload else None)
+    if config.max_repeats > 1:
+        task.oversample_rare(config.max_repeats)
+    if config.augment:
+        task.augment(Augmentation())
     task_state = dict(payload.get("task_state", {})) if payload else {}
     trained = model
     if world > 1:
@@ -149,6 +170,7 @@ def train(task, config: TrainConfig, log=print) -> dict:
             progress["epoch"] < config.epochs
             and not _done(progress, config)
             and not _patience_spent(progress, config, world)
+            and time.monotonic() < deadline
         ):
             order = task.epoch_batches(config.batch_size, config.seed, progress["epoch"])
             bar = tqdm(
@@ -184,14 +206,19 @@ def train(task, config: TrainConfig, log=print) -> dict:
                     bar.write(f"--- sample at step {progress['step']} ---")
                     bar.write(task.sample_text(model))
                     model.train()
-                if _done(progress, config):
+                if _done(progress, config) or time.monotonic() >= deadline:
                     break
             bar.close()
             if progress["batch_in_epoch"] >= len(order):
                 _end_epoch(task, model, config, progress, log, rank)
                 if progress["best"] is progress["history"][-1]:
                     checkpoint(best_path)
+                elif config.plateau_decay is not None:
+                    progress["rate_scale"] = progress.get("rate_scale", 1.0) * config.plateau_decay
+                    _set_learning_rate(optimizer, _current_rate(config, progress), log)
         checkpoint(last_path)
+        if time.monotonic() >= deadline:
+            log(f"time limit reached at step {progress['step']}; run again to carry on")
         if _patience_spent(progress, config, world):
             log(
                 f"stopped early: no better validation in {config.patience} epochs; best.pt is "
@@ -209,13 +236,16 @@ def _initial_model(task, config: TrainConfig, log) -> torch.nn.Module:
     """A fresh network, or one whose weights start from `config.init_from` (fine-tuning)."""
     if config.init_from is None:
         return build_model(task.kind, task.model_config(**config.model))
-    from handsynth.loaded import load_model
-
-    start = load_model(config.init_from, kind=task.kind)
-    if start.alphabet != task.alphabet:
+    arrays, description = read_model_arrays(config.init_from)
+    if description["kind"] != task.kind:
+        raise UserError(
+            f"{config.init_from} holds a {description['kind']} model, not a {task.kind} model"
+        )
+    if Alphabet.from_json(description["data"]["alphabet"]) != task.alphabet:
         raise UserError(f"{config.init_from} was trained with another alphabet than this data")
     log(f"starting from the weights of {config.init_from}")
-    return start.network
+    state_dict = {name: torch.from_numpy(array) for name, array in arrays.items()}
+    return rebuild_model(task.kind, description["config"], state_dict)
 
 
 def _done(progress: dict, config: TrainConfig) -> bool:

@@ -36,7 +36,7 @@ from handsynth.optim import make_optimizer
 from handsynth.options import DEFAULT_BPTT
 from handsynth.precision import require_bf16
 from handsynth.tasks import move
-from handsynth.weights import read_model_arrays
+from handsynth.weights import read_start_weights
 
 
 @dataclass
@@ -236,16 +236,12 @@ def _initial_model(task, config: TrainConfig, log) -> torch.nn.Module:
     """A fresh network, or one whose weights start from `config.init_from` (fine-tuning)."""
     if config.init_from is None:
         return build_model(task.kind, task.model_config(**config.model))
-    arrays, description = read_model_arrays(config.init_from)
-    if description["kind"] != task.kind:
-        raise UserError(
-            f"{config.init_from} holds a {description['kind']} model, not a {task.kind} model"
-        )
-    if Alphabet.from_json(description["data"]["alphabet"]) != task.alphabet:
+    arrays, model_config, alphabet = read_start_weights(config.init_from, task.kind)
+    if Alphabet.from_json(alphabet) != task.alphabet:
         raise UserError(f"{config.init_from} was trained with another alphabet than this data")
     log(f"starting from the weights of {config.init_from}")
     state_dict = {name: torch.from_numpy(array) for name, array in arrays.items()}
-    return rebuild_model(task.kind, description["config"], state_dict)
+    return rebuild_model(task.kind, model_config, state_dict)
 
 
 def _done(progress: dict, config: TrainConfig) -> bool:

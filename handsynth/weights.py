@@ -90,6 +90,15 @@ def read_model_arrays(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     return {k: v.astype(np.float32) for k, v in arrays.items()}, description
 
 
+def read_start_weights(path: str | Path, kind: str) -> tuple[dict[str, np.ndarray], dict, dict]:
+    """What a new training run that starts from a model file needs: its float32 weights, its
+    model config and its alphabet (as JSON), refusing a file of another `kind`."""
+    arrays, description = read_model_arrays(path)
+    if description["kind"] != kind:
+        raise CheckpointError(f"{path} holds a {description['kind']} model, not a {kind} model")
+    return arrays, description["config"], description["data"]["alphabet"]
+
+
 def weights_folder() -> Path:
     """The folder of the files shipped inside the package."""
     return Path(str(resources.files("handsynth") / "weights"))

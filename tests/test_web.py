@@ -26,7 +26,7 @@ from handsynth.strokes import offsets_to_points  # noqa: E402
 from handsynth.style_folder import StyleFolder  # noqa: E402
 from handsynth.styles import shipped_styles  # noqa: E402
 from handsynth.web import ServeLimits, create_app  # noqa: E402
-from handsynth.web.jobs import Busy, JobQueue  # noqa: E402
+from handsynth.web.jobs import Busy, Job, JobQueue, Stopped  # noqa: E402
 from tests.test_hostile_inputs import tiny_model  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -397,7 +397,17 @@ def test_a_client_that_goes_away_stops_its_job(models, tmp_path, path, monkeypat
         monkeypatch.setattr(
             jobs, "submit", lambda *a: submitted.append(submit(*a)) or submitted[-1]
         )
-        # The stuck model never finishes a line: 4,760 steps a draw, four draws, unless stopped.
+        # After its first pen step the job waits until it is told to stop (at most 20 s), so
+        # however fast the machine it is still running when the client hangs up: it must then
+        # stop at its next step instead of drawing the stuck model's four draws of 4,760 steps.
+        check = Job.check
+
+        def check_and_hold(job: Job) -> None:
+            if job.steps >= 1:
+                job.stop.wait(20)
+            check(job)
+
+        monkeypatch.setattr(Job, "check", check_and_hold)
         asyncio.run(call(app, path, {"text": "ab " * 66 + "ab", "wrap": 0}, HANG_UPS[path]))
         deadline = time.monotonic() + 5
         while jobs.count and time.monotonic() < deadline:
@@ -405,7 +415,8 @@ def test_a_client_that_goes_away_stops_its_job(models, tmp_path, path, monkeypat
         assert jobs.count == 0
         (job,) = submitted
         assert job.stop.is_set() and job.future.done()
-        assert job.steps < 4760, job.steps  # stopped during the first draw
+        assert isinstance(job.future.exception(), Stopped)
+        assert job.steps == 2  # one step drawn, then stopped at the next
 
 
 def test_serve_refuses_a_port_in_use_before_loading_anything(tmp_path, capsys):

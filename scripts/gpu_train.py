@@ -50,6 +50,7 @@ from handsynth.strokes import normalisation_stats, offsets_to_points, points_to_
 
 JOBS = ("synthesis-400", "synthesis-256", "ptb-char", "ptb-word", "recogniser")
 FIRST_PLAN = JOBS[:4]  # what `run` trains unless --jobs names others
+TINY_EPOCHS = 2  # the dry run ends by work done, not by the clock, however busy the machine
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,7 +263,7 @@ def run_job(
         init = str(shipped_path(settings["init"]))
     config = TrainConfig(
         out_dir=str(run_dir),
-        epochs=1000,
+        epochs=TINY_EPOCHS if tiny else 1000,
         checkpoint_every=50,
         sample_every=0,
         device=device,
@@ -301,8 +302,8 @@ def _task(name: str, settings: dict, work: Path):
 
 
 def _train_by_epoch(task, config, seconds: float, out: Path, name: str, log) -> list[str]:
-    """Train one epoch at a time until the time is spent, exporting each epoch's weights (and
-    the last, partial one) to out/NAME-epochs/epoch-N.safetensors."""
+    """Train one epoch at a time until the time or `config.epochs` is spent, exporting each
+    epoch's weights (and the last, partial one) to out/NAME-epochs/epoch-N.safetensors."""
     from handsynth.checkpoint import load_checkpoint
     from handsynth.train import train
     from handsynth.weights import export_weights
@@ -311,8 +312,8 @@ def _train_by_epoch(task, config, seconds: float, out: Path, name: str, log) -> 
     folder = out / f"{name}-epochs"
     folder.mkdir(parents=True, exist_ok=True)
     exported = []
-    epoch = 0
-    while time.monotonic() < deadline:
+    epoch, epochs = 0, config.epochs
+    while epoch < epochs and time.monotonic() < deadline:
         config.epochs = epoch + 1
         config.time_limit = deadline - time.monotonic()
         progress = train(task, config, log=log)

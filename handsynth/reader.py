@@ -132,8 +132,3 @@ class LineReader:
             "".join(self.alphabet.decode(collapse_path(path[:n], blank)))
             for path, n in zip(best.tolist(), lengths.tolist(), strict=True)
         ]
-
-    def distances(self, lines: list[np.ndarray], texts: list[str]) -> list[int]:
-        """Edit distance from what is read in each line to its text (as the alphabet spells it)."""
-        wanted = [self.alphabet.spell(t) for t in texts]
-        return [edit_distance(r, w) for r, w in zip(self.read(lines), wanted, strict=True)]

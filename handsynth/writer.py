@@ -17,8 +17,9 @@ import numpy as np
 from handsynth.alphabet import Alphabet
 from handsynth.errors import UserError
 from handsynth.faults import Fault, badness, find_faults
+from handsynth.line_checks import geometry_faults, reading_faults
 from handsynth.options import MAX_CHARACTERS, MAX_LINE_CHARACTERS, WriteOptions
-from handsynth.reader import LineReader
+from handsynth.reader import LineReader, edit_distance
 from handsynth.sampling import SynthesisStep, sample_synthesis
 from handsynth.stepper import SynthesisWeights
 from handsynth.strokes import Normalisation
@@ -97,11 +98,12 @@ def write_lines(
     `weights` step the synthesis network (`sampling.stream_synthesis`); `alphabet` and
     `normalisation` are the ones it was trained with; the offsets come back in raw pen units. All
     lines are drawn as one batch, each `options.candidates` times; lines whose best draw has
-    faults (skipped, stalled or repeated letters, scribbles, dot runs, or no end) are drawn again
-    with fresh noise, at least RETRY_CANDIDATES times each, for up to `options.retries` rounds.
-    Each line keeps its least faulty draw and, among equally faulty ones, the one `reader` (needed
-    for more than one candidate) reads closest to its text, or else the first; its remaining
-    faults are returned with it.
+    faults (skipped, stalled or repeated letters, scribbles, dot runs, no end, ink off the line,
+    stray strokes, or, with a `reader`, a reading too far from the text) are drawn again with
+    fresh noise, at least RETRY_CANDIDATES times each, for up to `options.retries` rounds. Each
+    line keeps its least faulty draw and, among equally faulty ones, the one `reader` (needed for
+    more than one candidate) reads closest to its text, or else the first; its remaining faults
+    are returned with it.
     """
     if options.candidates > 1 and reader is None:
         raise ValueError("choosing among candidates needs a reader")
@@ -118,11 +120,15 @@ def write_lines(
             weights, alphabet, texts, options.bias, options.temperature, rng, prime, on_step
         )
         offsets = [normalisation.denormalise(line.offsets) for line in sampled]
-        misread = [0] * len(texts)
-        if draws > 1 and reader is not None:
-            misread = reader.distances(offsets, texts)
-        for i, line, raw, distance in zip(drawn_for, sampled, offsets, misread, strict=True):
+        readings = [None] * len(texts) if reader is None else reader.read(offsets)
+        for i, line, raw, reading in zip(drawn_for, sampled, offsets, readings, strict=True):
             faults = find_faults(line.text, line.offsets, line.phi, line.finished)
+            faults += geometry_faults(raw)
+            distance = 0
+            if reading is not None:
+                wanted = reader.alphabet.spell(line.text)
+                faults += reading_faults(reading, wanted)
+                distance = edit_distance(reading, wanted)
             score = (badness(faults), distance)
             if i not in best or score < best[i][2]:
                 best[i] = (raw, faults, score)

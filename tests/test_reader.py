@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from handsynth.alphabet import Alphabet
-from handsynth.reader import LineReader, collapse_path, edit_distance
+from handsynth.reader import LineReader, collapse_path
 from handsynth.recogniser import Recogniser, RecogniserConfig
 from handsynth.strokes import Normalisation
 
@@ -45,13 +45,6 @@ def test_best_paths_merge_runs_and_drop_blanks():
     blank = 9
     assert collapse_path([1, 1, 9, 1, 2, 2, 9, 9, 3], blank) == [1, 1, 2, 3]
     assert collapse_path([9, 9], blank) == []
-
-
-def test_distances_count_the_edits_to_each_text():
-    reader, _ = reader_and_recogniser(seed=1)
-    lines = [np.zeros((8, 3), np.float32), np.ones((12, 3), np.float32)]
-    readings = reader.read(lines)
-    assert reader.distances(lines, ["abc", readings[1]]) == [edit_distance(readings[0], "abc"), 0]
 
 
 def test_texts_are_compared_as_the_alphabet_spells_them():

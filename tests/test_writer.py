@@ -234,32 +234,37 @@ def test_cli_export_then_eval_metadata(tmp_path, capsys):
 
 
 class ShortestReader:
-    """Stands in for `reader.LineReader`: reads a line as well as it is short, and logs calls."""
+    """Stands in for `reader.LineReader`: reads a line as a run of "a" as long as the line is, so
+    that the shortest draw reads closest to its text and every draw reads too far from it to pass
+    (an "unreadable" fault); logs how many lines each call read."""
 
-    def __init__(self):
+    def __init__(self, alphabet):
+        self.alphabet = alphabet
         self.calls = []
 
-    def distances(self, lines, texts):
-        self.calls.append((len(lines), list(texts)))
-        self.lengths = [(text, len(line)) for line, text in zip(lines, texts, strict=True)]
-        return [len(line) for line in lines]
+    def read(self, lines):
+        self.calls.append(len(lines))
+        self.lengths = [len(line) for line in lines]
+        return ["a" * (len(line) // 10) for line in lines]
 
 
 def test_the_reader_chooses_among_candidates_and_faulty_lines_get_several_draws(model_file):
     model = load_model(model_file, kind="synthesis")
     args = (model.synthesis_weights, model.alphabet, model.normalisation, ["ab", "cd"])
-    reader = ShortestReader()
+    reader = ShortestReader(model.alphabet)
     chosen = write_lines(*args, WriteOptions(seed=3, retries=0, candidates=3), reader=reader)
-    assert reader.calls[0] == (6, ["ab", "ab", "ab", "cd", "cd", "cd"])  # one batch of all draws
-    for line in chosen:  # each line is one of its own three draws
-        assert (line.text, len(line.offsets)) in reader.lengths
+    assert reader.calls == [6]  # one batch of all draws
+    drawn = np.reshape(reader.lengths, (2, 3))  # (line, draw)
+    for line, lengths in zip(chosen, drawn, strict=True):  # each line: the shortest of its draws
+        assert len(line.offsets) == lengths.min()
+        assert [f.kind for f in line.faults].count("unreadable") == 1
     first = write_lines(*args, WriteOptions(seed=3, retries=0, candidates=1))
+    assert all(f.kind != "unreadable" for line in first for f in line.faults)  # no reader
     with pytest.raises(ValueError, match="needs a reader"):
         write_lines(*args, WriteOptions(candidates=2))
 
-    reader = ShortestReader()
+    reader = ShortestReader(model.alphabet)
     written = write_lines(*args, WriteOptions(seed=3, retries=1), reader=reader)
-    faulty = [w.text for w in first if w.faults]
-    assert faulty, "the untrained model draws faulty lines, so a retry is drawn"
-    assert reader.calls == [(RETRY_CANDIDATES * len(faulty), [t for t in faulty for _ in range(4)])]
+    # Both lines read as unreadable, so each is drawn again RETRY_CANDIDATES times.
+    assert reader.calls == [2, RETRY_CANDIDATES * 2]
     assert len(written) == 2

@@ -11,7 +11,7 @@ __all__ = ["Handwriting", "LoadedModel", "__version__", "load_model"]
 # The front door's names load torch, so they are imported on first use (PEP 562): the command line
 # imports this package for --help and --version, which need none of it.
 _LAZY = {
-    "Handwriting": "handsynth.handwriting",
+    "Handwriting": "handsynth.write.handwriting",
     "LoadedModel": "handsynth.loaded",
     "load_model": "handsynth.loaded",
 }

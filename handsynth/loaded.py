@@ -30,24 +30,24 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm import tqdm
 
-from handsynth.alphabet import Alphabet
+from handsynth.data.alphabet import Alphabet
+from handsynth.data.strokes import Normalisation
 from handsynth.errors import CheckpointError, UserError
-from handsynth.handwriting import Handwriting
+from handsynth.nn.weights import read_model_arrays, shipped_path, write_model_file
 from handsynth.options import DEFAULT_BPTT, SAMPLE_BIAS, SAMPLE_STEPS, TEXT_LENGTH, WriteOptions
-from handsynth.reader import LineReader
-from handsynth.sampling import SynthesisStep
-from handsynth.stepper import SynthesisWeights
-from handsynth.strokes import Normalisation
-from handsynth.styles import load_style as read_style
-from handsynth.typography import describe as describe_typography
-from handsynth.typography import plain_typography
-from handsynth.weights import read_model_arrays, shipped_path, write_model_file
-from handsynth.writer import tidy_lines, write_lines
+from handsynth.sample.reader import LineReader
+from handsynth.sample.stepper import SynthesisWeights
+from handsynth.sample.synthesis import SynthesisStep
+from handsynth.write.handwriting import Handwriting
+from handsynth.write.lines import tidy_lines, write_lines
+from handsynth.write.styles import load_style as read_style
+from handsynth.write.typography import describe as describe_typography
+from handsynth.write.typography import plain_typography
 
 if TYPE_CHECKING:
     import torch
 
-    from handsynth.torch_stepper import TorchSynthesis
+    from handsynth.sample.torch_stepper import TorchSynthesis
 
 HANDWRITING_KINDS = ("prediction", "synthesis", "recogniser")
 
@@ -108,7 +108,7 @@ class LoadedModel:
     def network(self) -> torch.nn.Module:
         import torch
 
-        from handsynth.checkpoint import rebuild_model
+        from handsynth.nn.checkpoint import rebuild_model
 
         state_dict = {k: torch.from_numpy(v) for k, v in self.arrays.items()}
         network = rebuild_model(self.kind, self.description["config"], state_dict)
@@ -119,7 +119,7 @@ class LoadedModel:
         self._require("write", "synthesis")
         if self.device == "cpu":
             return self.synthesis_weights
-        from handsynth.torch_stepper import TorchSynthesis
+        from handsynth.sample.torch_stepper import TorchSynthesis
 
         return TorchSynthesis(self.network)
 
@@ -235,7 +235,7 @@ class LoadedModel:
         """Unconditional handwriting (prediction models, Graves §4, Fig 11): `lines` lines of
         `steps` pen steps each; `bias` sharpens the mixture as for `write` (eqs 61-62)."""
         self._require("sample", "prediction")
-        from handsynth.prediction_sampling import make_generator, sample_prediction
+        from handsynth.sample.prediction import make_generator, sample_prediction
 
         if steps < 1 or lines < 1:
             raise UserError(f"steps and lines must be at least 1, got {steps} and {lines}")
@@ -270,8 +270,8 @@ class LoadedModel:
     ) -> Iterator[str]:
         """`generate`'s text piece by piece, each symbol as soon as it is sampled."""
         self._require("generate", "text")
-        from handsynth.prediction_sampling import make_generator
-        from handsynth.text_sampling import stream_text
+        from handsynth.sample.prediction import make_generator
+        from handsynth.sample.text import stream_text
 
         word_level = self.level == "word"
         symbols = prime.split() if word_level else prime
@@ -298,7 +298,7 @@ class LoadedModel:
         synthesis model also needs the line's `text`. `components` adds the mixture weights.
         """
         self._require("heatmap", "prediction", "synthesis")
-        from handsynth.plots import plot_prediction_heatmap
+        from handsynth.eval.plots import plot_prediction_heatmap
 
         params, _ = self._outputs(offsets, text)
         mean, std = self.normalisation.mean, self.normalisation.std
@@ -307,7 +307,7 @@ class LoadedModel:
     def attention(self, offsets: np.ndarray, text: str, path: str | Path) -> None:
         """Plot the window weights over the characters of `text` against time (Graves Fig 13)."""
         self._require("attention", "synthesis")
-        from handsynth.plots import plot_attention
+        from handsynth.eval.plots import plot_attention
 
         _, phi = self._outputs(offsets, text)
         plot_attention(phi, text, path, offsets)
@@ -327,7 +327,7 @@ class LoadedModel:
         Handwriting is normalised with the model's own statistics, the inputs it was trained on;
         data whose alphabet differs from the model's is refused where characters are read.
         """
-        from handsynth.tasks import HandwritingTask, RecognitionTask, TextTask
+        from handsynth.train.tasks import HandwritingTask, RecognitionTask, TextTask
 
         if self.kind == "text":
             task = TextTask(data, self.level, 1, self.bptt)
@@ -369,7 +369,7 @@ class LoadedModel:
         the window weights."""
         import torch
 
-        from handsynth.plots import model_outputs
+        from handsynth.eval.plots import model_outputs
 
         chars = None
         if self.kind == "synthesis":

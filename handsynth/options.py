@@ -32,8 +32,8 @@ class WriteOptions:
     temperature: float = 1.0  # scales the sampling noise; below 1 is steadier
     seed: int | None = None  # fixes the drawing; None draws a fresh one each time
     wrap: int = 50  # characters per written line; 0 keeps the text's own lines
-    retries: int = 3  # extra draws for a line with faults (see handsynth.faults)
-    # Draws of each line, of which the recogniser picks the one it reads best (handsynth.reader).
+    retries: int = 3  # extra draws for a line with faults (see handsynth.write.faults)
+    # Draws of each line, of which the recogniser picks the one it reads best (sample/reader.py).
     candidates: int = 1
 
     def check(self) -> None:

@@ -11,12 +11,17 @@ from lxml import etree
 
 import handsynth
 from handsynth import cli
-from handsynth.checkpoint import save_checkpoint
+from handsynth.data.prepare import load_metadata
 from handsynth.errors import CheckpointError
 from handsynth.loaded import load_model
-from handsynth.models import PredictionConfig, PredictionNetwork, SynthesisConfig, SynthesisNetwork
-from handsynth.prepare import load_metadata
-from handsynth.weights import export_weights
+from handsynth.nn.checkpoint import save_checkpoint
+from handsynth.nn.models import (
+    PredictionConfig,
+    PredictionNetwork,
+    SynthesisConfig,
+    SynthesisNetwork,
+)
+from handsynth.nn.weights import export_weights
 from tests.test_writer import tiny_payload
 
 SVG_NS = "{http://www.w3.org/2000/svg}"

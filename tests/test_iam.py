@@ -1,4 +1,4 @@
-"""Tests of handsynth.iam on the fixture tree data/fixtures/iam and on hostile inputs."""
+"""Tests of handsynth.data.iam on the fixture tree data/fixtures/iam and on hostile inputs."""
 
 import re
 import warnings
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from lxml import etree
 
-from handsynth.iam import (
+from handsynth.data.iam import (
     IamDataWarning,
     IamFormatError,
     collect_lines,

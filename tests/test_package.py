@@ -10,24 +10,33 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "handsynth"
 
 
-def _module_imports(path: Path) -> set[str]:
-    """The handsynth modules `path` imports when it is imported (top level, not in functions)."""
+def _module_name(path: Path) -> str:
+    """handsynth/write/lines.py -> handsynth.write.lines; a folder's __init__.py -> the folder."""
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _module_imports(path: Path, top_level: bool = True) -> set[str]:
+    """The handsynth modules `path` imports: when it is imported (top level), or anywhere in it."""
+    nodes = ast.parse(path.read_text(encoding="utf-8"))
     names = set()
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+    for node in nodes.body if top_level else ast.walk(nodes):
         if isinstance(node, ast.Import):
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
-            if node.module != "handsynth":
+            submodules = {f"{node.module}.{alias.name}" for alias in node.names}
+            if submodules <= MODULES.keys():  # `from handsynth.nn import mdn`: the modules named
+                names |= submodules
+            else:
                 names.add(node.module)
-                continue
-            for alias in node.names:  # a module (`mdn`) or a name the package exports
-                module = PACKAGE / f"{alias.name}.py"
-                names.add(f"handsynth.{alias.name}" if module.exists() else "handsynth.__init__")
-    return {n for n in names if n.startswith("handsynth.") and (PACKAGE / f"{n[10:]}.py").exists()}
+    return {n for n in names if n in MODULES and n != "handsynth"} - {_module_name(path)}
 
 
 def test_no_import_cycle_between_modules():
-    graph = {f"handsynth.{p.stem}": _module_imports(p) for p in PACKAGE.glob("*.py")}
+    graph = {name: _module_imports(path) for name, path in MODULES.items()}
     done, path = set(), []
 
     def visit(module: str) -> None:
@@ -42,18 +51,18 @@ def test_no_import_cycle_between_modules():
 
     for module in sorted(graph):
         visit(module)
-    assert "handsynth.recogniser" not in graph["handsynth.models"]
+    assert "handsynth.nn.recogniser" not in graph["handsynth.nn.models"]
 
 
 def test_the_model_description_is_read_by_the_front_door_and_the_model_file_module_only():
     readers = [
-        p.name
-        for p in PACKAGE.glob("*.py")
+        str(p.relative_to(PACKAGE))
+        for p in MODULES.values()
         if re.search(
             r"""description\[|\[["']data["']\]\[["'](alphabet|normalisation)""", p.read_text()
         )
     ]
-    assert sorted(readers) == ["loaded.py", "weights.py"]
+    assert sorted(readers) == ["loaded.py", "nn/weights.py"]
 
 
 def test_the_command_line_parses_without_importing_torch():

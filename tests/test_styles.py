@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from handsynth.iam import line_strokes_xml, line_transcription
-from handsynth.render import RenderOptions, render_svg
-from handsynth.strokes import Normalisation, denormalise, offsets_to_points, points_to_offsets
-from handsynth.styles import (
+from handsynth.data.iam import line_strokes_xml, line_transcription
+from handsynth.data.strokes import Normalisation, denormalise, offsets_to_points, points_to_offsets
+from handsynth.write.render import RenderOptions, render_svg
+from handsynth.write.styles import (
     MAX_STYLE_BYTES,
     MAX_STYLE_POINTS,
     load_style,

@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from handsynth.alphabet import UnknownSymbolError
-from handsynth.errors import UserError
-from handsynth.text_corpus import (
+from handsynth.data.alphabet import UnknownSymbolError
+from handsynth.data.text_corpus import (
     batchify,
     bits_per_symbol,
     iter_bptt,
@@ -19,6 +18,7 @@ from handsynth.text_corpus import (
     load_ptb,
     window,
 )
+from handsynth.errors import UserError
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "text"
 ENWIK8_FIXTURE = Path(__file__).resolve().parents[1] / "data/fixtures/text/enwik8-fixture-10k.xml"

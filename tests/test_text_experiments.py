@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from handsynth import cli, weights
-from handsynth.alphabet import Alphabet
+from handsynth import cli
+from handsynth.data.alphabet import Alphabet
 from handsynth.errors import CheckpointError, UserError
 from handsynth.loaded import load_model
-from handsynth.models import TextConfig, TextNetwork
-from handsynth.tasks import TextTask
-from handsynth.train import TrainConfig, train
+from handsynth.nn import weights
+from handsynth.nn.models import TextConfig, TextNetwork
+from handsynth.train.loop import TrainConfig, train
+from handsynth.train.tasks import TextTask
 from tests.test_api import train_tiny_text
 from tests.test_text_corpus import ENWIK8_FIXTURE, PTB_WORDS, _write_ptb_zip
 

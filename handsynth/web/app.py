@@ -40,18 +40,19 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from handsynth import cli_args, limits
+from handsynth import limits
+from handsynth.cli import args as cli_args
 from handsynth.errors import UserError
-from handsynth.handwriting import Handwriting
 from handsynth.loaded import LoadedModel
 from handsynth.options import WriteOptions
-from handsynth.render import RenderOptions, layout_lines
-from handsynth.style_folder import StyleFolder
-from handsynth.styles import MAX_STYLE_CHARACTERS, MAX_STYLE_POINTS, shipped_styles
-from handsynth.styles import strokes_from_pointer as pointer_strokes
-from handsynth.typography import describe as describe_typography
-from handsynth.typography import plain_typography
 from handsynth.web.jobs import Busy, Job, JobQueue
+from handsynth.write.handwriting import Handwriting
+from handsynth.write.render import RenderOptions, layout_lines
+from handsynth.write.style_folder import StyleFolder
+from handsynth.write.styles import MAX_STYLE_CHARACTERS, MAX_STYLE_POINTS, shipped_styles
+from handsynth.write.styles import strokes_from_pointer as pointer_strokes
+from handsynth.write.typography import describe as describe_typography
+from handsynth.write.typography import plain_typography
 
 STATIC = Path(str(resources.files("handsynth.web") / "static"))
 CLIENT_COOKIE = "handsynth_client"

@@ -15,7 +15,7 @@ import json
 
 import handsynth
 from handsynth.eval.ocr import read_lines
-from handsynth.sample.reader import character_error_rate
+from handsynth.nn.ctc import character_error_rate
 
 PARAGRAPH = (
     "Thank you for the letter and the photographs of the garden. "

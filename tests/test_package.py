@@ -87,3 +87,72 @@ def test_writing_an_svg_never_imports_torch_or_matplotlib(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
     assert output.read_text().count("<path") >= 1
+
+
+# The stages from the bottom up: a module imports only from its own stage or from those below it.
+# The base (errors, ranges, options) is below everything; the front door (`loaded.py`) and
+# training both stand on writing, side by side; evaluation stands on both.
+STAGES = [
+    ("base", ["errors", "limits", "values", "options", "atomic"]),
+    ("data", ["data"]),
+    ("nn", ["nn"]),
+    ("sample", ["sample"]),
+    ("write", ["write"]),
+    ("front door", ["loaded"]),
+    ("train", ["train"]),
+    ("eval", ["eval"]),
+    ("web", ["web"]),
+    ("cli", ["cli"]),
+    ("package", ["__init__", "__main__"]),
+]
+SIDE_BY_SIDE = {frozenset({"front door", "train"})}  # neither imports the other
+
+
+def _stage(module: str) -> str:
+    part = module.split(".")[1] if "." in module else "__init__"
+    for stage, parts in STAGES:
+        if part in parts:
+            return stage
+    raise AssertionError(f"{module} is in no stage; add it to STAGES")
+
+
+def test_imports_point_down_the_stages():
+    order = [stage for stage, _ in STAGES]
+    wrong = []
+    for module, path in MODULES.items():
+        for imported in _module_imports(path, top_level=False):  # function-level imports too
+            here, there = _stage(module), _stage(imported)
+            if here == there:
+                continue
+            if order.index(there) > order.index(here) or {here, there} in SIDE_BY_SIDE:
+                wrong.append(f"{module} ({here}) imports {imported} ({there})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_library_names_no_command_line_flag():
+    """Outside cli/, errors and warnings name arguments (`style_text`), never flags
+    (`--style-text`), and nothing reads the command line: the CLI names its flags
+    (`errors.FieldError`)."""
+    flag = re.compile(r"(?<![\w-])--[a-z]")
+    wrong = []
+    for module, path in MODULES.items():
+        if _stage(module) in ("cli", "package"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Raise) or (
+                isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "warn"
+            ):
+                strings = [n.value for n in ast.walk(node) if isinstance(n, ast.Constant)]
+                wrong += [
+                    f"{module}:{node.lineno}: {s!r}"
+                    for s in strings
+                    if isinstance(s, str) and flag.search(s)
+                ]
+            if isinstance(node, ast.Attribute) and node.attr == "argv":
+                wrong.append(f"{module}:{node.lineno}: reads sys.argv")
+        imported = _module_imports(path, top_level=False)
+        wrong += [f"{module} imports {name}" for name in imported if _stage(name) == "cli"]
+        if re.search(r"^\s*import argparse", path.read_text(encoding="utf-8"), re.M):
+            wrong.append(f"{module} imports argparse")
+    assert not wrong, "\n".join(wrong)

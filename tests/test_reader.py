@@ -5,8 +5,9 @@ import torch
 
 from handsynth.data.alphabet import Alphabet
 from handsynth.data.strokes import Normalisation
+from handsynth.nn.ctc import collapse_path, edit_distance
 from handsynth.nn.recogniser import Recogniser, RecogniserConfig
-from handsynth.sample.reader import LineReader, collapse_path, edit_distance
+from handsynth.sample.reader import LineReader
 
 ALPHABET = Alphabet(list(" abcdefgh"))
 NORMALISATION = Normalisation(np.array([0.5, -0.2]), np.array([2.0, 3.0]))

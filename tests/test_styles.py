@@ -52,7 +52,7 @@ def test_style_from_our_own_svg_keeps_strokes_and_shape(tmp_path):
     [
         ("999", None, "style 999 does not exist|no styles are shipped"),
         ("missing.xml", "a", "no such style file"),
-        (str(XML), None, "--style-text"),
+        (str(XML), None, "reads with style_text"),  # the argument; the CLI names its flag
     ],
 )
 def test_style_errors(source, text, message):

@@ -13,6 +13,7 @@ import torch
 from handsynth import cli
 from handsynth.data.alphabet import Alphabet
 from handsynth.errors import CheckpointError, UserError
+from handsynth.eval.metrics import evaluate
 from handsynth.loaded import load_model
 from handsynth.nn import weights
 from handsynth.nn.models import TextConfig, TextNetwork
@@ -159,7 +160,7 @@ def test_enwik8_fixture_trains_and_reports_on_validation(tmp_path, capsys):
     assert metrics["bits_per_character"] == pytest.approx(metrics["bits_per_symbol"])
     assert "word_perplexity" not in metrics
     with pytest.raises(UserError, match="has no test split"):
-        load_model(run / "last.pt").evaluate(ENWIK8_FIXTURE, split="test")
+        evaluate(load_model(run / "last.pt"), ENWIK8_FIXTURE, split="test")
 
 
 def write_text_model(path: Path, symbols: str) -> None:

@@ -276,15 +276,18 @@ def test_bf16_training_keeps_float32_weights_and_learns(prepared_dir, tmp_path):
     assert all(w.dtype == torch.float32 for w in weights(tmp_path).values())
 
 
-def test_bf16_where_unsupported_is_refused_before_any_work(prepared_dir, tmp_path, monkeypatch):
+def test_bf16_where_unsupported_is_refused_before_any_work(
+    prepared_dir, tmp_path, monkeypatch, capsys
+):
     monkeypatch.setattr("handsynth.train.precision.bf16_supported", lambda device_type: False)
     task = HandwritingTask("synthesis", prepared_dir)
-    with pytest.raises(PrecisionUnsupported, match="run without --bf16"):
+    with pytest.raises(PrecisionUnsupported, match="run without bf16 to train"):
         train(task, config(tmp_path / "run", bf16=True), log=lambda _: None)
     assert not (tmp_path / "run").exists()
     out = tmp_path / "cli"
     argv = ["train", "synthesis", "--data", str(prepared_dir), "--out", str(out), "--bf16"]
     assert cli.main(argv) == 2
+    assert "run without --bf16 to train" in capsys.readouterr().err  # the CLI names its flag
     assert not out.exists()
 
 

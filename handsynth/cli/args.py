@@ -1,101 +1,53 @@
 """argparse types that check a flag's value as it is parsed, before any work starts.
 
 Each returns the converted value or raises argparse.ArgumentTypeError with what is wrong and what
-is allowed; argparse adds the flag's name. Numbers must be finite and inside the range that the
-flag's --help states; output paths must be writable files with a known extension, which is found
-out by creating (and removing) a file beside the target, so that a run never does its work and
-then fails to save it.
+is allowed; argparse adds the flag's name. Numbers, seeds, widths and colours go through the
+library's own checks (`handsynth.values`), inside the range that the flag's --help states. Output
+paths must be writable files with a known extension, which is found out by creating (and
+removing) a file beside the target, so that a run never does its work and then fails to save it.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from handsynth import limits
-from handsynth.errors import UserError
+from handsynth import values
+from handsynth.errors import FieldError, UserError
 
-_HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _MODEL_NAME = re.compile(r"[A-Za-z0-9_-]+")
-MAX_SEED = 2**63 - 1
+span = values.span
 
 
-def span(bounds: tuple[float, float], joiner: str = "-") -> str:
-    """'0-10' for (0.0, 10.0): a range as --help states it."""
-    return joiner.join(f"{bound:g}" for bound in bounds)
+def _flag_type(check: Callable[[str], object]) -> Callable[[str], object]:
+    """A `values` check as an argparse type: argparse names the flag in front of the problem."""
 
+    def parse(text: str):
+        try:
+            return check(text)
+        except FieldError as error:
+            raise argparse.ArgumentTypeError(error.problem) from None
 
-def _format(value: float) -> str:
-    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+    return parse
 
 
 def integer(low: int, high: int) -> Callable[[str], int]:
     """An integer in [low, high]."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(
-                f"must be between {_format(low)} and {_format(high)}, got {text}"
-            )
-        return value
-
-    return parse
+    return _flag_type(lambda text: values.integer("", text, (low, high)))
 
 
 def number(low: float, high: float, above_low: bool = False) -> Callable[[str], float]:
     """A finite number in [low, high], or in (low, high] with above_low."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-        too_low = value <= low if above_low else value < low
-        if not math.isfinite(value) or too_low or value > high:
-            bound = "above" if above_low else "from"
-            raise argparse.ArgumentTypeError(
-                f"must be a number {bound} {_format(low)} up to {_format(high)}, got {text}"
-            )
-        return value
-
-    return parse
+    return _flag_type(lambda text: values.number("", text, (low, high), above_low))
 
 
-def seed(text: str) -> int:
-    """A random seed: a whole number from 0 to 2**63 - 1."""
-    return integer(0, MAX_SEED)(text)
-
-
-def wrap(text: str) -> int:
-    """Characters per line: 0 (the text's own lines) or a width in limits.WRAP."""
-    value = integer(0, limits.WRAP[1])(text)
-    if 0 < value < limits.WRAP[0]:
-        raise argparse.ArgumentTypeError(
-            f"must be 0 (the text's own lines) or from {span(limits.WRAP, ' to ')}, got {text}"
-        )
-    return value
-
-
-def colour(text: str) -> str:
-    """#rgb, #rrggbb or a CSS colour name (as SVG and PNG output both understand)."""
-    if _HEX_COLOUR.fullmatch(text):
-        return text
-    from matplotlib.colors import CSS4_COLORS
-
-    if text.lower() in CSS4_COLORS:
-        return text.lower()
-    raise argparse.ArgumentTypeError(
-        f"{text!r} is not a colour; use a name such as black or navy, or #rrggbb"
-    )
+seed = _flag_type(lambda text: values.seed("", text))  # 0 to 2**63 - 1
+wrap = _flag_type(lambda text: values.wrap("", text))  # 0 or a width in limits.WRAP
+colour = _flag_type(lambda text: values.colour("", text))  # #rgb, #rrggbb or a CSS name
 
 
 def _check_writable_folder(folder: Path, for_what: str) -> None:

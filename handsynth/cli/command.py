@@ -14,7 +14,7 @@ from handsynth import __version__, limits
 from handsynth.cli import args as cli_args
 from handsynth.cli import generate as cli_generate
 from handsynth.cli import serve as cli_serve
-from handsynth.errors import UserError
+from handsynth.errors import FieldError, UserError
 from handsynth.options import DEFAULT_BIAS, DEFAULT_BPTT
 
 EXAMPLES = """\
@@ -434,15 +434,12 @@ def _task(kind: str, data: Path, level: str, batch_size: int, bptt: int):
 
 def run_train(args) -> None:
     from handsynth.train.loop import TrainConfig, train
-    from handsynth.train.precision import PrecisionUnsupported, require_bf16
+    from handsynth.train.precision import require_bf16
 
     model = _model_overrides(args)
     device_type = cli_args.check_device(args.device)
     if args.bf16:
-        try:
-            require_bf16(device_type)
-        except PrecisionUnsupported as error:
-            raise CliError(str(error)) from None
+        require_bf16(device_type)  # before the data is read
     if model and args.init_from is not None:
         raise CliError(
             "--init-from takes the architecture from its file; drop the size and --dropout flags"
@@ -484,7 +481,8 @@ def run_train(args) -> None:
 
 
 def run_eval(args) -> None:
-    from handsynth.loaded import load_model
+    from handsynth.eval.metrics import evaluate
+    from handsynth.loaded import TextModel, load_model
 
     cli_args.check_device(args.device)
     if str(args.checkpoint) == "legibility":
@@ -495,11 +493,11 @@ def run_eval(args) -> None:
         flags = ", ".join("--" + flag for flag in given)
         raise CliError(f"{flags} apply only to `handsynth eval legibility`")
     model = load_model(args.checkpoint, device=args.device)
-    if model.kind == "text" and args.data.is_dir():
+    if isinstance(model, TextModel) and args.data.is_dir():
         raise CliError(f"{args.data} is a folder; a text model is evaluated on a corpus file")
-    if model.kind != "text" and not args.data.is_dir():
+    if not isinstance(model, TextModel) and not args.data.is_dir():
         raise CliError(f"{args.data}: not a prepared folder; run `handsynth prepare` first")
-    metrics = model.evaluate(args.data, args.split, args.batch_size, args.dynamic)
+    metrics = evaluate(model, args.data, args.split, args.batch_size, args.dynamic)
     print(json.dumps({"checkpoint": str(args.checkpoint), "kind": model.kind, **metrics}))
 
 
@@ -568,6 +566,19 @@ COMMANDS = {
 }
 
 
+# Arguments of the library whose flag is not their name with dashes (`style_text`: --style-text).
+FLAG_OF_ARGUMENT = {"learning_rate": "--lr", "splits_dir": "--splits DIR"}
+
+
+def error_message(error: UserError) -> str:
+    """What the command line prints for `error`: an argument of the library is named by its
+    flag."""
+    if isinstance(error, FieldError):
+        field = error.field
+        return error.naming(FLAG_OF_ARGUMENT.get(field, "--" + field.replace("_", "-")))
+    return str(error)
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
@@ -581,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         COMMANDS[args.command](args)
     except UserError as error:
-        print(f"handsynth {args.command}: error: {error}", file=sys.stderr)
+        print(f"handsynth {args.command}: error: {error_message(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # files are written whole or not at all (atomic.py)
         print(f"handsynth {args.command}: interrupted", file=sys.stderr)

@@ -397,15 +397,16 @@ def _validation_line(data_dir: Path, line: str) -> tuple[np.ndarray, str]:
 
 
 def run_heatmap(args) -> None:
-    from handsynth.loaded import load_model
+    from handsynth.eval.plots import attention, heatmap
+    from handsynth.loaded import PredictionModel, SynthesisModel, load_model
 
     model = load_model(args.model)
-    if model.kind not in ("prediction", "synthesis"):
+    if not isinstance(model, (PredictionModel, SynthesisModel)):
         raise UserError(f"{args.model} is a {model.kind} model; heatmaps need handwriting")
-    if args.attention is not None and model.kind != "synthesis":
+    if args.attention is not None and not isinstance(model, SynthesisModel):
         raise UserError("--attention needs a synthesis model")
     if args.text is not None:
-        if model.kind != "synthesis":
+        if not isinstance(model, SynthesisModel):
             raise UserError("--text needs a synthesis model; use --data and --line instead")
         written = model.write(args.text, bias=args.bias, seed=args.seed, wrap=0)
         if len(written.texts) != 1:
@@ -415,8 +416,8 @@ def run_heatmap(args) -> None:
         if args.data is None:
             raise UserError("--line needs --data, the prepared folder the line comes from")
         offsets, text = _validation_line(args.data, args.line)
-    model.heatmap(offsets, args.output, text, args.components)
+    heatmap(model, offsets, args.output, text, args.components)
     print(f"wrote {args.output}")
     if args.attention is not None:
-        model.attention(offsets, text, args.attention)
+        attention(model, offsets, text, args.attention)
         print(f"wrote {args.attention}")

@@ -30,7 +30,7 @@ from handsynth.data.strokes import (
     smooth_strokes,
     strokes_to_points,
 )
-from handsynth.errors import UserError
+from handsynth.errors import FieldError, UserError
 
 FORMAT_VERSION = 1
 SPLITS = ("train", "valid")
@@ -121,7 +121,9 @@ def prepare_dataset(
     sets = {"train": tuple(training_sets), "valid": (VALIDATION_SET,)}
     for name in (*sets["train"], *sets["valid"]):
         if not (splits_dir / f"{name}.txt").is_file():
-            raise UserError(f"{splits_dir / f'{name}.txt'}: no such form list; pass --splits DIR")
+            raise FieldError(
+                "splits_dir", f"{splits_dir / f'{name}.txt'}: no such form list; pass {{field}}"
+            )
     blacklist = load_blacklist(blacklist_path) if blacklist_path is not None else set()
     dropped: Counter = Counter()
     splits = {}

@@ -17,10 +17,10 @@ import torch
 from handsynth.data.alphabet import Alphabet
 from handsynth.data.prepare import load_prepared
 from handsynth.errors import UserError
-from handsynth.loaded import LoadedModel
-from handsynth.nn.recogniser import Recogniser, greedy_decode
+from handsynth.loaded import RecogniserModel, SynthesisModel
+from handsynth.nn.ctc import character_error_rate, read_texts
+from handsynth.nn.recogniser import Recogniser
 from handsynth.options import DEFAULT_BIAS, WriteOptions
-from handsynth.sample.reader import character_error_rate
 from handsynth.write.lines import write_lines
 
 
@@ -40,14 +40,14 @@ def recognise(
         for row, i in enumerate(indices):
             x[row, : lengths[row]] = torch.as_tensor(offsets_list[i], dtype=x.dtype)
         log_probs, out_lengths = model(x, lengths)
-        for i, decoded in zip(indices, greedy_decode(log_probs, out_lengths), strict=True):
-            texts[i] = "".join(alphabet.decode(decoded))
+        for i, text in zip(indices, read_texts(log_probs, out_lengths, alphabet), strict=True):
+            texts[i] = text
     return texts
 
 
 def legibility(
-    recogniser: LoadedModel,
-    synthesis: LoadedModel,
+    recogniser: RecogniserModel,
+    synthesis: SynthesisModel,
     data_dir: str | Path,
     num_lines: int = 100,
     bias: float = DEFAULT_BIAS,

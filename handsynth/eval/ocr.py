@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handsynth.errors import UserError
+from handsynth.errors import FieldError, UserError
 from handsynth.write.render import RenderOptions, render_png
 
 TESSERACT = "tesseract"
@@ -30,9 +30,10 @@ def tesseract_program() -> str:
     """The path of the tesseract program; UserError saying how to install it when missing."""
     program = shutil.which(TESSERACT)
     if program is None:
-        raise UserError(
-            "tesseract is not installed (it reads the lines for --ocr): install it with "
-            "`apt-get install tesseract-ocr` or `brew install tesseract`"
+        raise FieldError(
+            "ocr",
+            "tesseract is not installed (it reads the lines for {field}): install it with "
+            "`apt-get install tesseract-ocr` or `brew install tesseract`",
         )
     return program
 

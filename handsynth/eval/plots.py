@@ -7,6 +7,8 @@
 - `plot_attention` draws the soft window weights phi over the characters of the text (Fig 13).
 - `model_outputs` runs a prediction or synthesis network once over a line and returns the
   constrained mixture parameters (and phi) as numpy arrays for these plots.
+- `heatmap` and `attention` do all of it for a loaded model (`handsynth.load_model`) and a line of
+  raw offsets, as `handsynth heatmap` does.
 
 Pen coordinates have y growing downwards (IAM-OnDB, SVG), so every plot inverts the y axis.
 Figures are built with `matplotlib.figure.Figure` and the Agg canvas, never pyplot, and matplotlib
@@ -18,12 +20,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from handsynth.atomic import write_atomically
 from handsynth.data.strokes import offsets_to_points, split_strokes
+from handsynth.errors import UserError
+from handsynth.nn.models import PredictionNetwork, SynthesisNetwork
+
+if TYPE_CHECKING:
+    from handsynth.loaded import LoadedModel
 
 DENSITY_FLOOR = 1e-4  # the heatmap's log scale spans [peak * DENSITY_FLOOR, peak]
 RHO_LIMIT = 1 - 1e-6  # |rho| is clipped below 1 so that 1 - rho^2 stays positive
@@ -246,7 +254,7 @@ def model_outputs(
     weight = next(model.parameters())
     x = torch.as_tensor(np.asarray(offsets_normalised), dtype=weight.dtype, device=weight.device)
     x = x[None, :-1]  # (1, T-1, 3)
-    if getattr(model, "kind", None) == "synthesis":
+    if isinstance(model, SynthesisNetwork):
         if chars is None:
             raise ValueError("a synthesis network needs chars")
         chars = torch.as_tensor(chars, device=weight.device).long().reshape(1, -1)  # (1, U)
@@ -262,6 +270,51 @@ def model_outputs(
         phi = None
     line = {name: value[0] for name, value in params.detach_numpy().items()}  # batch axis removed
     return line, phi
+
+
+def heatmap(
+    model: LoadedModel,
+    offsets: np.ndarray,
+    path: str | Path,
+    text: str | None = None,
+    components: bool = False,
+) -> None:
+    """Plot where a prediction or synthesis model expected each next pen position of a line
+    (Graves Figs 4, 10).
+
+    offsets (T, 3) raw pen offsets, such as a line of `write` or of the prepared data; a
+    synthesis model also needs the line's `text`. `components` adds the mixture weights.
+    """
+    params, _ = _line_outputs(model, offsets, text, "heatmap")
+    mean, std = model.normalisation.mean, model.normalisation.std
+    plot_prediction_heatmap(offsets, params, mean, std, path, components, text)
+
+
+def attention(model: LoadedModel, offsets: np.ndarray, text: str, path: str | Path) -> None:
+    """Plot a synthesis model's window weights over the characters of `text` against time
+    (Graves Fig 13)."""
+    if not isinstance(model.network, SynthesisNetwork):
+        raise UserError(f"attention needs a synthesis model; this is a {model.kind} model")
+    _, phi = _line_outputs(model, offsets, text, "attention")
+    plot_attention(phi, text, path, offsets)
+
+
+def _line_outputs(
+    model: LoadedModel, offsets: np.ndarray, text: str | None, action: str
+) -> tuple[dict, np.ndarray | None]:
+    """The network run once over raw offsets (T, 3): mixture parameters and, for synthesis,
+    the window weights."""
+    network = model.network
+    if not isinstance(network, (PredictionNetwork, SynthesisNetwork)):
+        raise UserError(
+            f"{action} needs a prediction or synthesis model; this is a {model.kind} model"
+        )
+    chars = None
+    if isinstance(network, SynthesisNetwork):
+        if text is None:
+            raise UserError("a synthesis model needs the line's text")
+        chars = torch.from_numpy(model.alphabet.encode(text))
+    return model_outputs(network, model.normalisation.normalise(offsets), chars)
 
 
 def _grid(points: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:

@@ -21,7 +21,6 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from handsynth.data.dataset import HandwritingBatch
 from handsynth.nn.mdn import clip_gradient
 from handsynth.nn.models import PEN_INPUT_SIZE, Clipped
-from handsynth.sample.reader import collapse_path
 
 
 @dataclass
@@ -104,14 +103,3 @@ def ctc_loss(model: Recogniser, batch: HandwritingBatch) -> torch.Tensor:
     """Mean over the batch of the CTC nats per line."""
     log_probs, out_lengths = model(batch.inputs, batch.mask.sum(1).long())
     return ctc_per_sequence(log_probs, out_lengths, batch.chars, batch.char_mask).mean()
-
-
-def greedy_decode(log_probs: torch.Tensor, lengths: torch.Tensor) -> list[list[int]]:
-    """Best-path decoding: log_probs (T', B, C), lengths (B,) -> character indices per line.
-
-    Takes the likeliest class per frame, merges runs of the same class, then drops blanks (the last
-    class), so a letter written twice needs a blank between its two runs.
-    """
-    blank = log_probs.shape[-1] - 1
-    best = log_probs.argmax(-1).T.cpu().tolist()  # (B, T')
-    return [collapse_path(path[:n], blank) for path, n in zip(best, lengths.tolist(), strict=True)]

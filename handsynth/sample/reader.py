@@ -4,53 +4,23 @@
 (`recogniser.py`, shipped as `weights/recogniser.safetensors`) reads closest to the line's text.
 `LineReader` runs that recogniser's bidirectional LSTM with the sampler's packed weights and
 compiled cell (`stepper.pack_lstm`, `step_kernels.lstm_cell`) and decodes it by best path, as
-`recogniser.greedy_decode` does; tests/test_reader.py holds it to the torch recogniser. Edit
-distance and the character error rate live here too, so that reading needs no torch.
+the torch recogniser does (`nn/ctc.py`, which needs no torch); tests/test_reader.py holds it to
+the torch recogniser.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
 from handsynth.data.alphabet import Alphabet
 from handsynth.data.strokes import Normalisation
+from handsynth.nn.ctc import best_paths, edit_distance
 from handsynth.sample.kernels import lstm_cell
 from handsynth.sample.stepper import pack_lstm
 
 LSTM_ARRAYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")  # torch's nn.LSTM names
-
-
-def collapse_path(path: Sequence[int], blank: int) -> list[int]:
-    """A best path of classes per frame -> characters: runs merged, then blanks dropped."""
-    out, previous = [], blank
-    for c in path:
-        if c != previous and c != blank:
-            out.append(c)
-        previous = c
-    return out
-
-
-def edit_distance(a, b) -> int:
-    """Levenshtein distance: insertions, deletions and substitutions turning `a` into `b`."""
-    previous = list(range(len(b) + 1))  # distances from a[:0] to every prefix of b
-    for i, x in enumerate(a, start=1):
-        current = [i]
-        for j, y in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return previous[-1]
-
-
-def character_error_rate(predictions: list[str], references: list[str]) -> float:
-    """Total edit distance over total reference length (can exceed 1 with many insertions)."""
-    if len(predictions) != len(references):
-        raise ValueError(f"{len(predictions)} predictions for {len(references)} references")
-    total = sum(len(r) for r in references)
-    if total == 0:
-        raise ValueError("the references hold no characters")
-    return sum(edit_distance(p, r) for p, r in zip(predictions, references, strict=True)) / total
 
 
 def _run_direction(
@@ -127,11 +97,8 @@ class LineReader:
         """What the recogniser reads in each non-empty line of raw pen offsets (T, 3)."""
         logits, lengths = self.logits(lines)
         best = logits.argmax(axis=2)  # (B, T') the likeliest class of each frame
-        blank = len(self.head_bias) - 1
-        return [
-            "".join(self.alphabet.decode(collapse_path(path[:n], blank)))
-            for path, n in zip(best.tolist(), lengths.tolist(), strict=True)
-        ]
+        paths = best_paths(best.tolist(), lengths.tolist(), blank=len(self.head_bias) - 1)
+        return ["".join(self.alphabet.decode(path)) for path in paths]
 
     def distances(self, lines: list[np.ndarray], texts: list[str]) -> list[int]:
         """Edit distance from what is read in each line to its text (as the alphabet spells it)."""

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from handsynth.data.alphabet import Alphabet
 from handsynth.data.dataset import Augmentation
-from handsynth.errors import UserError
+from handsynth.errors import FieldError, UserError
 from handsynth.nn.checkpoint import (
     build_model,
     load_checkpoint,
@@ -67,7 +67,7 @@ class TrainConfig:
     augment: bool = False  # recogniser: train on randomly rescaled, stretched and slanted lines
 
 
-class TrainingDiverged(UserError):
+class TrainingDiverged(FieldError):
     """The loss or the gradients stayed NaN or infinite."""
 
 
@@ -190,8 +190,9 @@ def train(task, config: TrainConfig, log=print) -> dict:
                     bad_steps += 1
                     if bad_steps >= config.max_bad_steps:
                         raise TrainingDiverged(
+                            "learning_rate",
                             f"{bad_steps} steps in a row had a non-finite loss or gradient at step "
-                            f"{progress['step']}; lower --lr or check the data"
+                            f"{progress['step']}; lower {{field}} or check the data",
                         )
                     continue
                 bad_steps = 0

@@ -12,10 +12,10 @@ import functools
 
 import torch
 
-from handsynth.errors import UserError
+from handsynth.errors import FieldError
 
 
-class PrecisionUnsupported(UserError):
+class PrecisionUnsupported(FieldError):
     """bfloat16 was asked for on a device that cannot run it."""
 
 
@@ -40,6 +40,7 @@ def require_bf16(device_type: str) -> None:
     if not bf16_supported(device_type):
         hardware = "AVX512-BF16 or AMX" if device_type == "cpu" else "a GPU with bfloat16"
         raise PrecisionUnsupported(
+            "bf16",
             f"this {device_type.upper()} cannot run bfloat16 LSTM products (they need {hardware}); "
-            "run without --bf16 to train in float32"
+            "run without {field} to train in float32",
         )

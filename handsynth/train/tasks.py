@@ -38,8 +38,8 @@ from handsynth.data.text_corpus import (
 )
 from handsynth.errors import UserError
 from handsynth.nn import mdn
-from handsynth.nn.recogniser import ctc_loss, ctc_per_sequence, greedy_decode
-from handsynth.sample.reader import character_error_rate
+from handsynth.nn.ctc import character_error_rate, read_texts
+from handsynth.nn.recogniser import ctc_loss, ctc_per_sequence
 from handsynth.sample.text import sample_text
 
 
@@ -180,16 +180,13 @@ class RecognitionTask(HandwritingTask):
             log_probs, out_lengths = model(batch.inputs, batch.mask.sum(1).long())
             nats = ctc_per_sequence(log_probs, out_lengths, batch.chars, batch.char_mask)
             total_nats += float(nats.sum())
-            predictions += self._decode(greedy_decode(log_probs, out_lengths))
-            references += self._decode(data.chars[i] for i in indices)
+            predictions += read_texts(log_probs, out_lengths, self.alphabet)
+            references += ["".join(self.alphabet.decode(data.chars[i])) for i in indices]
         return {
             "cer": character_error_rate(predictions, references),
             "ctc_per_sequence": total_nats / len(data),
             "sequences": len(data),
         }
-
-    def _decode(self, sequences) -> list[str]:
-        return ["".join(self.alphabet.decode(s)) for s in sequences]
 
 
 def _progress(items, what: str):

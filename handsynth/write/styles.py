@@ -25,7 +25,7 @@ from handsynth.data.strokes import (
     remove_outlier_jumps,
     strokes_to_points,
 )
-from handsynth.errors import UserError
+from handsynth.errors import FieldError, UserError
 
 SHIPPED_STYLES = "styles.npz"
 # One line of handwriting: IAM-OnDB lines have at most about 1,900 points and 80 characters.
@@ -127,11 +127,12 @@ def load_style(
     if not text and path.suffix.lower() == ".xml":
         text = line_transcription(path)  # a line drawn on the web page says what it reads
     if not text or not text.strip():
-        raise UserError(f"{path}: say what the style line reads with --style-text")
+        raise FieldError("style_text", f"{path}: say what the style line reads with {{field}}")
     if len(text) > MAX_STYLE_CHARACTERS:
-        raise UserError(
-            f"--style-text has {len(text)} characters; a style is one line of at most "
-            f"{MAX_STYLE_CHARACTERS}"
+        raise FieldError(
+            "style_text",
+            f"{{field}} has {len(text)} characters; a style is one line of at most "
+            f"{MAX_STYLE_CHARACTERS}",
         )
     if path.suffix.lower() == ".svg":
         points, eos = strokes_to_points(svg_strokes(path))

@@ -296,12 +296,3 @@ def iter_lines(
                 _skip(dropped, "malformed xml", f"skipped: {error}")
                 continue
             yield IamLine(line_id=line_id, form_id=form_id, text=text, strokes=strokes)
-
-
-def collect_lines(
-    iam_root: str | Path, form_ids: Iterable[str], blacklist: Iterable[str] = ()
-) -> tuple[list[IamLine], Counter]:
-    """All usable lines of `form_ids` and the count of skipped lines by reason (see iter_lines)."""
-    dropped: Counter = Counter()
-    lines = list(iter_lines(iam_root, form_ids, blacklist, dropped))
-    return lines, dropped

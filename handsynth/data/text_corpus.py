@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -200,20 +199,6 @@ def window(stream: np.ndarray, start: int, length: int) -> np.ndarray:
     """Columns start to start + length of a (B, N) batchified stream as int64 (B, length), copied
     out of the stream (and so read from the file, for a stream on disk)."""
     return np.array(stream[:, start : start + length], dtype=np.int64)
-
-
-def iter_bptt(stream: np.ndarray, seq_len: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Successive windows of a (B, N) batchified stream for truncated BPTT.
-
-    Yields (inputs, targets), both int64 of shape (B, T) with T = seq_len except possibly the last
-    window; targets are the inputs shifted one token ahead, so the windows cover N - 1 predictions.
-    """
-    _, N = stream.shape
-    for start in range(0, N - 1, seq_len):
-        T = min(seq_len, N - 1 - start)
-        inputs = stream[:, start : start + T]  # (B, T)
-        targets = stream[:, start + 1 : start + 1 + T]  # (B, T)
-        yield inputs.astype(np.int64, copy=False), targets.astype(np.int64, copy=False)
 
 
 def bits_per_symbol(mean_nats: float) -> float:

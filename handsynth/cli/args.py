@@ -23,6 +23,10 @@ _MODEL_NAME = re.compile(r"[A-Za-z0-9_-]+")
 span = values.span
 
 
+class CliError(UserError):
+    """A problem with what the user asked for; printed without a traceback."""
+
+
 def _flag_type(check: Callable[[str], object]) -> Callable[[str], object]:
     """A `values` check as an argparse type: argparse names the flag in front of the problem."""
 
@@ -48,6 +52,8 @@ def number(low: float, high: float, above_low: bool = False) -> Callable[[str], 
 seed = _flag_type(lambda text: values.seed("", text))  # 0 to 2**63 - 1
 wrap = _flag_type(lambda text: values.wrap("", text))  # 0 or a width in limits.WRAP
 colour = _flag_type(lambda text: values.colour("", text))  # #rgb, #rrggbb or a CSS name
+COUNT = integer(1, 1_000_000_000)  # steps, epochs: positive and finite
+SIZE = integer(1, 8192)  # layer sizes, batch sizes
 
 
 def _check_writable_folder(folder: Path, for_what: str) -> None:

@@ -4,7 +4,7 @@
 - `SynthesisNetwork` (§5): the same, conditioned on a character sequence through a soft window.
 - `TextNetwork` (§3): characters or words in, a softmax over the next symbol out.
 
-Each config holds architecture only; `asdict(config)` goes into checkpoints and
+Each config (`configs.py`) holds architecture only; `asdict(config)` goes into checkpoints and
 `checkpoint.build_model` rebuilds the network from it. State is explicit:
 `forward(..., state=None) -> (outputs, state)`.
 """
@@ -19,34 +19,10 @@ from torch import nn
 
 from handsynth.nn.attention import AttentionWindow
 from handsynth.nn.backbone import DeepLSTM, LayerStates
+from handsynth.nn.configs import PredictionConfig, SynthesisConfig, TextConfig
 from handsynth.nn.mdn import MixtureDensityHead, MixtureParams, clip_gradient
 
 PEN_INPUT_SIZE = 3  # (dx, dy, end_of_stroke)
-
-
-@dataclass
-class PredictionConfig:
-    hidden_size: int = 400
-    num_layers: int = 3
-    num_mixtures: int = 20
-
-
-@dataclass
-class SynthesisConfig:
-    alphabet_size: int
-    hidden_size: int = 400
-    num_layers: int = 3
-    num_mixtures: int = 20
-    num_window_gaussians: int = 10
-
-
-@dataclass
-class TextConfig:
-    vocab_size: int
-    embedding_size: int = 256
-    hidden_size: int = 1000
-    num_layers: int = 1
-    dropout: float = 0.0  # probability of zeroing an embedded input or an LSTM output in training
 
 
 class Clipped(nn.Module):

@@ -11,24 +11,15 @@ The CTC blank is the last class (index `alphabet_size`), so character indices ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from handsynth.data.dataset import HandwritingBatch
+from handsynth.nn.configs import RecogniserConfig
 from handsynth.nn.mdn import clip_gradient
 from handsynth.nn.models import PEN_INPUT_SIZE, Clipped
-
-
-@dataclass
-class RecogniserConfig:
-    alphabet_size: int
-    hidden_size: int = 128  # LSTM cells per direction and layer
-    num_layers: int = 2
-    frame_steps: int = 4  # pen steps stacked into one LSTM frame (IAM: ~15 steps per character)
 
 
 class Recogniser(Clipped):

@@ -309,3 +309,12 @@ def _scoring_mode(model: torch.nn.Module, dynamic: bool) -> None:
     for module in model.modules():
         if isinstance(module, torch.nn.Dropout):
             module.eval()
+
+
+def make_task(kind: str, data: str | Path, level: str, batch_size: int, bptt: int):
+    """The task that trains a `kind` network: on a text corpus (text) or a prepared folder."""
+    if kind == "text":
+        return TextTask(data, level, batch_size, bptt)
+    if kind == "recogniser":
+        return RecognitionTask(data)
+    return HandwritingTask(kind, data)

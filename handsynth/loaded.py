@@ -158,12 +158,12 @@ class SynthesisModel(HandwritingModel):
         handwriting (Graves §5.5): a shipped style number, an IAM-OnDB lineStrokes .xml or an .svg
         whose paths are pen strokes; for a file, `style_text` says what it reads (a line saved
         from the web page says it itself). A character the model cannot write raises
-        `writer.TextError` naming where it is; curly quotes, dashes, ellipses and special spaces
+        `handsynth.TextError` naming where it is; curly quotes, dashes, ellipses and special spaces
         are first made plain, with a warning that says so. `progress` shows a bar of the pen steps
         drawn on standard error.
 
         `on_step`, to watch it write, is called with each pen step as it is drawn: a
-        `sampling.SynthesisStep` whose offsets (B, 3) are in raw pen units, one row for each
+        `sample.synthesis.SynthesisStep` whose offsets (B, 3) are in raw pen units, one row for each
         non-empty line of `self.lines(text, wrap)` in order. Lines with faults are then drawn
         again: `t` starts from 0 once more, with fewer rows.
         """

@@ -1,6 +1,6 @@
 """An online handwriting recogniser: pen offsets in, characters out, trained with CTC.
 
-It measures how legible handwriting is (`legibility.py`): a bidirectional LSTM reads the whole line
+It measures how legible handwriting is (`eval/`): a bidirectional LSTM reads the whole line
 (Graves et al. 2009 read online handwriting the same way) and connectionist temporal classification
 (CTC, Graves et al. 2006) aligns its per-frame character distributions with the transcription.
 Pairs of pen steps are stacked into one frame first, which halves the sequence the LSTM runs over;

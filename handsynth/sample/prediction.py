@@ -2,7 +2,7 @@
 random generator that it and the text sampler draw with.
 
 Each step feeds the last pen offset back in and draws the next from the mixture (eqs 61-62 for the
-bias). Conditional handwriting, which `write` draws without torch, is in `sampling.py`.
+bias). Conditional handwriting, which `write` draws without torch, is in `synthesis.py`.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The recogniser in numpy: reading drawn lines inside `write`, where torch is never imported.
 
 `write --candidates N` draws every line N times and keeps the draw that the recogniser
-(`recogniser.py`, shipped as `weights/recogniser.safetensors`) reads closest to the line's text.
+(`nn/recogniser.py`, shipped as `weights/recogniser.safetensors`) reads closest to the line's text.
 `LineReader` runs that recogniser's bidirectional LSTM with the sampler's packed weights and
-compiled cell (`stepper.pack_lstm`, `step_kernels.lstm_cell`) and decodes it by best path, as
+compiled cell (`stepper.pack_lstm`, `kernels.lstm_cell`) and decodes it by best path, as
 the torch recogniser does (`nn/ctc.py`, which needs no torch); tests/test_reader.py holds it to
 the torch recogniser.
 """

@@ -6,7 +6,7 @@ numpy about 1, and importing torch costs more than writing a short line. `Synthe
 each layer's input and recurrent matrices into one (4H, I_n + H) float32 matrix with its two biases
 summed, straight from a model file's arrays; `SynthesisStepper` runs a step as one BLAS matrix
 product per layer, the window (eqs 46-51) and the mixture head (eqs 17-18), with the element-wise
-work between the products compiled (`step_kernels.py`); `sample_mixture` draws the next pen offset
+work between the products compiled (`kernels.py`); `sample_mixture` draws the next pen offset
 as `mdn.sample` does (eqs 61-62 for the bias). tests/test_stepper.py holds all three to the torch
 model.
 """
@@ -222,7 +222,7 @@ def sample_mixture(
     The component k comes from the softmax of pi_hat * (1 + bias) (eq 61), the offset from its
     bivariate Gaussian with the standard deviations shrunk by exp(-bias) (eq 62) and the noise
     scaled by `temperature`, the pen lift from sigmoid(-e_hat / temperature). The noise comes from
-    `rng` in three calls, the rest in one compiled loop (`step_kernels.mixture_draw`).
+    `rng` in three calls, the rest in one compiled loop (`kernels.mixture_draw`).
     """
     B, K = mixture.pi_hat.shape
     # The Gumbel-max trick: argmax of the logits plus Gumbel noise is a draw from their softmax.

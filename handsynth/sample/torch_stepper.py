@@ -1,6 +1,6 @@
 """The sampler's stepper on the torch synthesis network, for writing on a GPU (`--device cuda`).
 
-`sampling.stream_synthesis` steps a network through an object with `stepper(chars, char_mask)`
+`synthesis.stream_synthesis` steps a network through an object with `stepper(chars, char_mask)`
 and `initial_state(B)`: `stepper.SynthesisWeights` in numpy on the CPU, or `TorchSynthesis` here,
 which runs the training recurrence itself (`SynthesisNetwork.forward`, one step at a time) on
 whatever device holds the network and hands the sampler the same numpy `Mixture` and phi. Many

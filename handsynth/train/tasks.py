@@ -2,7 +2,7 @@
 stream (text).
 
 A task knows its data, the batches of an epoch, the loss of a batch and how to evaluate a model; the
-training loop in `train.py` is the same for all of them.
+training loop in `loop.py` is the same for all of them.
 """
 
 from __future__ import annotations

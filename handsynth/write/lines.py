@@ -94,7 +94,7 @@ def write_lines(
 ) -> list[WrittenLine]:
     """Handwriting for each line; an empty line gives empty offsets.
 
-    `weights` step the synthesis network (`sampling.stream_synthesis`); `alphabet` and
+    `weights` step the synthesis network (`sample.synthesis.stream_synthesis`); `alphabet` and
     `normalisation` are the ones it was trained with; the offsets come back in raw pen units. All
     lines are drawn as one batch, each `options.candidates` times; lines whose best draw has
     faults (skipped, stalled or repeated letters, scribbles, dot runs, or no end) are drawn again

@@ -6,19 +6,21 @@ work, as openai/whisper's `load_model(...).transcribe(...)`.
     handsynth.load_model(kind="prediction").sample(steps=700, seed=0).save("scribble.png")
     handsynth.load_model(kind="text").generate("the market", length=200)
 
-A model file is a `.pt` training checkpoint or a `.safetensors` export (`weights.py` reads both into
-the same arrays and description). This is the one module that reads that description: the alphabet
-and the normalisation statistics come out of it here, as typed objects, and everything else (the
-command line, `legibility.py`, the scripts) takes them from the loaded model.
+A model file is a `.pt` training checkpoint or a `.safetensors` export (`nn/weights.py` reads both
+into the same arrays and description). This is the one module that reads that description: the
+alphabet and the normalisation statistics come out of it here, as typed objects, and everything else
+(the command line, `eval/`, the scripts) takes them from the loaded model. Each kind of model is a
+class with what only it can do: `SynthesisModel.write`, `PredictionModel.sample`,
+`TextModel.generate`, `RecogniserModel.as_line_reader`; asking one kind for another's method is a
+`UserError` that says which kind it needs. Metrics and plots take a loaded model (`eval/`).
 
-`write` runs on numpy alone (`stepper.py`), so a short `handsynth write` never imports torch: the
-torch network is built on first use, and the modules that need torch are imported by the methods
-that use them.
+`write` runs on numpy alone (`sample/stepper.py`), so a short `handsynth write` never imports
+torch: the torch network is built on first use, and the modules that need torch are imported by
+the methods that use them.
 """
 
 from __future__ import annotations
 
-import copy
 import os
 import warnings
 from collections.abc import Callable, Iterator
@@ -30,39 +32,36 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm import tqdm
 
-from handsynth.alphabet import Alphabet
+from handsynth.data.alphabet import Alphabet
+from handsynth.data.strokes import Normalisation
 from handsynth.errors import CheckpointError, UserError
-from handsynth.handwriting import Handwriting
+from handsynth.nn.weights import read_model_arrays, shipped_path, write_model_file
 from handsynth.options import DEFAULT_BPTT, SAMPLE_BIAS, SAMPLE_STEPS, TEXT_LENGTH, WriteOptions
-from handsynth.reader import LineReader
-from handsynth.sampling import SynthesisStep
-from handsynth.stepper import SynthesisWeights
-from handsynth.strokes import Normalisation
-from handsynth.styles import load_style as read_style
-from handsynth.typography import describe as describe_typography
-from handsynth.typography import plain_typography
-from handsynth.weights import read_model_arrays, shipped_path, write_model_file
-from handsynth.writer import tidy_lines, write_lines
+from handsynth.sample.reader import LineReader
+from handsynth.sample.stepper import SynthesisWeights
+from handsynth.sample.synthesis import SynthesisStep
+from handsynth.write.handwriting import Handwriting
+from handsynth.write.lines import tidy_lines, write_lines
+from handsynth.write.styles import load_style as read_style
+from handsynth.write.typography import describe as describe_typography
+from handsynth.write.typography import plain_typography
 
 if TYPE_CHECKING:
     import torch
 
-    from handsynth.torch_stepper import TorchSynthesis
-
-HANDWRITING_KINDS = ("prediction", "synthesis", "recogniser")
+    from handsynth.sample.torch_stepper import TorchSynthesis
 
 
 class LoadedModel:
-    """A network ready for use, with the alphabet and normalisation it was trained with.
+    """A network ready for use, with the alphabet it was trained with; the base of one class per
+    kind of model.
 
     Attributes: `network` (the torch module, in eval mode, built on first use on `device`),
-    `synthesis_weights` (synthesis models: the numpy weights `write` steps with), `arrays` (the
-    float32 weights by state-dict name), `kind` ("synthesis", "prediction", "text" or
-    "recogniser"), `alphabet`, `normalisation` (handwriting kinds; None for text),
-    `level` and `bptt` (text), `description` (what the model file says about itself: config, data,
-    training) and `path`. `write`, `sample`, `generate`, `heatmap` and `attention` each need a kind
-    of model and say so when given another; `evaluate` and `export` take any.
+    `arrays` (the float32 weights by state-dict name), `kind`, `alphabet`, `description` (what the
+    model file says about itself: config, data, training) and `path`. `export` takes any kind.
     """
+
+    kind: str
 
     def __init__(
         self,
@@ -75,51 +74,66 @@ class LoadedModel:
         self.description = description
         self.path = path
         self.device = device
-        self.kind: str = description["kind"]
-        data = description["data"]
-        self.alphabet = Alphabet.from_json(data["alphabet"])
-        self.normalisation = (
-            Normalisation.from_json(data["normalisation"])
-            if self.kind in HANDWRITING_KINDS
-            else None
-        )
-        self.level: str | None = None
-        self.bptt: int | None = None
-        self.synthesis_weights: SynthesisWeights | None = None
-        if self.kind == "synthesis":
-            config = description["config"]
-            try:
-                self.synthesis_weights = SynthesisWeights.from_state_dict(arrays, config)
-            except (KeyError, ValueError) as error:  # a missing array or one of the wrong shape
-                raise CheckpointError(
-                    f"{path}: the weights do not fit the model's config: {error}"
-                ) from None
-        if self.kind == "text":
-            self.level = data["level"]
-            train_config = description.get("training", {}).get("train_config", {})
-            self.bptt = train_config.get("bptt", DEFAULT_BPTT)  # files from before it was stored
+        self.alphabet = Alphabet.from_json(description["data"]["alphabet"])
 
     def __repr__(self) -> str:
         parameters = sum(a.size for a in self.arrays.values())
-        where = str(self.path)
-        return f"LoadedModel(kind={self.kind!r}, path={where!r}, parameters={parameters:,})"
+        return f"{type(self).__name__}(path={str(self.path)!r}, parameters={parameters:,})"
+
+    def __getattr__(self, name: str):
+        """Only reached for a name this model lacks: another kind's method is a UserError."""
+        kinds = [cls.kind for cls in MODELS.values() if name in vars(cls)]
+        if kinds and not name.startswith("_"):
+            needed = " or ".join(kinds)
+            raise UserError(f"{name} needs a {needed} model; this is a {self.kind} model")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @cached_property
     def network(self) -> torch.nn.Module:
         import torch
 
-        from handsynth.checkpoint import rebuild_model
+        from handsynth.nn.checkpoint import rebuild_model
 
         state_dict = {k: torch.from_numpy(v) for k, v in self.arrays.items()}
         network = rebuild_model(self.kind, self.description["config"], state_dict)
         return network.to(self.device).eval()
 
+    def export(self, path: str | Path) -> Path:
+        """Write the model as a small safetensors file (float16 weights and the description)."""
+        write_model_file(path, self.network.state_dict(), self.description)
+        return Path(path)
+
+
+class HandwritingModel(LoadedModel):
+    """A network of pen offsets, with the normalisation of the lines it was trained on."""
+
+    def __init__(self, arrays, description, path=None, device="cpu"):
+        super().__init__(arrays, description, path, device)
+        self.normalisation = Normalisation.from_json(description["data"]["normalisation"])
+
+
+class SynthesisModel(HandwritingModel):
+    """Handwriting of a given text (Graves §5): `write`, and the lines and styles it takes.
+
+    `synthesis_weights` are the numpy weights `write` steps with on the CPU.
+    """
+
+    kind = "synthesis"
+
+    def __init__(self, arrays, description, path=None, device="cpu"):
+        super().__init__(arrays, description, path, device)
+        try:
+            self.synthesis_weights = SynthesisWeights.from_state_dict(arrays, description["config"])
+        except (KeyError, ValueError) as error:  # a missing array or one of the wrong shape
+            raise CheckpointError(
+                f"{path}: the weights do not fit the model's config: {error}"
+            ) from None
+
     def synthesis_stepping(self) -> SynthesisWeights | TorchSynthesis:
         """What the sampler steps: the numpy weights on the CPU, the torch network elsewhere."""
-        self._require("write", "synthesis")
         if self.device == "cpu":
             return self.synthesis_weights
-        from handsynth.torch_stepper import TorchSynthesis
+        from handsynth.sample.torch_stepper import TorchSynthesis
 
         return TorchSynthesis(self.network)
 
@@ -144,16 +158,15 @@ class LoadedModel:
         handwriting (Graves §5.5): a shipped style number, an IAM-OnDB lineStrokes .xml or an .svg
         whose paths are pen strokes; for a file, `style_text` says what it reads (a line saved
         from the web page says it itself). A character the model cannot write raises
-        `writer.TextError` naming where it is; curly quotes, dashes, ellipses and special spaces
+        `handsynth.TextError` naming where it is; curly quotes, dashes, ellipses and special spaces
         are first made plain, with a warning that says so. `progress` shows a bar of the pen steps
         drawn on standard error.
 
         `on_step`, to watch it write, is called with each pen step as it is drawn: a
-        `sampling.SynthesisStep` whose offsets (B, 3) are in raw pen units, one row for each
+        `sample.synthesis.SynthesisStep` whose offsets (B, 3) are in raw pen units, one row for each
         non-empty line of `self.lines(text, wrap)` in order. Lines with faults are then drawn
         again: `t` starts from 0 once more, with fewer rows.
         """
-        self._require("write", "synthesis")
         options = WriteOptions(bias, temperature, seed, wrap, retries, candidates)
         options.check()
         reader = self._reader(candidates)
@@ -190,7 +203,7 @@ class LoadedModel:
         """The shipped recogniser in numpy, which picks the best of several draws of a line; None
         where this model writes another alphabet than it reads."""
         path = shipped_path("recogniser")
-        reader = LoadedModel(*read_model_arrays(path), path).as_line_reader()
+        reader = RecogniserModel(*read_model_arrays(path), path).as_line_reader()
         return reader if reader.alphabet == self.alphabet else None
 
     def _reader(self, candidates: int) -> LineReader | None:
@@ -202,13 +215,6 @@ class LoadedModel:
             )
         return self.line_reader
 
-    def as_line_reader(self) -> LineReader:
-        """This recogniser in numpy (`reader.LineReader`), reading without torch."""
-        self._require("read lines", "recogniser")
-        config = self.description["config"]
-        layers, frame_steps = config["num_layers"], config["frame_steps"]
-        return LineReader(self.arrays, layers, frame_steps, self.alphabet, self.normalisation)
-
     def lines(self, text: str, wrap: int = WriteOptions.wrap) -> list[str]:
         """The lines `write` draws for `text`: checked, typography made plain, wrapped ("" for a
         gap between paragraphs)."""
@@ -219,10 +225,15 @@ class LoadedModel:
     ) -> tuple[np.ndarray, str]:
         """A style to prime `write` with, as (offsets (T, 3) normalised, its text); its text must be
         one the model can write (`styles.load_style` says where styles come from)."""
-        self._require("write", "synthesis")
         prime = read_style(str(style), style_text, self.normalisation)
         tidy_lines(prime[1], self.alphabet, 0)
         return prime
+
+
+class PredictionModel(HandwritingModel):
+    """Unconditional handwriting (Graves §4): `sample`."""
+
+    kind = "prediction"
 
     def sample(
         self,
@@ -234,8 +245,7 @@ class LoadedModel:
     ) -> Handwriting:
         """Unconditional handwriting (prediction models, Graves §4, Fig 11): `lines` lines of
         `steps` pen steps each; `bias` sharpens the mixture as for `write` (eqs 61-62)."""
-        self._require("sample", "prediction")
-        from handsynth.prediction_sampling import make_generator, sample_prediction
+        from handsynth.sample.prediction import make_generator, sample_prediction
 
         if steps < 1 or lines < 1:
             raise UserError(f"steps and lines must be at least 1, got {steps} and {lines}")
@@ -246,6 +256,31 @@ class LoadedModel:
             line[-1, 2] = 1.0  # the pen lifts at the end
             offsets.append(self.normalisation.denormalise(line))
         return Handwriting(offsets, [""] * lines, [[] for _ in range(lines)])
+
+
+class RecogniserModel(HandwritingModel):
+    """The CTC recogniser (`nn/recogniser.py`): `as_line_reader` reads lines without torch."""
+
+    kind = "recogniser"
+
+    def as_line_reader(self) -> LineReader:
+        """This recogniser in numpy (`reader.LineReader`), reading without torch."""
+        config = self.description["config"]
+        layers, frame_steps = config["num_layers"], config["frame_steps"]
+        return LineReader(self.arrays, layers, frame_steps, self.alphabet, self.normalisation)
+
+
+class TextModel(LoadedModel):
+    """Text (Graves §3): `generate` and `stream`; `level` ("char" or "word") and `bptt`, the
+    window it was trained and is evaluated with."""
+
+    kind = "text"
+
+    def __init__(self, arrays, description, path=None, device="cpu"):
+        super().__init__(arrays, description, path, device)
+        self.level: str = description["data"]["level"]
+        train_config = description.get("training", {}).get("train_config", {})
+        self.bptt: int = train_config.get("bptt", DEFAULT_BPTT)  # files from before it was stored
 
     def generate(
         self,
@@ -269,9 +304,8 @@ class LoadedModel:
         seed: int | None = None,
     ) -> Iterator[str]:
         """`generate`'s text piece by piece, each symbol as soon as it is sampled."""
-        self._require("generate", "text")
-        from handsynth.prediction_sampling import make_generator
-        from handsynth.text_sampling import stream_text
+        from handsynth.sample.prediction import make_generator
+        from handsynth.sample.text import stream_text
 
         word_level = self.level == "word"
         symbols = prime.split() if word_level else prime
@@ -285,98 +319,8 @@ class LoadedModel:
         for n, symbol in enumerate(sampled):
             yield (" " if word_level and (n or prime) else "") + symbol
 
-    def heatmap(
-        self,
-        offsets: np.ndarray,
-        path: str | Path,
-        text: str | None = None,
-        components: bool = False,
-    ) -> None:
-        """Plot where the network expected each next pen position of a line (Graves Figs 4, 10).
 
-        offsets (T, 3) raw pen offsets, such as a line of `write` or of the prepared data; a
-        synthesis model also needs the line's `text`. `components` adds the mixture weights.
-        """
-        self._require("heatmap", "prediction", "synthesis")
-        from handsynth.plots import plot_prediction_heatmap
-
-        params, _ = self._outputs(offsets, text)
-        mean, std = self.normalisation.mean, self.normalisation.std
-        plot_prediction_heatmap(offsets, params, mean, std, path, components, text)
-
-    def attention(self, offsets: np.ndarray, text: str, path: str | Path) -> None:
-        """Plot the window weights over the characters of `text` against time (Graves Fig 13)."""
-        self._require("attention", "synthesis")
-        from handsynth.plots import plot_attention
-
-        _, phi = self._outputs(offsets, text)
-        plot_attention(phi, text, path, offsets)
-
-    def evaluate(
-        self,
-        data: str | Path,
-        split: str | None = None,
-        batch_size: int = 32,
-        dynamic: bool = False,
-    ) -> dict:
-        """Metrics of the model on a split of `data`: a prepared handwriting folder (split valid or
-        train; nats per line and SSE, or CER for a recogniser) or a text corpus (split test by
-        default, valid for enwik8, which has no test split; bits per symbol and per character,
-        word perplexity for the Penn Treebank, with `dynamic` evaluation as in Graves §3).
-
-        Handwriting is normalised with the model's own statistics, the inputs it was trained on;
-        data whose alphabet differs from the model's is refused where characters are read.
-        """
-        from handsynth.tasks import HandwritingTask, RecognitionTask, TextTask
-
-        if self.kind == "text":
-            task = TextTask(data, self.level, 1, self.bptt)
-            if task.alphabet != self.alphabet:
-                raise UserError(f"{data} has other symbols than the model was trained on")
-            # Dynamic evaluation trains the weights it scores; this model's own stay as they are.
-            network = copy.deepcopy(self.network) if dynamic else self.network
-            split = split or task.corpus.held_out_split()
-            return task.evaluate(network, split=split, device=self.device, dynamic=dynamic)
-        if dynamic:
-            raise UserError("dynamic evaluation applies to text models only")
-        split = split or "valid"
-        if split not in ("valid", "train"):
-            raise UserError(f"the split must be valid or train for handwriting, not {split!r}")
-        if self.kind == "recogniser":
-            task = RecognitionTask(data, self.normalisation)
-        else:
-            task = HandwritingTask(self.kind, data, self.normalisation)
-        if self.kind != "prediction" and task.alphabet != self.alphabet:
-            raise UserError(
-                f"{data} was prepared with another alphabet than the model was trained on; "
-                "prepare it with the same alphabet options"
-            )
-        lines = task.valid if split == "valid" else task.train
-        return task.evaluate(self.network, batch_size=batch_size, device=self.device, data=lines)
-
-    def export(self, path: str | Path) -> Path:
-        """Write the model as a small safetensors file (float16 weights and the description)."""
-        write_model_file(path, self.network.state_dict(), self.description)
-        return Path(path)
-
-    def _require(self, action: str, *kinds: str) -> None:
-        if self.kind not in kinds:
-            needed = " or ".join(kinds)
-            raise UserError(f"{action} needs a {needed} model; this is a {self.kind} model")
-
-    def _outputs(self, offsets: np.ndarray, text: str | None) -> tuple[dict, np.ndarray | None]:
-        """The network run once over raw offsets (T, 3): mixture parameters and, for synthesis,
-        the window weights."""
-        import torch
-
-        from handsynth.plots import model_outputs
-
-        chars = None
-        if self.kind == "synthesis":
-            if text is None:
-                raise UserError("a synthesis model needs the line's text")
-            chars = torch.from_numpy(self.alphabet.encode(text))
-        return model_outputs(self.network, self.normalisation.normalise(offsets), chars)
+MODELS = {cls.kind: cls for cls in (SynthesisModel, PredictionModel, TextModel, RecogniserModel)}
 
 
 def load_model(
@@ -397,8 +341,11 @@ def load_model(
     arrays, description = read_model_arrays(path)
     if kind is not None and description["kind"] != kind:
         raise CheckpointError(f"{path} holds a {description['kind']} model, not a {kind} model")
-    model = LoadedModel(arrays, description, path, str(device))
-    if model.kind != "synthesis":
+    model_class = MODELS.get(description["kind"])
+    if model_class is None:
+        raise CheckpointError(f"{path}: unknown model kind {description['kind']!r}")
+    model = model_class(arrays, description, path, str(device))
+    if not isinstance(model, SynthesisModel):
         model.network  # noqa: B018 - built now, so a file that does not fit fails here
     return model
 

@@ -4,11 +4,9 @@ command line and its --help. Nothing here imports torch, so `handsynth --help` s
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from handsynth import limits
-from handsynth.errors import UserError
+from handsynth import limits, values
 
 # The neatness `write`, `heatmap --text` and `eval legibility` use unless told: of 0.5, 1 and 2,
 # bias 1 gave the shipped model its lowest recogniser error on 100 validation lines.
@@ -32,22 +30,17 @@ class WriteOptions:
     temperature: float = 1.0  # scales the sampling noise; below 1 is steadier
     seed: int | None = None  # fixes the drawing; None draws a fresh one each time
     wrap: int = 50  # characters per written line; 0 keeps the text's own lines
-    retries: int = 3  # extra draws for a line with faults (see handsynth.faults)
-    # Draws of each line, of which the recogniser picks the one it reads best (handsynth.reader).
+    retries: int = 3  # extra draws for a line with faults (see handsynth.write.faults)
+    # Draws of each line, of which the recogniser picks the one it reads best (sample/reader.py).
     candidates: int = 1
 
     def check(self) -> None:
-        """Raise UserError naming the first option outside its range (handsynth.limits)."""
-        ranges = {"bias": limits.BIAS, "retries": limits.RETRIES, "candidates": limits.CANDIDATES}
-        for name, (low, high) in ranges.items():
-            value = getattr(self, name)
-            if not (math.isfinite(value) and low <= value <= high):
-                raise UserError(f"{name} must be from {low:g} to {high:g}, got {value}")
-        low, high = limits.TEMPERATURE
-        if not (math.isfinite(self.temperature) and low < self.temperature <= high):
-            raise UserError(f"temperature must be above {low:g} up to {high:g}")
-        if self.wrap != 0 and not limits.WRAP[0] <= self.wrap <= limits.WRAP[1]:
-            low, high = limits.WRAP
-            raise UserError(f"wrap must be 0 or from {low} to {high} characters, got {self.wrap}")
-        if self.seed is not None and not 0 <= self.seed < 2**63:
-            raise UserError(f"seed must be from 0 to 2**63 - 1, got {self.seed}")
+        """Raise `FieldError` naming the first option outside its range (`handsynth.values`), as
+        the command line and the web app check the same values."""
+        values.number("bias", self.bias, limits.BIAS)
+        values.number("temperature", self.temperature, limits.TEMPERATURE, above_low=True)
+        if self.seed is not None:
+            values.seed("seed", self.seed)
+        values.wrap("wrap", self.wrap)
+        values.integer("retries", self.retries, limits.RETRIES)
+        values.integer("candidates", self.candidates, limits.CANDIDATES)

@@ -73,7 +73,7 @@ def linear_flops(rows: int, in_features: int, out_features: int) -> int:
 def deep_lstm_flops(
     tokens: int, input_size: int, hidden_size: int, num_layers: int, context_size: int = 0
 ) -> int:
-    """Forward gate-matmul FLOPs of `handsynth.backbone.DeepLSTM` over `tokens` = B * T steps.
+    """Forward gate-matmul FLOPs of `handsynth.nn.backbone.DeepLSTM` over `tokens` = B * T steps.
 
     Layer 1 reads input + context; each later layer also reads the layer below (skip connections).
     Each layer does an input projection (I_n -> 4H) and a recurrent one (H -> 4H) per step.

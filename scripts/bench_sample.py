@@ -5,8 +5,8 @@ initialised, except that the kappa part of the window's linear layer is set so t
 exactly 1/25 of a character per step (weights 0, bias log(1/25), eq 51): a line of U characters
 then finishes after about 25 * U pen points, as real IAM-OnDB lines do (~1500 for 60 characters),
 instead of running to the sampler's step limit. Sampling goes through
-`handsynth.sampling.sample_synthesis` (numpy, `handsynth.stepper`), so its per-step Python, MDN
-sampling and stopping test count.
+`handsynth.sample.synthesis.sample_synthesis` (numpy, `handsynth.sample.stepper`), so its
+per-step Python, MDN sampling and stopping test count.
 
 Reported: seconds for one `--chars`-character line and its pen points per second; then `--lines`
 lines of the same length written together as one batch: seconds, lines per second and pen points
@@ -33,10 +33,10 @@ from bench_common import emit, log, machine_info, set_threads
 from threadpoolctl import threadpool_limits
 
 import handsynth
-from handsynth.alphabet import Alphabet
-from handsynth.models import SynthesisConfig, SynthesisNetwork
-from handsynth.sampling import sample_synthesis
-from handsynth.stepper import SynthesisWeights
+from handsynth.data.alphabet import Alphabet
+from handsynth.nn.models import SynthesisConfig, SynthesisNetwork
+from handsynth.sample.stepper import SynthesisWeights
+from handsynth.sample.synthesis import sample_synthesis
 
 STEPS_PER_CHARACTER = 25  # the average pen points per character of IAM-OnDB lines
 # 82 symbols, like the alphabet of the IAM-OnDB transcriptions: letters, digits, space, punctuation.

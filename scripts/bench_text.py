@@ -6,7 +6,7 @@ characters per second is B * bptt / seconds per step. `achieved_gflops` counts t
 2*m*n*k each (LSTM input projection and recurrent gates of each layer, the softmax head), times 3
 for forward + backward (backward ~ 2 x forward).
 
-Sampling: one stream through `handsynth.text_sampling.sample_text`, `--sample-length` symbols one
+Sampling: one stream through `handsynth.sample.text.sample_text`, `--sample-length` symbols one
 at a time; characters per second is length / seconds.
 
 The network is `TextConfig`'s defaults (embedding 256, one layer of 1000) with a vocabulary of 50,
@@ -23,9 +23,9 @@ import torch
 import torch.nn.functional as F
 from bench_common import deep_lstm_flops, emit, linear_flops, log, machine_info, set_threads, timed
 
-from handsynth.alphabet import Alphabet
-from handsynth.models import TextConfig, TextNetwork
-from handsynth.text_sampling import sample_text
+from handsynth.data.alphabet import Alphabet
+from handsynth.nn.models import TextConfig, TextNetwork
+from handsynth.sample.text import sample_text
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -36,15 +36,15 @@ from bench_common import (
     timed,
 )
 
-from handsynth import mdn
-from handsynth.models import (
+from handsynth.nn import mdn
+from handsynth.nn.models import (
     PEN_INPUT_SIZE,
     PredictionConfig,
     PredictionNetwork,
     SynthesisConfig,
     SynthesisNetwork,
 )
-from handsynth.precision import bf16_supported
+from handsynth.train.precision import bf16_supported
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

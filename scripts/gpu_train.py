@@ -45,8 +45,8 @@ from pathlib import Path
 
 import numpy as np
 
-from handsynth.prepare import load_metadata, load_prepared
-from handsynth.strokes import normalisation_stats, offsets_to_points, points_to_offsets
+from handsynth.data.prepare import load_metadata, load_prepared
+from handsynth.data.strokes import normalisation_stats, offsets_to_points, points_to_offsets
 
 JOBS = ("synthesis-400", "synthesis-256", "ptb-char", "ptb-word", "recogniser")
 FIRST_PLAN = JOBS[:4]  # what `run` trains unless --jobs names others
@@ -84,7 +84,7 @@ def pack(prepared: Path, ptb: Path, out: Path) -> dict:
 
 
 def _smooth_line(offsets: np.ndarray) -> np.ndarray:
-    from handsynth.strokes import smooth_strokes
+    from handsynth.data.strokes import smooth_strokes
 
     points, eos = offsets_to_points(offsets)
     return points_to_offsets(smooth_strokes(points, eos), eos)
@@ -251,8 +251,8 @@ def run_job(
     own start (the shipped weights, or fresh ones)."""
     import torch
 
-    from handsynth.train import TrainConfig, train
-    from handsynth.weights import shipped_path
+    from handsynth.nn.weights import shipped_path
+    from handsynth.train.loop import TrainConfig, train
 
     settings = _job_settings(name, tiny)
     run_dir = work / "runs" / name
@@ -291,7 +291,7 @@ def run_job(
 
 
 def _task(name: str, settings: dict, work: Path):
-    from handsynth.tasks import HandwritingTask, RecognitionTask, TextTask
+    from handsynth.train.tasks import HandwritingTask, RecognitionTask, TextTask
 
     if name == "recogniser":
         return RecognitionTask(work / f"prepared-{settings['data']}")
@@ -304,9 +304,9 @@ def _task(name: str, settings: dict, work: Path):
 def _train_by_epoch(task, config, seconds: float, out: Path, name: str, log) -> list[str]:
     """Train one epoch at a time until the time or `config.epochs` is spent, exporting each
     epoch's weights (and the last, partial one) to out/NAME-epochs/epoch-N.safetensors."""
-    from handsynth.checkpoint import load_checkpoint
-    from handsynth.train import train
-    from handsynth.weights import export_weights
+    from handsynth.nn.checkpoint import load_checkpoint
+    from handsynth.nn.weights import export_weights
+    from handsynth.train.loop import train
 
     deadline = time.monotonic() + seconds
     folder = out / f"{name}-epochs"
@@ -331,8 +331,8 @@ def _train_by_epoch(task, config, seconds: float, out: Path, name: str, log) -> 
 def _measure(name: str, task, run_dir: Path, out: Path, device: str, log) -> dict:
     """Export best.pt and evaluate it: the validation lines (synthesis) or the test split, static
     and dynamic (text)."""
-    from handsynth.checkpoint import load_checkpoint, model_from_checkpoint
-    from handsynth.weights import export_weights
+    from handsynth.nn.checkpoint import load_checkpoint, model_from_checkpoint
+    from handsynth.nn.weights import export_weights
 
     best = run_dir / "best.pt"
     if not best.exists():
@@ -354,7 +354,7 @@ def _measure(name: str, task, run_dir: Path, out: Path, device: str, log) -> dic
 
 
 def _progress(run_dir: Path) -> dict:
-    from handsynth.checkpoint import load_checkpoint
+    from handsynth.nn.checkpoint import load_checkpoint
 
     last = run_dir / "last.pt"
     return load_checkpoint(last)["progress"] if last.exists() else {}

@@ -17,9 +17,9 @@ import json
 from pathlib import Path
 
 import handsynth
-from handsynth.hand_metrics import PageMetrics, measure_page
 from handsynth.options import WriteOptions
-from handsynth.render import RenderOptions, layout_lines
+from handsynth.write.hand_metrics import PageMetrics, measure_page
+from handsynth.write.render import RenderOptions, layout_lines
 
 LETTER = Path(__file__).resolve().parents[1] / "docs" / "letter.txt"
 

@@ -14,8 +14,8 @@ import argparse
 import json
 
 import handsynth
-from handsynth.ocr import read_lines
-from handsynth.reader import character_error_rate
+from handsynth.eval.ocr import read_lines
+from handsynth.nn.ctc import character_error_rate
 
 PARAGRAPH = (
     "Thank you for the letter and the photographs of the garden. "

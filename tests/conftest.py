@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from handsynth.prepare import prepare_dataset
+from handsynth.data.prepare import prepare_dataset
 
 # The tests' networks are tiny: a second thread only adds synchronisation, which on a busy machine
 # made single calls tens of times slower.

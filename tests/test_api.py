@@ -11,12 +11,18 @@ from lxml import etree
 
 import handsynth
 from handsynth import cli
-from handsynth.checkpoint import save_checkpoint
+from handsynth.data.prepare import load_metadata
 from handsynth.errors import CheckpointError
+from handsynth.eval.metrics import evaluate
 from handsynth.loaded import load_model
-from handsynth.models import PredictionConfig, PredictionNetwork, SynthesisConfig, SynthesisNetwork
-from handsynth.prepare import load_metadata
-from handsynth.weights import export_weights
+from handsynth.nn.checkpoint import save_checkpoint
+from handsynth.nn.models import (
+    PredictionConfig,
+    PredictionNetwork,
+    SynthesisConfig,
+    SynthesisNetwork,
+)
+from handsynth.nn.weights import export_weights
 from tests.test_writer import tiny_payload
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -202,9 +208,9 @@ def test_text_evaluation_uses_the_stored_bptt(tmp_path, capsys):
     # Dynamic evaluation takes a step per window, so the window length shows in the result; and it
     # leaves the loaded model's own weights as they were.
     before = {k: v.clone() for k, v in model.network.state_dict().items()}
-    stored = model.evaluate(corpus, split="valid", dynamic=True)
+    stored = evaluate(model, corpus, split="valid", dynamic=True)
     model.bptt = 100
-    default = model.evaluate(corpus, split="valid", dynamic=True)
+    default = evaluate(model, corpus, split="valid", dynamic=True)
     assert stored["bits_per_symbol"] != default["bits_per_symbol"]
     for key, value in model.network.state_dict().items():
         torch.testing.assert_close(value, before[key], rtol=0, atol=0)

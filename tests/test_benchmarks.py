@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handsynth.precision import bf16_supported
+from handsynth.train.precision import bf16_supported
 
 # Each run starts a fresh interpreter and imports torch; measured 10-20 s per run on a busy 2-core
 # machine, hence slow.

@@ -1,6 +1,6 @@
 """Per-character errors of a reading: alignment and per-class rates against hand counts."""
 
-from handsynth.char_errors import MISSING, align, character_class, character_errors
+from handsynth.nn.char_errors import MISSING, align, character_class, character_errors
 
 
 def test_alignment_pairs_each_character_of_the_text_with_what_was_read():

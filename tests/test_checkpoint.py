@@ -1,4 +1,4 @@
-"""Tests of handsynth.checkpoint: round trip, atomic writes, and refusing bad or unsafe files."""
+"""Tests of handsynth.nn.checkpoint: round trip, atomic writes, and refusing bad or unsafe files."""
 
 import os
 import pickle
@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 import torch
 
-from handsynth.alphabet import Alphabet
-from handsynth.checkpoint import (
+from handsynth.data.alphabet import Alphabet
+from handsynth.errors import CheckpointError
+from handsynth.nn.checkpoint import (
     FORMAT_VERSION,
     load_checkpoint,
     model_from_checkpoint,
     save_checkpoint,
 )
-from handsynth.errors import CheckpointError
-from handsynth.models import SynthesisConfig, SynthesisNetwork
-from handsynth.optim import GravesRMSProp
+from handsynth.nn.models import SynthesisConfig, SynthesisNetwork
+from handsynth.train.optim import GravesRMSProp
 
 
 def tiny_payload():

@@ -4,7 +4,7 @@ import argparse
 
 import pytest
 
-from handsynth import cli_args
+from handsynth.cli import args as cli_args
 
 Bad = argparse.ArgumentTypeError
 

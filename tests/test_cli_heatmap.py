@@ -3,10 +3,10 @@
 import pytest
 
 from handsynth import cli
-from handsynth.checkpoint import save_checkpoint
-from handsynth.models import PredictionConfig, PredictionNetwork
-from handsynth.prepare import load_metadata
-from handsynth.weights import export_weights
+from handsynth.data.prepare import load_metadata
+from handsynth.nn.checkpoint import save_checkpoint
+from handsynth.nn.models import PredictionConfig, PredictionNetwork
+from handsynth.nn.weights import export_weights
 from tests.test_writer import tiny_payload
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

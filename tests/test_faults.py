@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from handsynth.faults import Fault, badness, find_faults
+from handsynth.write.faults import Fault, badness, find_faults
 
 TEXT = "abcd"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from handsynth.data.prepare import load_prepared
 from handsynth.loaded import load_model
-from handsynth.prepare import load_prepared
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "gpu_train.py"
 SENTENCES = "the cat sat on the mat\nthe dog ate the bone\na cat and a dog\n" * 40

@@ -1,10 +1,11 @@
-"""Tests of handsynth.hand_metrics on lines built of box letters whose x-height, slant and tilt are
-set, so the measures are checked against the numbers the lines were drawn with."""
+"""Tests of handsynth.write.hand_metrics on lines built of box letters whose x-height, slant and
+tilt are set, so the measures are checked against the numbers the lines were drawn with."""
 
 import numpy as np
 import pytest
 
-from handsynth.hand_metrics import (
+from handsynth.data.strokes import split_strokes, strokes_to_points
+from handsynth.write.hand_metrics import (
     level,
     measure_line,
     measure_page,
@@ -13,7 +14,6 @@ from handsynth.hand_metrics import (
     spread,
     turning_points,
 )
-from handsynth.strokes import split_strokes, strokes_to_points
 
 # Letter shapes: a box from the baseline up to the mean line ("n"), up to twice that ("l", an
 # ascender), down to the x-height below the baseline ("p", a descender) or up to 2.5 times it ("L",

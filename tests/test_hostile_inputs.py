@@ -5,9 +5,9 @@ import pytest
 from lxml import etree
 
 from handsynth import cli
-from handsynth.alphabet import Alphabet
-from handsynth.styles import MAX_STYLE_BYTES
-from handsynth.weights import export_weights
+from handsynth.data.alphabet import Alphabet
+from handsynth.nn.weights import export_weights
+from handsynth.write.styles import MAX_STYLE_BYTES
 from tests.conftest import FIXTURE_ROOT
 from tests.test_writer import tiny_payload
 

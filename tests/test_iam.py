@@ -1,18 +1,19 @@
-"""Tests of handsynth.iam on the fixture tree data/fixtures/iam and on hostile inputs."""
+"""Tests of handsynth.data.iam on the fixture tree data/fixtures/iam and on hostile inputs."""
 
 import re
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
 from lxml import etree
 
-from handsynth.iam import (
+from handsynth.data.iam import (
     IamDataWarning,
     IamFormatError,
-    collect_lines,
     form_paths,
+    iter_lines,
     load_blacklist,
     parse_line_strokes,
     parse_transcription,
@@ -143,11 +144,11 @@ def test_load_blacklist_npy_string_array(tmp_path):
     assert load_blacklist(path) == {"a01-004w-08", "a02-004-01"}
 
 
-def test_collect_lines_counts_and_warns():
+def test_iter_lines_counts_and_warns():
     forms = ["a01-000u", "a02-004", "b01-001x"]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        lines, dropped = collect_lines(FIXTURES, forms, blacklist={"a01-000u-03"})
+        lines = list(iter_lines(FIXTURES, forms, {"a01-000u-03"}, dropped := Counter()))
     messages = [str(w.message) for w in caught if issubclass(w.category, IamDataWarning)]
     assert len(messages) == 3  # one per skipped file; blacklisted lines are silent
     assert any("a01-000u-04.xml" in m and "only 3 CSR lines" in m for m in messages)
@@ -167,14 +168,14 @@ def test_collect_lines_counts_and_warns():
     assert lines[4].text == '"resolution" on 3'
 
 
-def test_collect_lines_missing_transcription(tmp_path):
+def test_iter_lines_missing_transcription(tmp_path):
     tree = tmp_path / "lineStrokes" / "a01" / "a01-000"
     tree.mkdir(parents=True)
     source = LINES / "a01" / "a01-000" / "a01-000u-01.xml"
     (tree / "a01-000u-01.xml").write_bytes(source.read_bytes())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        lines, dropped = collect_lines(tmp_path, ["a01-000u", "a09-999"])
+        lines = list(iter_lines(tmp_path, ["a01-000u", "a09-999"], (), dropped := Counter()))
     messages = [str(w.message) for w in caught]
     assert len(messages) == 2
     assert re.search(r"a01-000u-01\.xml.*a01-000u\.txt: cannot read", messages[0])

@@ -9,15 +9,15 @@ import pytest
 import torch
 
 from handsynth import cli
-from handsynth.alphabet import Alphabet
-from handsynth.checkpoint import build_model
-from handsynth.legibility import recognise
-from handsynth.models import SynthesisConfig, SynthesisNetwork
-from handsynth.prepare import load_metadata
-from handsynth.reader import character_error_rate, edit_distance
-from handsynth.recogniser import Recogniser, RecogniserConfig, ctc_loss, greedy_decode
-from handsynth.tasks import RecognitionTask
-from handsynth.weights import export_weights
+from handsynth.data.alphabet import Alphabet
+from handsynth.data.prepare import load_metadata
+from handsynth.eval.legibility import recognise
+from handsynth.nn.checkpoint import build_model
+from handsynth.nn.ctc import character_error_rate, edit_distance, greedy_decode
+from handsynth.nn.models import SynthesisConfig, SynthesisNetwork
+from handsynth.nn.recogniser import Recogniser, RecogniserConfig, ctc_loss
+from handsynth.nn.weights import export_weights
+from handsynth.train.tasks import RecognitionTask
 
 
 @pytest.mark.parametrize(

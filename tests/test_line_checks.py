@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from handsynth.line_checks import geometry_faults, reading_faults
-from handsynth.prepare import load_prepared
+from handsynth.data.prepare import load_prepared
+from handsynth.write.line_checks import geometry_faults, reading_faults
 
 
 def written_line(words: int = 8, seed: int = 0) -> np.ndarray:

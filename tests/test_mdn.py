@@ -1,4 +1,4 @@
-"""Tests of handsynth.mdn against independent numpy computations of Graves (2013), eqs 18-26."""
+"""Tests of handsynth.nn.mdn against independent numpy computations of Graves (2013), eqs 18-26."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from handsynth.mdn import (
+from handsynth.nn.mdn import (
     MixtureDensityHead,
     MixtureParams,
     clip_gradient,

@@ -1,14 +1,14 @@
-"""Tests of handsynth.backbone and handsynth.models: recurrence, state, window, rebuild."""
+"""Tests of handsynth.nn.backbone and handsynth.nn.models: recurrence, state, window, rebuild."""
 
 from dataclasses import asdict
 
 import pytest
 import torch
 
-from handsynth.backbone import DeepLSTM
-from handsynth.checkpoint import build_model
-from handsynth.mdn import MixtureParams, nll
-from handsynth.models import (
+from handsynth.nn.backbone import DeepLSTM
+from handsynth.nn.checkpoint import build_model
+from handsynth.nn.mdn import MixtureParams, nll
+from handsynth.nn.models import (
     PredictionConfig,
     PredictionNetwork,
     SynthesisConfig,
@@ -16,7 +16,7 @@ from handsynth.models import (
     TextConfig,
     TextNetwork,
 )
-from handsynth.precision import bf16_supported
+from handsynth.train.precision import bf16_supported
 
 A = 6  # alphabet size of the tiny synthesis models
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from handsynth import ocr
+from handsynth.data.strokes import points_to_offsets, strokes_to_points
 from handsynth.errors import UserError
-from handsynth.strokes import points_to_offsets, strokes_to_points
+from handsynth.eval import ocr
 
 needs_tesseract = pytest.mark.skipif(
     shutil.which("tesseract") is None, reason="the tesseract program is not installed"

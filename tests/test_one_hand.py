@@ -1,5 +1,6 @@
-"""Tests of one hand for a page (handsynth.one_hand through render.layout_lines): constructed lines
-of set sizes and slants come out alike, and so does a 30-line letter the shipped model writes."""
+"""Tests of one hand for a page (handsynth.write.one_hand through render.layout_lines):
+constructed lines of set sizes and slants come out alike, and so does a 30-line letter the shipped
+model writes."""
 
 from pathlib import Path
 
@@ -7,10 +8,10 @@ import numpy as np
 import pytest
 
 from handsynth import load_model
-from handsynth.hand_metrics import measure_line, measure_page
-from handsynth.one_hand import MAX_SCALE
-from handsynth.render import RenderOptions, layout_lines
-from handsynth.strokes import points_to_offsets, strokes_to_points
+from handsynth.data.strokes import points_to_offsets, strokes_to_points
+from handsynth.write.hand_metrics import measure_line, measure_page
+from handsynth.write.one_hand import MAX_SCALE
+from handsynth.write.render import RenderOptions, layout_lines
 from tests.test_hand_metrics import box_line
 
 LETTER = Path(__file__).resolve().parents[1] / "docs" / "letter.txt"

@@ -1,4 +1,4 @@
-"""Tests of handsynth.optim: Graves's RMSProp (2013, eqs 38-41) against a hand computation."""
+"""Tests of handsynth.train.optim: Graves's RMSProp (2013, eqs 38-41) against a hand computation."""
 
 import io
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from handsynth.optim import GravesRMSProp, make_optimizer
+from handsynth.train.optim import GravesRMSProp, make_optimizer
 
 GRADS = [np.array([0.5, -2.0, 1e-3, 0.0]), np.array([-1.0, 0.25, 3.0, 0.7])]
 W0 = np.array([1.0, -1.0, 0.5, 2.0])

@@ -6,19 +6,19 @@ import numpy as np
 import pytest
 import torch
 
-from handsynth.models import (
-    PredictionConfig,
-    PredictionNetwork,
-    SynthesisConfig,
-    SynthesisNetwork,
-)
-from handsynth.plots import (
+from handsynth.data.strokes import normalise, offsets_to_points, points_to_offsets
+from handsynth.eval.plots import (
     model_outputs,
     next_point_density,
     plot_attention,
     plot_prediction_heatmap,
 )
-from handsynth.strokes import normalise, offsets_to_points, points_to_offsets
+from handsynth.nn.models import (
+    PredictionConfig,
+    PredictionNetwork,
+    SynthesisConfig,
+    SynthesisNetwork,
+)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MEAN = np.array([2.0, -1.0])

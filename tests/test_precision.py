@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from handsynth.precision import PrecisionUnsupported, bf16_supported, require_bf16
+from handsynth.train.precision import PrecisionUnsupported, bf16_supported, require_bf16
 
 
 def run_bf16_lstm() -> torch.Tensor:

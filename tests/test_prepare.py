@@ -1,4 +1,4 @@
-"""Tests of handsynth.prepare on the fixture tree data/fixtures/iam."""
+"""Tests of handsynth.data.prepare on the fixture tree data/fixtures/iam."""
 
 import json
 import re
@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from handsynth.alphabet import Alphabet
+from handsynth.data.alphabet import Alphabet
+from handsynth.data.iam import IamDataWarning, IamLine
+from handsynth.data.prepare import line_offsets, load_metadata, load_prepared, prepare_dataset
+from handsynth.data.strokes import offsets_to_points
 from handsynth.errors import UserError
-from handsynth.iam import IamDataWarning, IamLine
-from handsynth.prepare import line_offsets, load_metadata, load_prepared, prepare_dataset
-from handsynth.strokes import offsets_to_points
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "fixtures" / "iam"
 SPLITS = FIXTURES / "splits"

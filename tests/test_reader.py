@@ -3,10 +3,11 @@
 import numpy as np
 import torch
 
-from handsynth.alphabet import Alphabet
-from handsynth.reader import LineReader, collapse_path
-from handsynth.recogniser import Recogniser, RecogniserConfig
-from handsynth.strokes import Normalisation
+from handsynth.data.alphabet import Alphabet
+from handsynth.data.strokes import Normalisation
+from handsynth.nn.ctc import collapse_path
+from handsynth.nn.recogniser import Recogniser, RecogniserConfig
+from handsynth.sample.reader import LineReader
 
 ALPHABET = Alphabet(list(" abcdefgh"))
 NORMALISATION = Normalisation(np.array([0.5, -0.2]), np.array([2.0, 3.0]))

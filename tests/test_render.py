@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from lxml import etree
 
-from handsynth.render import RenderOptions, layout_lines, render_png, render_svg
-from handsynth.strokes import points_to_offsets
+from handsynth.data.strokes import points_to_offsets
+from handsynth.write.render import RenderOptions, layout_lines, render_png, render_svg
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 

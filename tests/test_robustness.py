@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from handsynth.checkpoint import load_checkpoint
+from handsynth.data.iam import IamFormatError, parse_line_strokes
 from handsynth.errors import CheckpointError
-from handsynth.iam import IamFormatError, parse_line_strokes
-from handsynth.tasks import HandwritingTask
+from handsynth.nn.checkpoint import load_checkpoint
+from handsynth.train.tasks import HandwritingTask
 from tests.conftest import FIXTURE_ROOT
 
 GOOD_XML = FIXTURE_ROOT / "lineStrokes" / "a01" / "a01-000" / "a01-000u-01.xml"

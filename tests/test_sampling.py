@@ -4,9 +4,9 @@ says: the window passes the end at a chosen step and the pen lifts where the scr
 import numpy as np
 import pytest
 
-from handsynth.alphabet import Alphabet
-from handsynth.sampling import END_GRACE_STEPS, sample_synthesis
-from handsynth.stepper import Mixture, StepState
+from handsynth.data.alphabet import Alphabet
+from handsynth.sample.stepper import Mixture, StepState
+from handsynth.sample.synthesis import END_GRACE_STEPS, sample_synthesis
 
 ALPHABET = Alphabet(list(" .,ab"))
 

@@ -4,10 +4,10 @@ mixture it describes."""
 import numpy as np
 import torch
 
-from handsynth.models import SynthesisConfig, SynthesisNetwork
-from handsynth.step_kernels import lstm_cell
-from handsynth.stepper import Mixture, SynthesisStepper, SynthesisWeights, sample_mixture
-from handsynth.torch_stepper import TorchSynthesis
+from handsynth.nn.models import SynthesisConfig, SynthesisNetwork
+from handsynth.sample.kernels import lstm_cell
+from handsynth.sample.stepper import Mixture, SynthesisStepper, SynthesisWeights, sample_mixture
+from handsynth.sample.torch_stepper import TorchSynthesis
 
 
 def test_steps_equal_the_training_recurrence():

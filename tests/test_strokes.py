@@ -1,9 +1,9 @@
-"""Tests of handsynth.strokes: points <-> offsets, spikes, smoothing, normalisation, slant."""
+"""Tests of handsynth.data.strokes: points <-> offsets, spikes, smoothing, normalisation, slant."""
 
 import numpy as np
 import pytest
 
-from handsynth.strokes import (
+from handsynth.data.strokes import (
     correct_slant,
     denormalise,
     estimate_slant,

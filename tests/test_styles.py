@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from handsynth.iam import line_strokes_xml, line_transcription
-from handsynth.render import RenderOptions, render_svg
-from handsynth.strokes import Normalisation, denormalise, offsets_to_points, points_to_offsets
-from handsynth.styles import (
+from handsynth.data.iam import line_strokes_xml, line_transcription
+from handsynth.data.strokes import Normalisation, denormalise, offsets_to_points, points_to_offsets
+from handsynth.write.render import RenderOptions, render_svg
+from handsynth.write.styles import (
     MAX_STYLE_BYTES,
     MAX_STYLE_POINTS,
     load_style,
@@ -52,7 +52,7 @@ def test_style_from_our_own_svg_keeps_strokes_and_shape(tmp_path):
     [
         ("999", None, "style 999 does not exist|no styles are shipped"),
         ("missing.xml", "a", "no such style file"),
-        (str(XML), None, "--style-text"),
+        (str(XML), None, "reads with style_text"),  # the argument; the CLI names its flag
     ],
 )
 def test_style_errors(source, text, message):

@@ -8,17 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from handsynth.alphabet import UnknownSymbolError
-from handsynth.errors import UserError
-from handsynth.text_corpus import (
+from handsynth.data.alphabet import UnknownSymbolError
+from handsynth.data.text_corpus import (
     batchify,
     bits_per_symbol,
-    iter_bptt,
     load_enwik8,
     load_plain_text,
     load_ptb,
     window,
 )
+from handsynth.errors import UserError
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "text"
 ENWIK8_FIXTURE = Path(__file__).resolve().parents[1] / "data/fixtures/text/enwik8-fixture-10k.xml"
@@ -165,17 +164,6 @@ def test_batchify_rows_are_contiguous_streams():
     np.testing.assert_array_equal(window(stream, 3, 2), [[3, 4], [8, 9], [13, 14], [18, 19]])
     with pytest.raises(ValueError):
         batchify(np.arange(3), batch_size=4)
-
-
-def test_iter_bptt_windows_shift_by_one():
-    stream = batchify(np.arange(22), batch_size=2)  # (2, 11)
-    windows = list(iter_bptt(stream, seq_len=4))
-    assert [w[0].shape for w in windows] == [(2, 4), (2, 4), (2, 2)]
-    inputs = np.concatenate([w[0] for w in windows], axis=1)
-    targets = np.concatenate([w[1] for w in windows], axis=1)
-    np.testing.assert_array_equal(inputs, stream[:, :-1])
-    np.testing.assert_array_equal(targets, stream[:, 1:])
-    assert all(w[0].dtype == np.int64 and w[1].dtype == np.int64 for w in windows)
 
 
 def test_bits_per_symbol():

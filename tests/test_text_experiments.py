@@ -10,13 +10,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from handsynth import cli, weights
-from handsynth.alphabet import Alphabet
+from handsynth import cli
+from handsynth.data.alphabet import Alphabet
 from handsynth.errors import CheckpointError, UserError
+from handsynth.eval.metrics import evaluate
 from handsynth.loaded import load_model
-from handsynth.models import TextConfig, TextNetwork
-from handsynth.tasks import TextTask
-from handsynth.train import TrainConfig, train
+from handsynth.nn import weights
+from handsynth.nn.models import TextConfig, TextNetwork
+from handsynth.train.loop import TrainConfig, train
+from handsynth.train.tasks import TextTask
 from tests.test_api import train_tiny_text
 from tests.test_text_corpus import ENWIK8_FIXTURE, PTB_WORDS, _write_ptb_zip
 
@@ -158,7 +160,7 @@ def test_enwik8_fixture_trains_and_reports_on_validation(tmp_path, capsys):
     assert metrics["bits_per_character"] == pytest.approx(metrics["bits_per_symbol"])
     assert "word_perplexity" not in metrics
     with pytest.raises(UserError, match="has no test split"):
-        load_model(run / "last.pt").evaluate(ENWIK8_FIXTURE, split="test")
+        evaluate(load_model(run / "last.pt"), ENWIK8_FIXTURE, split="test")
 
 
 def write_text_model(path: Path, symbols: str) -> None:

@@ -1,11 +1,11 @@
-"""Tests of handsynth.text_sampling.sample_text on tiny text networks."""
+"""Tests of handsynth.sample.text.sample_text on tiny text networks."""
 
 import pytest
 import torch
 
-from handsynth.alphabet import Alphabet
-from handsynth.models import TextConfig, TextNetwork
-from handsynth.text_sampling import sample_text
+from handsynth.data.alphabet import Alphabet
+from handsynth.nn.models import TextConfig, TextNetwork
+from handsynth.sample.text import sample_text
 
 ALPHABET = Alphabet(list("abcde "))
 

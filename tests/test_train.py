@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from handsynth import cli
-from handsynth.checkpoint import load_checkpoint, model_from_checkpoint
-from handsynth.precision import PrecisionUnsupported, bf16_supported
-from handsynth.tasks import HandwritingTask, TextTask
-from handsynth.train import TrainConfig, TrainingDiverged, train
+from handsynth.nn.checkpoint import load_checkpoint, model_from_checkpoint
+from handsynth.train.loop import TrainConfig, TrainingDiverged, train
+from handsynth.train.precision import PrecisionUnsupported, bf16_supported
+from handsynth.train.tasks import HandwritingTask, TextTask
 
 TINY = {"hidden_size": 8, "num_layers": 2, "num_mixtures": 2}
 
@@ -231,7 +231,7 @@ def test_distributed_training_with_two_gloo_processes(prepared_dir, tmp_path):
 
 
 def test_init_from_starts_with_the_given_weights(prepared_dir, tmp_path):
-    from handsynth.weights import export_weights
+    from handsynth.nn.weights import export_weights
 
     task = HandwritingTask("synthesis", prepared_dir)
     train(task, config(tmp_path / "first", max_steps=3), log=lambda _: None)
@@ -276,15 +276,18 @@ def test_bf16_training_keeps_float32_weights_and_learns(prepared_dir, tmp_path):
     assert all(w.dtype == torch.float32 for w in weights(tmp_path).values())
 
 
-def test_bf16_where_unsupported_is_refused_before_any_work(prepared_dir, tmp_path, monkeypatch):
-    monkeypatch.setattr("handsynth.precision.bf16_supported", lambda device_type: False)
+def test_bf16_where_unsupported_is_refused_before_any_work(
+    prepared_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr("handsynth.train.precision.bf16_supported", lambda device_type: False)
     task = HandwritingTask("synthesis", prepared_dir)
-    with pytest.raises(PrecisionUnsupported, match="run without --bf16"):
+    with pytest.raises(PrecisionUnsupported, match="run without bf16 to train"):
         train(task, config(tmp_path / "run", bf16=True), log=lambda _: None)
     assert not (tmp_path / "run").exists()
     out = tmp_path / "cli"
     argv = ["train", "synthesis", "--data", str(prepared_dir), "--out", str(out), "--bf16"]
     assert cli.main(argv) == 2
+    assert "run without --bf16 to train" in capsys.readouterr().err  # the CLI names its flag
     assert not out.exists()
 
 

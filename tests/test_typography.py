@@ -1,6 +1,6 @@
 """Typographic characters become the plain ones the models know; accents are left alone."""
 
-from handsynth.typography import describe, plain_typography
+from handsynth.write.typography import describe, plain_typography
 
 
 def test_quotes_dashes_ellipsis_and_spaces_become_plain():

@@ -21,12 +21,12 @@ from lxml import etree  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
 from handsynth import cli  # noqa: E402
+from handsynth.data.strokes import offsets_to_points  # noqa: E402
 from handsynth.loaded import load_model  # noqa: E402
-from handsynth.strokes import offsets_to_points  # noqa: E402
-from handsynth.style_folder import StyleFolder  # noqa: E402
-from handsynth.styles import shipped_styles  # noqa: E402
 from handsynth.web import ServeLimits, create_app  # noqa: E402
 from handsynth.web.jobs import Busy, Job, JobQueue, Stopped  # noqa: E402
+from handsynth.write.style_folder import StyleFolder  # noqa: E402
+from handsynth.write.styles import shipped_styles  # noqa: E402
 from tests.test_hostile_inputs import tiny_model  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

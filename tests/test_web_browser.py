@@ -25,9 +25,9 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from handsynth.loaded import load_model  # noqa: E402
-from handsynth.style_folder import StyleFolder  # noqa: E402
 from handsynth.web import create_app  # noqa: E402
 from handsynth.web.server import LOOPBACK_HOSTS, listen, make_server  # noqa: E402
+from handsynth.write.style_folder import StyleFolder  # noqa: E402
 from tests.test_web import pointer_line  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -8,20 +8,20 @@ import torch
 from lxml import etree
 
 from handsynth import cli
-from handsynth.alphabet import Alphabet
+from handsynth.data.alphabet import Alphabet
 from handsynth.errors import CheckpointError
 from handsynth.loaded import load_model
-from handsynth.models import SynthesisConfig, SynthesisNetwork
+from handsynth.nn.models import SynthesisConfig, SynthesisNetwork
+from handsynth.nn.weights import export_weights
 from handsynth.options import WriteOptions
-from handsynth.sampling import (
+from handsynth.sample.synthesis import (
     END_GRACE_STEPS,
     StyleMismatch,
     _check_prime,
     _first_step_of_text,
     sample_synthesis,
 )
-from handsynth.weights import export_weights
-from handsynth.writer import RETRY_CANDIDATES, TextError, tidy_lines, write_lines
+from handsynth.write.lines import RETRY_CANDIDATES, TextError, tidy_lines, write_lines
 
 ALPHABET = Alphabet(list(" .,abcdefghijklmnopqrstuvwxyzADT"))
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -219,7 +219,7 @@ def test_cli_write_reports_bad_characters_and_outputs(model_file, tmp_path, caps
 
 
 def test_cli_export_then_eval_metadata(tmp_path, capsys):
-    from handsynth.checkpoint import save_checkpoint
+    from handsynth.nn.checkpoint import save_checkpoint
 
     checkpoint = tmp_path / "last.pt"
     save_checkpoint(checkpoint, tiny_payload())

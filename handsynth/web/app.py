@@ -9,15 +9,14 @@ Routes (the README's "Web page" documents the JSON):
     POST /api/write/stream   the same as Server-Sent Events: every pen step as it is drawn
     POST /api/render         lines as SVG or PNG, drawn by the command line's renderer
 
-Every request is parsed and checked with the command line's own checks (`cli_args`, `limits`,
-`WriteOptions.check`) before any work starts; a `UserError` becomes a 400 with its message. Bodies
-are capped (413), sampling runs through `jobs.JobQueue` (429 beyond it), and a job whose client
-goes away is stopped.
+Every request is parsed and checked with the checks the command line and the Python API use
+(`handsynth.values`, `WriteOptions.check`) before any work starts; a `UserError` becomes a 400
+with its message. Bodies are capped (413), sampling runs through `jobs.JobQueue` (429 beyond it),
+and a job whose client goes away is stopped.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -40,18 +39,18 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from handsynth import cli_args, limits
+from handsynth import limits, values
 from handsynth.errors import UserError
-from handsynth.handwriting import Handwriting
-from handsynth.loaded import LoadedModel
+from handsynth.loaded import LoadedModel, SynthesisModel
 from handsynth.options import WriteOptions
-from handsynth.render import RenderOptions, layout_lines
-from handsynth.style_folder import StyleFolder
-from handsynth.styles import MAX_STYLE_CHARACTERS, MAX_STYLE_POINTS, shipped_styles
-from handsynth.styles import strokes_from_pointer as pointer_strokes
-from handsynth.typography import describe as describe_typography
-from handsynth.typography import plain_typography
 from handsynth.web.jobs import Busy, Job, JobQueue
+from handsynth.write.handwriting import Handwriting
+from handsynth.write.render import RenderOptions, layout_lines
+from handsynth.write.style_folder import StyleFolder
+from handsynth.write.styles import MAX_STYLE_CHARACTERS, MAX_STYLE_POINTS, shipped_styles
+from handsynth.write.styles import strokes_from_pointer as pointer_strokes
+from handsynth.write.typography import describe as describe_typography
+from handsynth.write.typography import plain_typography
 
 STATIC = Path(str(resources.files("handsynth.web") / "static"))
 CLIENT_COOKIE = "handsynth_client"
@@ -84,20 +83,12 @@ class BodyTooLarge(UserError):
 @dataclass
 class WriteRequest:
     text: str  # typography already made plain
-    lines: list[str]  # what will be drawn, as `LoadedModel.lines` wraps it
+    lines: list[str]  # what will be drawn, as `SynthesisModel.lines` wraps it
     notice: str | None  # what typography was replaced, for the page
     bias: float
     seed: int | None
     wrap: int
     style: str | None  # a shipped style number or the path of a saved style
-
-
-def _checked(field: str, parse, value):
-    """`value` through one of the command line's argparse types, as the flag would be."""
-    try:
-        return parse(str(value))
-    except argparse.ArgumentTypeError as error:
-        raise UserError(f"{field}: {error}") from None
 
 
 def _fields(data, allowed: tuple[str, ...]) -> dict:
@@ -109,7 +100,9 @@ def _fields(data, allowed: tuple[str, ...]) -> dict:
     return {key: value for key, value in data.items() if value is not None}
 
 
-def parse_write(data, model: LoadedModel, folder: StyleFolder, caps: ServeLimits) -> WriteRequest:
+def parse_write(
+    data, model: SynthesisModel, folder: StyleFolder, caps: ServeLimits
+) -> WriteRequest:
     """Check a write request as `handsynth write` checks its flags and text."""
     data = _fields(data, WRITE_FIELDS)
     text = data.get("text")
@@ -120,9 +113,9 @@ def parse_write(data, model: LoadedModel, folder: StyleFolder, caps: ServeLimits
             f"the text has {len(text):,} characters; the page writes at most "
             f"{caps.max_characters:,} at a time"
         )
-    bias = _checked("bias", cli_args.number(*limits.BIAS), data.get("bias", WriteOptions.bias))
-    seed = _checked("seed", cli_args.seed, data["seed"]) if "seed" in data else None
-    wrap = _checked("wrap", cli_args.wrap, data.get("wrap", WriteOptions.wrap))
+    bias = values.number("bias", data.get("bias", WriteOptions.bias), limits.BIAS)
+    seed = values.seed("seed", data["seed"]) if "seed" in data else None
+    wrap = values.wrap("wrap", data.get("wrap", WriteOptions.wrap))
     WriteOptions(bias=bias, seed=seed, wrap=wrap).check()
     text, replaced = plain_typography(text)
     lines = model.lines(text, wrap)
@@ -172,10 +165,8 @@ def _render_request(data, caps: ServeLimits) -> tuple[Handwriting, dict, str]:
     defaults = RenderOptions()
     width = data.get("stroke_width", defaults.stroke_width)
     options = {
-        "stroke_width": _checked(
-            "stroke_width", cli_args.number(*limits.STROKE_WIDTH, above_low=True), width
-        ),
-        "colour": _checked("colour", cli_args.colour, data.get("colour", defaults.colour)),
+        "stroke_width": values.number("stroke_width", width, limits.STROKE_WIDTH, above_low=True),
+        "colour": values.colour("colour", data.get("colour", defaults.colour)),
     }
     ink = [stroke for line in layout_lines(offsets, RenderOptions(**options)) for stroke in line]
     width, height = np.max([stroke.max(axis=0) for stroke in ink], axis=0) if ink else (0, 0)
@@ -246,7 +237,7 @@ def client_of(request: Request) -> str:
 class WebApp:
     """The route handlers, over one model, one styles folder and one job queue."""
 
-    def __init__(self, model: LoadedModel, folder: StyleFolder, caps: ServeLimits):
+    def __init__(self, model: SynthesisModel, folder: StyleFolder, caps: ServeLimits):
         self.model, self.folder, self.caps = model, folder, caps
         self.jobs = JobQueue(caps.workers, caps.waiting)
 
@@ -431,7 +422,7 @@ def create_app(
     `allowed_hosts` are the Host headers answered (all when None); a server bound to 127.0.0.1
     should answer only its own names, so that other web sites cannot reach it through DNS tricks.
     """
-    if model.kind != "synthesis":
+    if not isinstance(model, SynthesisModel):
         raise UserError(f"the web page needs a synthesis model; this is a {model.kind} model")
     web = WebApp(model, folder, caps or ServeLimits())
     routes = [

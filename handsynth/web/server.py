@@ -8,7 +8,7 @@ import socket
 
 import uvicorn
 
-from handsynth.errors import UserError
+from handsynth.errors import FieldError
 
 # The Host headers a server on a loopback address answers: its own names only, so that a web
 # site cannot reach it by pointing a name of its own at 127.0.0.1 (DNS rebinding).
@@ -32,7 +32,9 @@ def listen(host: str, port: int) -> socket.socket:
         return socket.create_server((host, port), family=family)
     except OSError as error:
         reason = error.strerror or str(error)
-        raise UserError(f"cannot listen on {host}:{port} ({reason}); try another --port") from None
+        raise FieldError(
+            "port", f"cannot listen on {host}:{port} ({reason}); try another {{field}}"
+        ) from None
 
 
 def make_server(app) -> uvicorn.Server:

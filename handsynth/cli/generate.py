@@ -1,0 +1,423 @@
+"""The generating half of the command line: `write`, `sample`, `heatmap`, `text sample`, `export`.
+
+Each command parses and checks its flags, loads the model with `handsynth.load_model`, calls one of
+its methods and prints what it wrote. Defaults come from the library (`WriteOptions`,
+`RenderOptions`, `loaded`), so the command and the Python API draw the same thing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from handsynth import limits
+from handsynth.cli import args as cli_args
+from handsynth.errors import UserError
+from handsynth.options import (
+    MAX_CHARACTERS,
+    MAX_LINE_CHARACTERS,
+    SAMPLE_BIAS,
+    SAMPLE_STEPS,
+    TEXT_LENGTH,
+    WriteOptions,
+)
+from handsynth.write.handwriting import FORMATS
+from handsynth.write.render import RenderOptions
+
+RENDER = RenderOptions()  # the library's render defaults, shown in --help
+
+
+IMAGE_OUTPUT = cli_args.output_file(tuple(FORMATS))
+
+
+def _add_render_flags(p) -> None:
+    p.add_argument(
+        "--align", choices=["left", "center", "right"], default=RENDER.align, help="line alignment"
+    )
+    p.add_argument(
+        "--line-spacing",
+        type=cli_args.number(*limits.LINE_SPACING),
+        default=RENDER.line_spacing,
+        help=f"gap between lines, in line heights, {cli_args.span(limits.LINE_SPACING)}",
+    )
+    p.add_argument(
+        "--stroke-width",
+        type=cli_args.number(*limits.STROKE_WIDTH, above_low=True),
+        default=RENDER.stroke_width,
+        help=f"pen width in px, above {cli_args.span(limits.STROKE_WIDTH, ' up to ')}",
+    )
+    p.add_argument(
+        "--colour",
+        "--color",
+        type=cli_args.colour,
+        help=f"ink colour: a CSS colour name or #rrggbb (none: {RENDER.colour})",
+    )
+    p.add_argument(
+        "--background", type=cli_args.colour, help="page colour (none: a transparent page)"
+    )
+    p.add_argument(
+        "--scale",
+        type=cli_args.number(*limits.SCALE, above_low=True),
+        default=RENDER.scale,
+        help=f"px per pen unit, above {cli_args.span(limits.SCALE, ' up to ')}",
+    )
+    p.add_argument(
+        "--single-stroke", action="store_true", help="plain polylines a pen plotter can draw"
+    )
+    p.add_argument(
+        "--one-hand",
+        action=argparse.BooleanOptionalAction,
+        default=RENDER.one_hand,
+        help="on a page of several lines, scale every line to the page's median x-height (the "
+        "height of a, e, n...), lean it to the median slant, level it and set it on an even "
+        "baseline, so the lines look written by one person: the network draws each line afresh, "
+        "in its own size and slant. --no-one-hand leaves the lines as drawn",
+    )
+
+
+def _render_options(args) -> dict:
+    return {
+        "stroke_width": args.stroke_width,
+        "colour": args.colour or RENDER.colour,
+        "line_spacing": args.line_spacing,
+        "align": args.align,
+        "scale": args.scale,
+        "background": args.background,
+        "single_stroke": args.single_stroke,
+        "one_hand": args.one_hand,
+    }
+
+
+def add_write(sub) -> None:
+    defaults = WriteOptions()
+    p = sub.add_parser(
+        "write",
+        help="write text as handwriting (SVG or PNG)",
+        description="Write TEXT in handwriting with the synthesis network. Works out of the box "
+        "with the shipped model; --model takes your own checkpoint or exported weights.",
+        epilog='example: handsynth write "Dear Ada, thank you" -o letter.svg --bias 1 --seed 3\n'
+        "most legible (about 1.7x slower): add --candidates 4, and --bias 2 for neater",
+    )
+    p.add_argument("text", help="the text; '-' reads it from standard input; newlines start lines")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=IMAGE_OUTPUT,
+        default="handwriting.svg",
+        help="file to write: .svg or .png",
+    )
+    p.add_argument(
+        "--model",
+        type=cli_args.input_file,
+        help="a synthesis checkpoint (.pt) or exported .safetensors (none: the shipped model)",
+    )
+    p.add_argument(
+        "--bias",
+        type=cli_args.number(*limits.BIAS),
+        default=defaults.bias,
+        help=f"neatness, {cli_args.span(limits.BIAS)}: 0 as sampled, 1-3 neater",
+    )
+    p.add_argument(
+        "--temperature",
+        type=cli_args.number(*limits.TEMPERATURE, above_low=True),
+        default=defaults.temperature,
+        help=f"sampling noise scale, above {cli_args.span(limits.TEMPERATURE, ' up to ')}",
+    )
+    p.add_argument(
+        "--seed", type=cli_args.seed, help="fix the drawing, 0 to 2**63-1 (none: new each run)"
+    )
+    p.add_argument(
+        "--wrap",
+        type=cli_args.wrap,
+        default=defaults.wrap,
+        help=f"characters per line, {cli_args.span(limits.WRAP)}, or 0 for the text's own lines",
+    )
+    p.add_argument(
+        "--retries",
+        type=cli_args.integer(*limits.RETRIES),
+        default=defaults.retries,
+        help=f"redraws of a line that has faults, {cli_args.span(limits.RETRIES)}",
+    )
+    p.add_argument(
+        "--candidates",
+        type=cli_args.integer(*limits.CANDIDATES),
+        default=defaults.candidates,
+        help="draws of each line, of which the shipped recogniser keeps the one it reads best "
+        f"({cli_args.span(limits.CANDIDATES)}); the draws go in one batch, so 4 take about 1.7x "
+        "the time of 1",
+    )
+    _add_render_flags(p)
+    p.add_argument(
+        "--style",
+        help="write in the style of a shipped style (a number) or of a line of your own: an "
+        "IAM-OnDB lineStrokes .xml or an .svg whose paths are pen strokes",
+    )
+    p.add_argument("--style-text", help="what the --style file's line reads")
+    p.add_argument(
+        "--device",
+        type=cli_args.device,
+        default="cpu",
+        help="cpu (numpy), cuda or cuda:N: where the network runs; a GPU pays for many lines",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit with an error, writing nothing, when a line still has faults after the retries",
+    )
+
+
+def run_write(args) -> None:
+    from handsynth.loaded import load_model
+
+    if args.style_text is not None and args.style is None:
+        raise UserError("--style-text needs --style: it says what the style line reads")
+    text = sys.stdin.read(MAX_CHARACTERS + 1) if args.text == "-" else args.text
+    cli_args.check_device(args.device)
+    model = load_model(args.model, kind="synthesis", device=args.device)
+    handwriting = model.write(
+        text,
+        bias=args.bias,
+        temperature=args.temperature,
+        seed=args.seed,
+        wrap=args.wrap,
+        retries=args.retries,
+        candidates=args.candidates,
+        style=args.style,
+        style_text=args.style_text,
+        progress=sys.stderr.isatty(),
+    )
+    faulty = [
+        (n, line_text, faults)
+        for n, (line_text, faults) in enumerate(
+            zip(handwriting.texts, handwriting.faults, strict=True), start=1
+        )
+        if faults
+    ]
+    for n, line_text, faults in faulty:
+        problems = "; ".join(str(fault) for fault in faults)
+        print(f"warning: line {n} {line_text!r}: {problems}", file=sys.stderr)
+    if faulty and args.strict:
+        raise UserError(
+            f"{len(faulty)} line(s) still faulty after {args.retries} retries (--strict); "
+            "nothing written: try another --seed, a higher --bias or more --retries"
+        )
+    handwriting.save(args.output, **_render_options(args))
+    count = len(handwriting.texts)
+    print(f"wrote {args.output} ({count} line{'s' * (count != 1)})")
+
+
+def add_sample(sub) -> None:
+    p = sub.add_parser(
+        "sample",
+        help="draw unconditional handwriting with a prediction network (SVG or PNG)",
+        description="Let the prediction network write on its own, one pen step at a time, with no "
+        "text to follow (Graves §4, Fig 11). Works out of the box with the shipped prediction "
+        "model; --model takes your own.",
+        epilog="example: handsynth sample --steps 700 --lines 3 --seed 0 -o scribble.png",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        type=IMAGE_OUTPUT,
+        default="sample.svg",
+        help="file to write: .svg or .png",
+    )
+    p.add_argument(
+        "--model",
+        type=cli_args.input_file,
+        help="a prediction checkpoint (.pt) or .safetensors (none: the shipped model)",
+    )
+    p.add_argument(
+        "--steps",
+        type=cli_args.integer(*limits.SAMPLE_STEPS),
+        default=SAMPLE_STEPS,
+        help=f"pen steps per line, {cli_args.span(limits.SAMPLE_STEPS)} (about 25 per character)",
+    )
+    p.add_argument(
+        "--lines",
+        type=cli_args.integer(*limits.SAMPLE_LINES),
+        default=1,
+        help=f"lines to draw, {cli_args.span(limits.SAMPLE_LINES)}",
+    )
+    p.add_argument(
+        "--bias",
+        type=cli_args.number(*limits.BIAS),
+        default=SAMPLE_BIAS,
+        help=f"neatness, {cli_args.span(limits.BIAS)}: 0 as sampled, higher is steadier",
+    )
+    p.add_argument(
+        "--temperature",
+        type=cli_args.number(*limits.TEMPERATURE, above_low=True),
+        default=1.0,
+        help=f"sampling noise scale, above {cli_args.span(limits.TEMPERATURE, ' up to ')}",
+    )
+    p.add_argument(
+        "--seed", type=cli_args.seed, help="fix the drawing, 0 to 2**63-1 (none: new each run)"
+    )
+    _add_render_flags(p)
+
+
+def run_sample(args) -> None:
+    from handsynth.loaded import load_model
+
+    model = load_model(args.model, kind="prediction")
+    handwriting = model.sample(
+        steps=args.steps,
+        lines=args.lines,
+        bias=args.bias,
+        temperature=args.temperature,
+        seed=args.seed,
+    )
+    handwriting.save(args.output, **_render_options(args))
+    print(f"wrote {args.output} ({args.lines} line{'s' * (args.lines != 1)})")
+
+
+def add_text(sub) -> None:
+    p = sub.add_parser("text", help="the text network: sample text")
+    text_sub = p.add_subparsers(dest="text_command", required=True, metavar="ACTION")
+    s = text_sub.add_parser(
+        "sample",
+        help="sample text from a text network",
+        description="Sample characters (or words) from a text network, optionally after a prime.",
+    )
+    s.add_argument(
+        "--model",
+        type=cli_args.model_file_or_name,
+        help="a text checkpoint (.pt) or .safetensors, or the name of a shipped text model: text "
+        "(Penn Treebank characters) or shakespeare (tiny Shakespeare) (none: text)",
+    )
+    s.add_argument("--prime", default="", help="text the network reads before sampling")
+    s.add_argument(
+        "--length",
+        type=cli_args.integer(*limits.TEXT_LENGTH),
+        default=TEXT_LENGTH,
+        help=f"symbols to sample, {cli_args.span(limits.TEXT_LENGTH)}; printed as they are sampled",
+    )
+    s.add_argument(
+        "--temperature",
+        type=cli_args.number(*limits.TEMPERATURE, above_low=True),
+        default=1.0,
+        help=f"above {cli_args.span(limits.TEMPERATURE, ' up to ')}; below 1 is more conservative",
+    )
+    s.add_argument("--seed", type=cli_args.seed, help="fix the sample, 0 to 2**63-1")
+
+
+def run_text(args) -> None:
+    from handsynth.loaded import load_model
+
+    model = load_model(args.model, kind="text")
+    for piece in model.stream(args.prime, args.length, args.temperature, args.seed):
+        sys.stdout.write(piece)
+        if "\n" in piece or sys.stdout.isatty():
+            sys.stdout.flush()
+    print()
+
+
+def add_export(sub) -> None:
+    p = sub.add_parser(
+        "export",
+        help="turn a training checkpoint into a small .safetensors model file",
+        description="Write the weights of a model file (float16) with everything needed to "
+        "rebuild the model as safetensors metadata. This is how the shipped models were made.",
+        epilog="example: handsynth export runs/synthesis/best.pt -o synthesis.safetensors",
+    )
+    p.add_argument(
+        "checkpoint",
+        type=cli_args.input_file,
+        help="a best.pt or last.pt from `handsynth train`, or a model file",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        type=cli_args.output_file((".safetensors",)),
+        required=True,
+        help="the .safetensors file to write",
+    )
+
+
+def run_export(args) -> None:
+    from handsynth.loaded import load_model
+
+    if args.output.resolve() == args.checkpoint.resolve():
+        raise UserError(f"{args.output}: give another file than the one exported")
+    model = load_model(args.checkpoint)
+    model.export(args.output)
+    size_mb = args.output.stat().st_size / 1e6
+    print(f"wrote {args.output} ({model.kind}, {size_mb:.1f} MB)")
+
+
+def add_heatmap(sub) -> None:
+    p = sub.add_parser(
+        "heatmap",
+        help="Graves-style prediction heatmap and attention plot",
+        description="Plot the density the network predicts for each next pen position, summed "
+        "over a line (Graves Figs 4 and 10), and for a synthesis network the window weights over "
+        "the characters against time (Fig 13). The line comes from the prepared data (--data "
+        "with --line) or is written first (--text).",
+        epilog="examples:\n"
+        "  handsynth heatmap --model runs/prediction/best.pt --data /tmp/prepared --line 0\n"
+        '  handsynth heatmap --text "hello world" --attention attention.png',
+    )
+    p.add_argument(
+        "--model",
+        type=cli_args.input_file,
+        help="prediction or synthesis model (none: the shipped synthesis model)",
+    )
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text", help="write this line with the synthesis model, then plot it")
+    source.add_argument("--line", help="a validation line of --data: its id or its index")
+    p.add_argument("--data", type=Path, help="prepared folder, with --line")
+    plot = cli_args.output_file((".png", ".svg", ".pdf"))
+    p.add_argument("-o", "--output", type=plot, default="heatmap.png", help="heatmap file")
+    p.add_argument("--components", action="store_true", help="add the mixture weights panel")
+    p.add_argument("--attention", type=plot, help="also plot the attention window to this file")
+    p.add_argument(
+        "--bias",
+        type=cli_args.number(*limits.BIAS),
+        default=WriteOptions.bias,
+        help=f"with --text: neatness, {cli_args.span(limits.BIAS)}",
+    )
+    p.add_argument("--seed", type=cli_args.seed, default=0, help="with --text: the drawing")
+
+
+def _validation_line(data_dir: Path, line: str) -> tuple[np.ndarray, str]:
+    from handsynth.data.prepare import load_prepared
+
+    offsets, texts, line_ids = load_prepared(data_dir, "valid")
+    if line in line_ids:
+        index = line_ids.index(line)
+    elif line.isdigit() and int(line) < len(line_ids):
+        index = int(line)
+    else:
+        raise UserError(f"{line!r} is neither a line id nor an index below {len(line_ids)}")
+    return offsets[index], texts[index]
+
+
+def run_heatmap(args) -> None:
+    from handsynth.eval.plots import attention, heatmap
+    from handsynth.loaded import PredictionModel, SynthesisModel, load_model
+
+    model = load_model(args.model)
+    if not isinstance(model, (PredictionModel, SynthesisModel)):
+        raise UserError(f"{args.model} is a {model.kind} model; heatmaps need handwriting")
+    if args.attention is not None and not isinstance(model, SynthesisModel):
+        raise UserError("--attention needs a synthesis model")
+    if args.text is not None:
+        if not isinstance(model, SynthesisModel):
+            raise UserError("--text needs a synthesis model; use --data and --line instead")
+        written = model.write(args.text, bias=args.bias, seed=args.seed, wrap=0)
+        if len(written.texts) != 1:
+            raise UserError(f"--text takes one line of at most {MAX_LINE_CHARACTERS} characters")
+        (offsets,), (text,) = written.offsets, written.texts
+    else:
+        if args.data is None:
+            raise UserError("--line needs --data, the prepared folder the line comes from")
+        offsets, text = _validation_line(args.data, args.line)
+    heatmap(model, offsets, args.output, text, args.components)
+    print(f"wrote {args.output}")
+    if args.attention is not None:
+        attention(model, offsets, text, args.attention)
+        print(f"wrote {args.attention}")

@@ -1,0 +1,1 @@
+"""Sampling: pen steps, text and recogniser readings drawn from trained weights, mostly in numpy."""

@@ -1,0 +1,264 @@
+"""Sampling handwriting from the synthesis network, many lines at once, in numpy (`stepper.py`).
+
+Each step feeds the last pen offset back in and draws the next from the mixture (eqs 61-62 for the
+bias). A line ends once its window has moved past the last character (Graves's rule,
+phi(t, U + 1) above phi(t, u) for every real character u, §5.3) *and* the pen has lifted, so the
+last letter is finished rather than cut off (the window often passes before the cross of a final
+t is drawn); END_GRACE_STEPS bounds the wait for that lift. Past a final full stop or comma only
+a dot may still be drawn: a longer stroke is the network starting on text that is not there, and
+the line ends at the lift before it. The attention record of each line is kept for
+`faults.find_faults`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from handsynth.data.alphabet import Alphabet
+from handsynth.errors import UserError
+from handsynth.sample.stepper import StepState, SynthesisStepper, SynthesisWeights, sample_mixture
+
+if TYPE_CHECKING:
+    from handsynth.sample.torch_stepper import TorchStepper, TorchStepState, TorchSynthesis
+
+STEPS_PER_CHARACTER = 40  # a safety limit: real lines use about 25 points per character
+MIN_STEPS = 60
+END_GRACE_STEPS = 40  # past the last character, steps allowed for the pen to finish and lift
+# Past a full stop or comma at the end of a line, the window has passed and the mark is (almost
+# always) drawn: a stroke longer than a dot is the network going on to text that is not there.
+FINAL_MARKS = (".", ",")
+MAX_DOT_POINTS = 8  # IAM-OnDB full stops ending a line are 5 points (median of testset_v)
+COMPACT_FRACTION = 0.75  # finished lines leave the batch once a quarter of it has finished
+# After reading a style line the window should rest near the end of the style's text; far from it,
+# the text does not say what the strokes write (Graves §5.5 primes with a line and its text).
+PRIME_FOCUS_MIN_FRACTION = 0.8
+PRIME_FOCUS_SLACK = 3
+
+
+class StyleMismatch(UserError):
+    """A style line's strokes do not write the text given for them."""
+
+
+@dataclass
+class SampledLine:
+    text: str
+    offsets: np.ndarray  # (T, 3) normalised pen offsets, row 0 the starting (0, 0, 0)
+    phi: np.ndarray  # (T, U + 1) window weights per step; column U is "past the end"
+    finished: bool  # the window passed the last character before the step limit
+
+
+def _pad_texts(alphabet: Alphabet, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Encode and pad: chars (B, U) and char_mask (B, U)."""
+    encoded = [alphabet.encode(text) for text in texts]
+    U = max(len(e) for e in encoded)
+    chars = np.zeros((len(texts), U), dtype=np.int64)
+    mask = np.zeros((len(texts), U), dtype=bool)
+    for row, e in enumerate(encoded):
+        chars[row, : len(e)] = e
+        mask[row, : len(e)] = True
+    return chars, mask
+
+
+def _check_prime(phi_end: np.ndarray, prime_text: str) -> None:
+    """phi_end (U + 1,): the window after the style's last point; raise if it is far off the end."""
+    focus = int(phi_end.argmax()) + 1  # 1-based character the window reads
+    n = len(prime_text)
+    if not PRIME_FOCUS_MIN_FRACTION * n <= focus <= n + PRIME_FOCUS_SLACK:
+        raise StyleMismatch(
+            f"the style's strokes do not seem to write {prime_text!r}: after them the network was "
+            f"reading character {focus} of {n}; check that the style text matches its line"
+        )
+
+
+@dataclass
+class SynthesisStep:
+    """What one step of batched sampling drew, for streaming and progress."""
+
+    t: int  # the step, from 0
+    max_steps: int  # the step limit of this batch
+    offsets: np.ndarray  # (B, 3) normalised pen offsets drawn at this step
+    finished: np.ndarray  # (B,) lines that are done; what is drawn for them from now on is unused
+
+
+def sample_synthesis(
+    weights: SynthesisWeights | TorchSynthesis,
+    alphabet: Alphabet,
+    texts: list[str],
+    bias: float = 0.0,
+    temperature: float = 1.0,
+    rng: np.random.Generator | None = None,
+    prime: tuple[np.ndarray, str] | None = None,
+    on_step: Callable[[SynthesisStep], None] | None = None,
+) -> list[SampledLine]:
+    """Write each of `texts` as one batch; `on_step` sees every step as it is drawn."""
+    stream = stream_synthesis(weights, alphabet, texts, bias, temperature, rng, prime)
+    while True:
+        try:
+            step = next(stream)
+        except StopIteration as done:
+            return done.value
+        if on_step is not None:
+            on_step(step)
+
+
+def stream_synthesis(
+    weights: SynthesisWeights | TorchSynthesis,
+    alphabet: Alphabet,
+    texts: list[str],
+    bias: float = 0.0,
+    temperature: float = 1.0,
+    rng: np.random.Generator | None = None,
+    prime: tuple[np.ndarray, str] | None = None,
+) -> Generator[SynthesisStep, None, list[SampledLine]]:
+    """Write each of `texts`, all lines as one batch, yielding each step as it is drawn.
+
+    The generator's return value (`lines = yield from stream_synthesis(...)`) is the finished
+    lines. `weights` steps the network: numpy `SynthesisWeights`, or `TorchSynthesis` to run the
+    torch network on its device. `rng` draws the noise (a fresh unseeded one when None). `prime`
+    is (normalised offsets (P, 3), its transcription): the network reads that handwriting first,
+    with its text in front of each line's text, and then continues in the same style (§5.5).
+    """
+    B = len(texts)
+    rng = rng if rng is not None else np.random.default_rng()
+    prime_text = prime[1] + " " if prime is not None else ""
+    chars, char_mask = _pad_texts(alphabet, [prime_text + t for t in texts])
+    stepper = weights.stepper(chars, char_mask)
+    step_state = weights.initial_state(B)
+    x = np.zeros((B, 3), dtype=np.float32)  # the first input, a pen at rest
+    # A step's products are matrix-vector sized: extra BLAS threads only wait on each other, and
+    # on a busy machine they made a step ten times slower.
+    with threadpool_limits(limits=1, user_api="blas"):
+        if prime is not None:
+            strokes = np.asarray(prime[0], dtype=np.float32)  # (P, 3)
+            primed = np.repeat(strokes[None], B, axis=0)  # (B, P, 3)
+            phi_end, step_state = stepper.read(primed, step_state)  # (B, U + 1)
+            _check_prime(phi_end[0], prime[1])
+            x = primed[:, -1]
+        ends_in_mark = np.array([text.endswith(FINAL_MARKS) for text in texts])
+        drawn = yield from _draw(
+            stepper, step_state, x, char_mask, ends_in_mark, bias, temperature, rng
+        )
+    return _cut_lines(texts, len(prime_text), drawn)
+
+
+@dataclass
+class _Drawn:
+    """What `_draw` drew for a batch of B lines over T steps."""
+
+    offsets: np.ndarray  # (B, T + 1, 3) normalised pen offsets, row 0 the starting point
+    phi: np.ndarray  # (B, T, U + 1) window weights per step
+    lengths: np.ndarray  # (B,) steps that belong to each line
+    passed: np.ndarray  # (B,) the window passed the last character
+
+
+def _draw(
+    stepper: SynthesisStepper | TorchStepper,
+    step_state: StepState | TorchStepState,
+    x: np.ndarray,
+    char_mask: np.ndarray,
+    ends_in_mark: np.ndarray,
+    bias: float,
+    temperature: float,
+    rng: np.random.Generator,
+) -> Generator[SynthesisStep, None, _Drawn]:
+    """Sample from the first input x (B, 3) until every line has ended (see the module doc).
+
+    ends_in_mark (B,): the line's text ends in one of FINAL_MARKS.
+    """
+    B = len(x)
+    max_steps = max(MIN_STEPS, STEPS_PER_CHARACTER * int(char_mask.sum(1).max()))
+    ends = char_mask.sum(1)  # (B,) index of each line's "past the end" weight
+    U = char_mask.shape[1]
+    # (B, U + 1): -inf after each line's "past the end" weight, so the padding never wins an argmax
+    padding = np.where(np.arange(U + 1) <= ends[:, None], 0.0, -np.inf).astype(np.float32)
+    steps, phis = [x], []
+    passed = np.zeros(B, dtype=bool)  # the window has moved beyond the last character
+    any_passed = False
+    passed_at = np.full(B, max_steps)
+    finished = np.zeros(B, dtype=bool)
+    lengths = np.full(B, max_steps)
+    last_lift = np.zeros(B, dtype=np.int64)  # index in `steps` of each line's latest pen lift
+    active = np.arange(B)  # the lines still being written, whose rows the stepper computes
+    x_active = x
+    for t in range(max_steps):
+        mixture, phi_active, step_state = stepper.step(x_active, step_state)
+        x_active = sample_mixture(mixture, bias, temperature, rng)  # (B_active, 3)
+        x = _all_rows(x_active, active, B)  # (B, 3): finished lines draw nothing more
+        phi = _all_rows(phi_active, active, B)  # (B, U + 1)
+        steps.append(x)
+        phis.append(phi)
+        lifted = x[:, 2] > 0.5
+        newly_passed = ((phi + padding).argmax(axis=1) == ends) & ~passed
+        ending = any_passed or newly_passed.any()  # most steps: no line is near its end
+        if ending:
+            any_passed = True
+            passed_at[newly_passed] = t
+            passed |= newly_passed
+            done_now = passed & (lifted | (t - passed_at >= END_GRACE_STEPS)) & ~finished
+            lengths[done_now] = t + 1
+            # Past a final full stop or comma, a stroke longer than a dot is the network starting
+            # on text that is not there: the line ends at the lift before it.
+            cut = passed & ends_in_mark & (t + 1 - last_lift > MAX_DOT_POINTS) & (last_lift > 0)
+            cut &= ~finished & ~done_now
+            lengths[cut] = last_lift[cut]
+            finished |= done_now | cut
+        last_lift[lifted] = t + 1
+        yield SynthesisStep(t, max_steps, x, finished.copy())
+        if not ending:
+            continue
+        if finished.all():
+            break
+        keep = ~finished[active]
+        if keep.sum() <= COMPACT_FRACTION * len(active):  # drop finished lines from the batch
+            active, x_active = active[keep], x_active[keep]
+            step_state, stepper = step_state.rows(keep), stepper.rows(keep)
+    return _Drawn(np.stack(steps, axis=1), np.stack(phis, axis=1), lengths, passed)
+
+
+def _all_rows(values: np.ndarray, active: np.ndarray, B: int) -> np.ndarray:
+    """values (B_active, ...) of the `active` rows -> (B, ...) with zeros in the other rows."""
+    if len(active) == B:
+        return values
+    full = np.zeros((B, *values.shape[1:]), dtype=values.dtype)
+    full[active] = values
+    return full
+
+
+def _cut_lines(texts: list[str], skip: int, drawn: _Drawn) -> list[SampledLine]:
+    """Each line's own steps, without the `skip` characters of a style line before its text."""
+    lines = []
+    for b, text in enumerate(texts):
+        n = int(drawn.lengths[b])
+        first = _first_step_of_text(drawn.offsets[b, : n + 1], drawn.phi[b, :n], skip)
+        line_offsets = np.concatenate(
+            [np.zeros((1, 3), np.float32), drawn.offsets[b, first + 1 : n + 1]]
+        )
+        # The first step jumps from wherever the pen rested to where the writing starts; drawn, it
+        # would be a stray lead-in stroke. The line starts at its first point instead.
+        line_offsets[1, :2] = 0.0
+        line_offsets[-1, 2] = 1.0  # the pen lifts at the end of the line
+        U = len(text)
+        phi_line = drawn.phi[b, first:n, skip : skip + U + 1]
+        lines.append(SampledLine(text, line_offsets, phi_line, bool(drawn.passed[b])))
+    return lines
+
+
+def _first_step_of_text(offsets: np.ndarray, phi: np.ndarray, skip: int) -> int:
+    """The first step to keep of a line written after a style line of `skip` characters.
+
+    offsets (T + 1, 3), phi (T, U + 1). Strokes that end before the window reaches the line's own
+    first character (index `skip`) still belong to the style's text or the space after it: they
+    are dropped. Without a style (skip 0) every step is kept.
+    """
+    if skip == 0:
+        return 0
+    reached = np.flatnonzero(phi.argmax(axis=1) >= skip)
+    if len(reached) == 0:
+        return 0
+    lifts = np.flatnonzero(offsets[1 : reached[0] + 1, 2] > 0.5)  # steps whose point ends a stroke
+    return int(lifts[-1]) + 1 if len(lifts) else 0

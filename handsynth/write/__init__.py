@@ -1,0 +1,1 @@
+"""Writing: from a text to checked, wrapped, redrawn lines, styles, and the rendered page."""

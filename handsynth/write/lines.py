@@ -1,0 +1,145 @@
+"""From a text to lines of handwriting: check and tidy the text, wrap it, sample, redraw bad lines.
+
+Every character is checked against the model's alphabet before anything is sampled, so an
+unsupported character is reported with where it is, not found out halfway through a page.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from handsynth.data.alphabet import Alphabet
+from handsynth.data.strokes import Normalisation
+from handsynth.errors import UserError
+from handsynth.nn.ctc import edit_distance
+from handsynth.options import MAX_CHARACTERS, MAX_LINE_CHARACTERS, WriteOptions
+from handsynth.sample.reader import LineReader
+from handsynth.sample.stepper import SynthesisWeights
+from handsynth.sample.synthesis import SynthesisStep, sample_synthesis
+from handsynth.write.faults import Fault, badness, find_faults
+from handsynth.write.line_checks import geometry_faults, reading_faults
+
+if TYPE_CHECKING:
+    from handsynth.sample.torch_stepper import TorchSynthesis
+
+
+# A faulty line is drawn this many times in each retry: most lines come out clean at the first
+# draw, so the extra draws cost little, and a hard line gets several chances a round.
+RETRY_CANDIDATES = 4
+
+
+class TextError(UserError):
+    """A text that cannot be written as given."""
+
+
+@dataclass
+class WrittenLine:
+    text: str  # what the line says
+    offsets: np.ndarray  # (T, 3) raw pen offsets (dx, dy, eos); empty for an empty line
+    faults: list[Fault]  # what the best of the draws still got wrong; empty when clean
+
+
+def tidy_lines(text: str, alphabet: Alphabet, wrap: int) -> list[str]:
+    """Split `text` into lines to write, each checked against `alphabet`.
+
+    Tabs and runs of spaces become one space, line ends are kept (an empty line leaves a gap), and
+    lines longer than `wrap` are wrapped at word boundaries.
+    """
+    if len(text) > MAX_CHARACTERS:
+        raise TextError(
+            f"the text has {len(text)} characters; write at most {MAX_CHARACTERS} at a time"
+        )
+    paragraphs = [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\r\n|\r|\n", text)]
+    if not any(paragraphs):
+        raise TextError("nothing to write: the text is empty or only whitespace")
+    check_characters(paragraphs, alphabet)
+    width = min(wrap or MAX_LINE_CHARACTERS, MAX_LINE_CHARACTERS)
+    lines = []
+    for paragraph in paragraphs:
+        lines += textwrap.wrap(paragraph, width) or [""]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def check_characters(paragraphs: list[str], alphabet: Alphabet) -> None:
+    """Raise TextError naming every character (line, column) that `alphabet` cannot write."""
+    problems = []
+    for number, paragraph in enumerate(paragraphs, start=1):
+        for column, char in enumerate(paragraph, start=1):
+            if alphabet.unknown(char):
+                problems.append(f"{char!r} (U+{ord(char):04X}) at line {number}, column {column}")
+    if problems:
+        shown = "; ".join(problems[:10]) + ("; ..." if len(problems) > 10 else "")
+        supported = "".join(s for s in alphabet.symbols if s.isprintable())
+        raise TextError(
+            f"{len(problems)} character(s) the model cannot write: {shown}. "
+            f"Supported characters: {supported}"
+        )
+
+
+def write_lines(
+    weights: SynthesisWeights | TorchSynthesis,
+    alphabet: Alphabet,
+    normalisation: Normalisation,
+    lines: list[str],
+    options: WriteOptions,
+    prime: tuple[np.ndarray, str] | None = None,
+    on_step: Callable[[SynthesisStep], None] | None = None,
+    reader: LineReader | None = None,
+) -> list[WrittenLine]:
+    """Handwriting for each line; an empty line gives empty offsets.
+
+    `weights` step the synthesis network (`sample.synthesis.stream_synthesis`); `alphabet` and
+    `normalisation` are the ones it was trained with; the offsets come back in raw pen units. All
+    lines are drawn as one batch, each `options.candidates` times; lines whose best draw has
+    faults (skipped, stalled or repeated letters, scribbles, dot runs, no end, ink off the line,
+    stray strokes, or, with a `reader`, a reading too far from the text) are drawn again with
+    fresh noise, at least RETRY_CANDIDATES times each, for up to `options.retries` rounds. Each
+    line keeps its least faulty draw and, among equally faulty ones, the one `reader` (needed for
+    more than one candidate) reads closest to its text, or else the first; its remaining faults
+    are returned with it.
+    """
+    if options.candidates > 1 and reader is None:
+        raise ValueError("choosing among candidates needs a reader")
+    rng = np.random.default_rng(options.seed)
+    best: dict[int, tuple[np.ndarray, list[Fault], tuple[int, int]]] = {}
+    todo = [i for i, line in enumerate(lines) if line]
+    for retry in range(options.retries + 1):
+        if not todo:
+            break
+        draws = max(options.candidates, RETRY_CANDIDATES) if retry else options.candidates
+        drawn_for = [i for i in todo for _ in range(draws)]
+        texts = [lines[i] for i in drawn_for]
+        sampled = sample_synthesis(
+            weights, alphabet, texts, options.bias, options.temperature, rng, prime, on_step
+        )
+        offsets = [normalisation.denormalise(line.offsets) for line in sampled]
+        readings = [None] * len(texts) if reader is None else reader.read(offsets)
+        for i, line, raw, reading in zip(drawn_for, sampled, offsets, readings, strict=True):
+            faults = find_faults(line.text, line.offsets, line.phi, line.finished)
+            faults += geometry_faults(raw)
+            distance = 0
+            if reading is not None:
+                wanted = reader.alphabet.spell(line.text)
+                faults += reading_faults(reading, wanted)
+                distance = edit_distance(reading, wanted)
+            score = (badness(faults), distance)
+            if i not in best or score < best[i][2]:
+                best[i] = (raw, faults, score)
+        todo = [i for i in todo if best[i][1]]
+    empty = np.zeros((0, 3), dtype=np.float32)
+    written = []
+    for i, text in enumerate(lines):
+        if i in best:
+            raw, faults, _ = best[i]
+            written.append(WrittenLine(text, raw, faults))
+        else:
+            written.append(WrittenLine(text, empty, []))
+    return written

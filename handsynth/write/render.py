@@ -1,0 +1,220 @@
+"""Render lines of handwriting as SVG (svgwrite) or PNG (matplotlib).
+
+A line is an offsets array (N, 3) of rows (dx, dy, eos) in pen units, y growing downwards as in
+IAM-OnDB and SVG. `layout_lines` places the lines on a page in pixels; both renderers draw the same
+layout and the same path commands, so the PNG looks like the SVG. Each pen-down stroke becomes one
+path; a stroke of a single point (the dot of an i, a full stop) is drawn as a round dot, never
+skipped, so the number of drawn paths always equals the number of strokes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import svgwrite
+
+from handsynth.atomic import write_atomically
+from handsynth.data.strokes import offsets_to_points, split_strokes
+from handsynth.write.one_hand import match_lines
+
+CSS_PX_PER_INCH = 96  # SVG user units are CSS pixels
+POINTS_PER_INCH = 72  # matplotlib line widths are in points
+
+
+@dataclass
+class RenderOptions:
+    """How lines of handwriting are laid out and drawn. Lengths are in output pixels."""
+
+    stroke_width: float = 2.0  # pen width in px
+    colour: str = "black"  # ink colour, any SVG/CSS colour name or "#rrggbb"
+    line_spacing: float = 0.5  # gap between one line's box and the next, x median line height
+    align: Literal["left", "center", "right"] = "left"  # horizontal alignment of the lines
+    margin: float = 20.0  # blank border around the content in px
+    scale: float = 0.1  # px per IAM-OnDB pen unit: a written line comes out about 60 px tall
+    background: str | None = None  # page colour; None leaves it transparent
+    single_stroke: bool = False  # open M/L polylines for a pen plotter, not smooth curves
+    # Several lines: bring each to the page's median x-height and slant, level it and set it on
+    # its baseline (one_hand.py), so the page looks written by one hand. False: as drawn.
+    one_hand: bool = True
+
+
+def layout_lines(lines: Sequence[np.ndarray], options: RenderOptions) -> list[list[np.ndarray]]:
+    """Place each line's strokes on the page; returns per line its strokes as (n, 2) px points.
+
+    Each line is scaled by `options.scale`. With `options.one_hand` and more than one line drawn,
+    the lines are first brought to one hand (`one_hand.match_lines`: the page's median x-height and
+    slant, levelled) and sit at an even pitch on their baselines; otherwise they are left as drawn
+    and sit at an even pitch on their middles (the median height of their points), so tall
+    capitals and deep descenders do not push the next line down. The pitch is 1 + `line_spacing`
+    median line heights; the first line's box starts at the margin. Lines are aligned to the
+    widest one. A line with no points is left blank.
+    """
+    if options.align not in ("left", "center", "right"):
+        raise ValueError(f"align must be 'left', 'center' or 'right', got {options.align!r}")
+    drawn_lines = []  # per line: points (N_i, 2) px, eos (N_i,)
+    for offsets in lines:
+        points, eos = offsets_to_points(offsets)  # (N, 2), (N,)
+        drawn_lines.append((points * options.scale, eos))
+    drawn = [i for i, (points, _) in enumerate(drawn_lines) if len(points)]
+    if options.one_hand and len(drawn) > 1:
+        placed, anchors = match_lines(drawn_lines)
+    else:
+        placed = [points for points, _ in drawn_lines]
+        anchors = [float(np.median(points[:, 1])) if len(points) else 0.0 for points in placed]
+    line_strokes = []  # per line: strokes (n_i, 2) with the box at (0, 0)
+    for n, (points, (_, eos)) in enumerate(zip(placed, drawn_lines, strict=True)):
+        if len(points):
+            anchors[n] -= points[:, 1].min()
+            points = points - points.min(axis=0)
+        line_strokes.append(split_strokes(points, eos))
+    sizes = np.array([_extent(strokes) for strokes in line_strokes]).reshape(-1, 2)  # (L, 2) w, h
+    median_height = float(np.median(sizes[drawn, 1])) if drawn else 0.0
+    widest = float(sizes[:, 0].max()) if len(sizes) else 0.0
+    pitch = (1 + options.line_spacing) * median_height
+    first_anchor = options.margin + (anchors[drawn[0]] if drawn else 0.0)
+
+    laid_out = []
+    for n, (strokes, anchor, width) in enumerate(
+        zip(line_strokes, anchors, sizes[:, 0], strict=True)
+    ):
+        free = widest - width
+        shift = {"left": 0.0, "center": free / 2, "right": free}[options.align]
+        corner = np.array([options.margin + shift, first_anchor + n * pitch - anchor])
+        laid_out.append([stroke + corner for stroke in strokes])
+    top = min((stroke[:, 1].min() for line in laid_out for stroke in line), default=options.margin)
+    if top < options.margin:  # a tall later line reached above the page: move all down
+        laid_out = [[stroke + [0.0, options.margin - top] for stroke in line] for line in laid_out]
+    return laid_out
+
+
+def render_svg(
+    lines: Sequence[np.ndarray],
+    path: str | Path | None = None,
+    options: RenderOptions | None = None,
+) -> str:
+    """The SVG text of `lines`, one <path> per stroke; written atomically to `path` if given."""
+    options = options or RenderOptions()
+    laid_out = layout_lines(lines, options)
+    width, height = _page_size(laid_out, options)
+    drawing = svgwrite.Drawing(size=(f"{width:.2f}px", f"{height:.2f}px"))
+    drawing.viewbox(0, 0, round(width, 2), round(height, 2))
+    if options.background is not None:
+        drawing.add(
+            drawing.rect((0, 0), (round(width, 2), round(height, 2)), fill=options.background)
+        )
+    ink = drawing.add(
+        drawing.g(
+            fill="none",
+            stroke=options.colour,
+            stroke_width=options.stroke_width,
+            stroke_linecap="round",
+            stroke_linejoin="round",
+        )
+    )
+    for strokes in laid_out:
+        for stroke in strokes:
+            ink.add(drawing.path(d=_svg_path_data(_path_commands(stroke, options.single_stroke))))
+    svg = drawing.tostring()
+    if path is not None:
+        write_atomically(Path(path), lambda f: f.write(svg.encode("utf-8")))
+    return svg
+
+
+def render_png(
+    lines: Sequence[np.ndarray],
+    path: str | Path,
+    options: RenderOptions | None = None,
+    dpi: float = 96,
+) -> None:
+    """Write `lines` as a PNG (atomically). At dpi=96 one SVG pixel is one PNG pixel."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Circle, PathPatch
+    from matplotlib.path import Path as MplPath
+
+    options = options or RenderOptions()
+    laid_out = layout_lines(lines, options)
+    width, height = _page_size(laid_out, options)
+    figure = Figure(figsize=(width / CSS_PX_PER_INCH, height / CSS_PX_PER_INCH), dpi=dpi)
+    FigureCanvasAgg(figure)
+    figure.patch.set_facecolor(options.background or "none")
+    axes = figure.add_axes((0, 0, 1, 1))
+    axes.set_axis_off()
+    axes.set_xlim(0, width)
+    axes.set_ylim(height, 0)  # y grows downwards, as in the SVG
+    line_width_pt = options.stroke_width * POINTS_PER_INCH / CSS_PX_PER_INCH
+    codes = {"M": MplPath.MOVETO, "L": MplPath.LINETO, "Q": MplPath.CURVE3}
+    for strokes in laid_out:
+        for stroke in strokes:
+            if len(stroke) == 1:
+                # Agg draws nothing for a zero-length path: a filled disc of the pen's width.
+                dot = Circle(stroke[0], options.stroke_width / 2, color=options.colour, lw=0)
+                axes.add_patch(dot)
+                continue
+            vertices, kinds = [], []
+            for letter, points in _path_commands(stroke, options.single_stroke):
+                vertices.extend(points)
+                kinds.extend([codes[letter]] * len(points))
+            patch = PathPatch(
+                MplPath(np.array(vertices), kinds),
+                fill=False,
+                edgecolor=options.colour,
+                linewidth=line_width_pt,
+                capstyle="round",
+                joinstyle="round",
+            )
+            axes.add_patch(patch)
+    write_atomically(
+        Path(path),
+        lambda f: figure.savefig(f, format="png", dpi=dpi, facecolor=figure.get_facecolor()),
+    )
+
+
+def _extent(strokes: list[np.ndarray]) -> tuple[float, float]:
+    """Width and height of strokes whose bounding box starts at (0, 0)."""
+    if not strokes:
+        return 0.0, 0.0
+    far = np.max([stroke.max(axis=0) for stroke in strokes], axis=0)  # (2,)
+    return float(far[0]), float(far[1])
+
+
+def _page_size(laid_out: list[list[np.ndarray]], options: RenderOptions) -> tuple[float, float]:
+    """Width and height in px of a page holding the laid-out strokes and the margin around them."""
+    ink = [stroke for strokes in laid_out for stroke in strokes]
+    if not ink:
+        return 2 * options.margin, 2 * options.margin
+    far = np.max([stroke.max(axis=0) for stroke in ink], axis=0)  # (2,)
+    return float(far[0] + options.margin), float(far[1] + options.margin)
+
+
+def _path_commands(stroke: np.ndarray, single_stroke: bool) -> list[tuple[str, np.ndarray]]:
+    """Path commands for one stroke (n, 2): (letter, points (k, 2)) with letters M, L and Q.
+
+    Polyline: M p0 L p1 ... L p(n-1). Smooth: from p0 straight to the midpoint of p0 p1, then a
+    quadratic Bezier per inner point, with that point as control and the next midpoint as end, and
+    straight into p(n-1); the curve passes through every midpoint, tangent to the polyline there.
+    A single point becomes M p0 L p0, a dot under round caps.
+    """
+    if len(stroke) == 1:
+        return [("M", stroke[:1]), ("L", stroke[:1])]
+    if single_stroke or len(stroke) == 2:
+        return [("M", stroke[:1])] + [("L", stroke[i : i + 1]) for i in range(1, len(stroke))]
+    middles = (stroke[:-1] + stroke[1:]) / 2  # (n-1, 2)
+    commands = [("M", stroke[:1]), ("L", middles[:1])]
+    for i in range(1, len(stroke) - 1):
+        commands.append(("Q", np.stack([stroke[i], middles[i]])))
+    commands.append(("L", stroke[-1:]))
+    return commands
+
+
+def _svg_path_data(commands: list[tuple[str, np.ndarray]]) -> str:
+    """SVG path data ("M x y L x y Q cx cy x y ...") with coordinates rounded to 0.01 px."""
+    parts = []
+    for letter, points in commands:
+        coordinates = " ".join(f"{x:.2f} {y:.2f}" for x, y in points)
+        parts.append(f"{letter}{coordinates}")
+    return " ".join(parts)

@@ -1,4 +1,4 @@
-"""The output formats of handsynth.formats, each read back: PDF pages (pypdf), G-code and HPGL
+"""The output formats of handsynth.write.formats, each read back: PDF pages (pypdf), G-code and HPGL
 parsed into strokes, InkML round trip and a hand-written file, animated SVG timing, GIF/WebP
 frames, and the variable-width pen."""
 
@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from lxml import etree
 
-from handsynth.formats import (
+from handsynth.data.strokes import points_to_offsets, strokes_to_points
+from handsynth.write.formats import (
     PdfOptions,
     PlotterOptions,
     pen_widths,
@@ -22,13 +23,12 @@ from handsynth.formats import (
     write_inkml,
     write_pdf,
 )
-from handsynth.formats.ink import CAP_POINTS
-from handsynth.formats.inkml import InkmlError
-from handsynth.formats.page import PEN_UP_SECONDS, SECONDS_PER_POINT
-from handsynth.formats.plotter import nearest_neighbour_order
-from handsynth.handwriting import Handwriting
-from handsynth.render import RenderOptions, layout_lines
-from handsynth.strokes import points_to_offsets, strokes_to_points
+from handsynth.write.formats.ink import CAP_POINTS
+from handsynth.write.formats.inkml import InkmlError
+from handsynth.write.formats.page import PEN_UP_SECONDS, SECONDS_PER_POINT
+from handsynth.write.formats.plotter import nearest_neighbour_order
+from handsynth.write.handwriting import Handwriting
+from handsynth.write.render import RenderOptions, layout_lines
 
 INKML_FIXTURE = Path(__file__).resolve().parents[1] / "data" / "fixtures" / "inkml"
 SVG_NS = "{http://www.w3.org/2000/svg}"

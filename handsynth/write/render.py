@@ -99,7 +99,7 @@ def render_svg(
     """The SVG text of `lines`, one <path> per stroke; written atomically to `path` if given."""
     options = options or RenderOptions()
     laid_out = layout_lines(lines, options)
-    width, height = _page_size(laid_out, options)
+    width, height = page_size(laid_out, options)
     drawing = svgwrite.Drawing(size=(f"{width:.2f}px", f"{height:.2f}px"))
     drawing.viewbox(0, 0, round(width, 2), round(height, 2))
     if options.background is not None:
@@ -117,7 +117,7 @@ def render_svg(
     )
     for strokes in laid_out:
         for stroke in strokes:
-            ink.add(drawing.path(d=_svg_path_data(_path_commands(stroke, options.single_stroke))))
+            ink.add(drawing.path(d=_svg_path_data(path_commands(stroke, options.single_stroke))))
     svg = drawing.tostring()
     if path is not None:
         write_atomically(Path(path), lambda f: f.write(svg.encode("utf-8")))
@@ -138,7 +138,7 @@ def render_png(
 
     options = options or RenderOptions()
     laid_out = layout_lines(lines, options)
-    width, height = _page_size(laid_out, options)
+    width, height = page_size(laid_out, options)
     figure = Figure(figsize=(width / CSS_PX_PER_INCH, height / CSS_PX_PER_INCH), dpi=dpi)
     FigureCanvasAgg(figure)
     figure.patch.set_facecolor(options.background or "none")
@@ -156,7 +156,7 @@ def render_png(
                 axes.add_patch(dot)
                 continue
             vertices, kinds = [], []
-            for letter, points in _path_commands(stroke, options.single_stroke):
+            for letter, points in path_commands(stroke, options.single_stroke):
                 vertices.extend(points)
                 kinds.extend([codes[letter]] * len(points))
             patch = PathPatch(
@@ -182,7 +182,7 @@ def _extent(strokes: list[np.ndarray]) -> tuple[float, float]:
     return float(far[0]), float(far[1])
 
 
-def _page_size(laid_out: list[list[np.ndarray]], options: RenderOptions) -> tuple[float, float]:
+def page_size(laid_out: list[list[np.ndarray]], options: RenderOptions) -> tuple[float, float]:
     """Width and height in px of a page holding the laid-out strokes and the margin around them."""
     ink = [stroke for strokes in laid_out for stroke in strokes]
     if not ink:
@@ -191,7 +191,7 @@ def _page_size(laid_out: list[list[np.ndarray]], options: RenderOptions) -> tupl
     return float(far[0] + options.margin), float(far[1] + options.margin)
 
 
-def _path_commands(stroke: np.ndarray, single_stroke: bool) -> list[tuple[str, np.ndarray]]:
+def path_commands(stroke: np.ndarray, single_stroke: bool) -> list[tuple[str, np.ndarray]]:
     """Path commands for one stroke (n, 2): (letter, points (k, 2)) with letters M, L and Q.
 
     Polyline: M p0 L p1 ... L p(n-1). Smooth: from p0 straight to the midpoint of p0 p1, then a

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from handsynth.atomic import write_atomically
-from handsynth.formats.page import Source, page_strokes
-from handsynth.render import RenderOptions, _page_size
+from handsynth.write.formats.page import Source, page_strokes
+from handsynth.write.render import RenderOptions, page_size
 
 HPGL_UNITS_PER_MM = 40  # HP-GL plotter units are 0.025 mm
 
@@ -92,7 +92,7 @@ def plotter_strokes(
     """The page's strokes (n_i, 2) in plotter millimetres, y up, in the order they are plotted."""
     render = render or RenderOptions()
     lines = page_strokes(source, render)
-    page_w, page_h = _page_size(lines, render)  # px, as the SVG's page
+    page_w, page_h = page_size(lines, render)  # px, as the SVG's page
     mm = min(options.size[0] / page_w, options.size[1] / page_h)  # plotter mm per page px
     strokes = [(stroke * [1, -1] + [0, page_h]) * mm for strokes in lines for stroke in strokes]
     if options.reorder:

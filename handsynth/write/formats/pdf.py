@@ -17,11 +17,11 @@ from typing import Literal
 import numpy as np
 
 from handsynth.atomic import write_atomically
-from handsynth.formats.ink import stroke_outline
-from handsynth.formats.page import Source, page_strokes
-from handsynth.hand_metrics import measure_line
-from handsynth.render import CSS_PX_PER_INCH, RenderOptions, _path_commands
-from handsynth.strokes import strokes_to_points
+from handsynth.data.strokes import strokes_to_points
+from handsynth.write.formats.ink import stroke_outline
+from handsynth.write.formats.page import Source, page_strokes
+from handsynth.write.hand_metrics import measure_line
+from handsynth.write.render import CSS_PX_PER_INCH, RenderOptions, path_commands
 
 PAPER_MM = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}  # width, height
 MM_PER_PX = 25.4 / CSS_PX_PER_INCH
@@ -175,9 +175,9 @@ def _draw_ruling(
 
 
 def _trace_stroke(path, stroke: np.ndarray, single_stroke: bool) -> None:
-    """The SVG's path commands for one stroke (n, 2) mm (`render._path_commands`) on an fpdf2
+    """The SVG's path commands for one stroke (n, 2) mm (`render.path_commands`) on an fpdf2
     path; a one-point stroke becomes a zero-length line, a dot under round caps."""
-    for letter, points in _path_commands(stroke, single_stroke):
+    for letter, points in path_commands(stroke, single_stroke):
         if letter == "M":
             path.move_to(*points[0])
         elif letter == "L":

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from handsynth.handwriting import Handwriting
-from handsynth.render import RenderOptions, layout_lines
+from handsynth.write.handwriting import Handwriting
+from handsynth.write.render import RenderOptions, layout_lines
 
 # IAM-OnDB's whiteboard pen stamps each point to 10 ms and reports one every 10 or 20 ms; inside
 # strokes the mean step is 15.1 ms (240,000 steps of 400 lines of lineStrokes, measured on the

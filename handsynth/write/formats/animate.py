@@ -16,8 +16,8 @@ import numpy as np
 from lxml import etree
 
 from handsynth.atomic import write_atomically
-from handsynth.formats.page import Source, line_offsets, page_strokes, stroke_times
-from handsynth.render import RenderOptions, _page_size, render_svg
+from handsynth.write.formats.page import Source, line_offsets, page_strokes, stroke_times
+from handsynth.write.render import RenderOptions, page_size, render_svg
 
 SVG_NS = "http://www.w3.org/2000/svg"
 MAX_KEYS = 32  # key times per stroke's animation: long strokes are thinned to this many
@@ -104,7 +104,7 @@ def write_animated_image(
     lines = page_strokes(source, render)
     strokes = [stroke for strokes in lines for stroke in strokes]
     times = [t for line_times in stroke_times(lines, speed) for t in line_times]
-    width, height = _page_size(lines, render)
+    width, height = page_size(lines, render)
     page = Image.new("P", (int(np.ceil(width)), int(np.ceil(height))), 0)
     page.putpalette([*_rgb(render.background or "white"), *_rgb(render.colour)])
     pen = ImageDraw.Draw(page)

@@ -5,11 +5,11 @@ Every writer takes the lines of a `Handwriting` (or a list of per-line pen offse
 places them with `render.layout_lines`, so each format puts the strokes where the SVG does.
 """
 
-from handsynth.formats.animate import write_animated_image, write_animated_svg
-from handsynth.formats.ink import pen_widths, stroke_outline
-from handsynth.formats.inkml import InkLines, read_inkml, write_inkml
-from handsynth.formats.pdf import PdfOptions, write_pdf
-from handsynth.formats.plotter import PlotterOptions, write_gcode, write_hpgl
+from handsynth.write.formats.animate import write_animated_image, write_animated_svg
+from handsynth.write.formats.ink import pen_widths, stroke_outline
+from handsynth.write.formats.inkml import InkLines, read_inkml, write_inkml
+from handsynth.write.formats.pdf import PdfOptions, write_pdf
+from handsynth.write.formats.plotter import PlotterOptions, write_gcode, write_hpgl
 
 __all__ = [
     "InkLines",

@@ -19,10 +19,10 @@ import numpy as np
 from lxml import etree
 
 from handsynth.atomic import write_atomically
+from handsynth.data.iam import safe_xml_parser
 from handsynth.errors import UserError
-from handsynth.formats.page import Source, page_strokes, stroke_times
-from handsynth.iam import safe_xml_parser
-from handsynth.render import CSS_PX_PER_INCH, RenderOptions
+from handsynth.write.formats.page import Source, page_strokes, stroke_times
+from handsynth.write.render import CSS_PX_PER_INCH, RenderOptions
 
 INKML_NS = "http://www.w3.org/2003/InkML"
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"

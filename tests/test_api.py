@@ -128,8 +128,9 @@ def test_save_picks_the_format_by_extension(tmp_path):
     scribble = load_model(pt).sample(steps=30, lines=2, seed=0)
     assert scribble.save(tmp_path / "s.PNG").read_bytes().startswith(PNG_MAGIC)
     assert etree.parse(str(scribble.save(tmp_path / "s.svg"))).getroot().tag == f"{SVG_NS}svg"
-    with pytest.raises(ValueError, match="must end in .svg or .png"):
-        scribble.save(tmp_path / "s.pdf")
+    assert scribble.save(tmp_path / "s.pdf").read_bytes().startswith(b"%PDF")
+    with pytest.raises(ValueError, match="must end in one of .svg, .png, .pdf"):
+        scribble.save(tmp_path / "s.jpg")
 
 
 def test_cli_sample_draws_one_path_per_stroke(tmp_path, capsys):

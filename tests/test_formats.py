@@ -3,6 +3,7 @@ parsed into strokes, InkML round trip and a hand-written file, animated SVG timi
 frames, and the variable-width pen."""
 
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -380,3 +381,39 @@ def test_outline_is_a_closed_polygon_at_half_the_width_either_side():
     np.testing.assert_allclose(np.linalg.norm(left - stroke, axis=1), half)
     np.testing.assert_allclose(np.linalg.norm(right - stroke, axis=1), half)
     assert stroke_outline(stroke[:1], 2.0).shape == (CAP_POINTS, 2)  # a dot: a circle
+
+
+def test_write_saves_every_format_by_the_output_ending(tmp_path):
+    """`handsynth write -o FILE` (and `Handwriting.save`) picks the format from the ending, with
+    the format's own flags."""
+    from pypdf import PdfReader
+
+    from handsynth import cli
+    from handsynth.write.formats import read_inkml
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    try:
+        from test_hostile_inputs import tiny_model
+    finally:
+        sys.path.pop(0)
+    model = tmp_path / "tiny.safetensors"
+    tiny_model(model)
+    base = ["write", "ab cd", "--model", str(model), "--seed", "1", "--retries", "0"]
+
+    def write(name: str, *flags: str) -> Path:
+        out = tmp_path / name
+        assert cli.main([*base, "-o", str(out), *flags]) == 0
+        return out
+
+    pdf = PdfReader(write("page.pdf", "--paper", "letter", "--ruling", "squared"))
+    assert len(pdf.pages) == 1 and round(float(pdf.pages[0].mediabox.width)) == 612  # 8.5 in
+    gcode = write("plot.gcode", "--pen-down", "G1 Z0", "--pen-up", "G0 Z5").read_text()
+    assert "G1 Z0" in gcode and "G0 Z5" in gcode and "M3" not in gcode
+    assert write("plot.hpgl").read_text().startswith("IN;")
+    assert "<animate" in write("pen.svg", "--animate").read_text()
+    from PIL import Image
+
+    with Image.open(write("pen.gif", "--speed", "4")) as gif:
+        assert gif.n_frames > 1
+    assert len(read_inkml(write("ink.inkml")).lines) == 1
+    assert cli.main([*base, "-o", str(tmp_path / "page.docx")]) == 2  # refused, named

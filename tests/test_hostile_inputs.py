@@ -53,7 +53,7 @@ REFUSED = [
     (WRITE[:4] + ["-o", "{tmp}"], "is a folder; give a file name"),
     (WRITE[:4] + ["-o", "/sys/x.svg"], "cannot write in /sys"),
     (WRITE[:4] + ["-o", "{afile}/x.svg"], "is a file, not a folder"),
-    (WRITE[:4] + ["-o", "{out}/x.gif"], "must end in .svg or .png"),
+    (WRITE[:4] + ["-o", "{out}/x.jpg"], "must end in .svg or .png or .pdf"),
     (WRITE + ["--colour", "notacolour"], "--colour/--color: 'notacolour' is not a colour"),
     (WRITE + ["--background", "nope"], "--background: 'nope' is not a colour"),
     # write: numbers

@@ -213,7 +213,7 @@ def test_cli_write_svg_has_one_path_per_stroke(model_file, tmp_path, capsys):
 def test_cli_write_reports_bad_characters_and_outputs(model_file, tmp_path, capsys):
     assert cli.main(["write", "a€", "--model", str(model_file), "-o", str(tmp_path / "x.svg")]) == 2
     assert "'€' (U+20AC) at line 1, column 2" in capsys.readouterr().err
-    assert cli.main(["write", "ab", "--model", str(model_file), "-o", str(tmp_path / "x.gif")]) == 2
+    assert cli.main(["write", "ab", "--model", str(model_file), "-o", str(tmp_path / "x.jpg")]) == 2
     assert "must end in .svg or .png" in capsys.readouterr().err
     assert not (tmp_path / "x.svg").exists()
 

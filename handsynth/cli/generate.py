@@ -24,13 +24,102 @@ from handsynth.options import (
     TEXT_LENGTH,
     WriteOptions,
 )
+from handsynth.write.formats.pdf import PdfOptions
+from handsynth.write.formats.plotter import PlotterOptions
 from handsynth.write.handwriting import FORMATS
 from handsynth.write.render import RenderOptions
 
 RENDER = RenderOptions()  # the library's render defaults, shown in --help
+PDF = PdfOptions()
+PLOTTER = PlotterOptions()
+OUTPUT_HELP = (
+    "file to write, its format chosen by the ending: .svg, .png, .pdf (printable pages), "
+    ".gcode or .hpgl (pen plotters), .gif or .webp (the pen writing) or .inkml (digital ink)"
+)
 
 
 IMAGE_OUTPUT = cli_args.output_file(tuple(FORMATS))
+
+
+def _plotter_size(value: str) -> tuple[float, float]:
+    """ "WIDTHxHEIGHT" in millimetres, e.g. 297x210."""
+    try:
+        width, height = (float(part) for part in value.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: give the plotter's drawing area as WIDTHxHEIGHT in mm, e.g. 297x210"
+        ) from None
+    if not (0 < width <= 10_000 and 0 < height <= 10_000):
+        raise argparse.ArgumentTypeError(f"{value!r}: each side above 0 up to 10000 mm")
+    return width, height
+
+
+def _add_output_flags(p) -> None:
+    g = p.add_argument_group("PDF, plotter and animation output (by the -o file's ending)")
+    g.add_argument("--paper", choices=["a4", "letter"], default=PDF.paper, help=".pdf: paper size")
+    g.add_argument(
+        "--margin",
+        type=cli_args.number(0, 100),
+        default=PDF.margin,
+        help=".pdf: blank border on every side, 0-100 mm",
+    )
+    g.add_argument(
+        "--ruling",
+        choices=["none", "ruled", "squared"],
+        default=PDF.ruling,
+        help=".pdf: paper under the ink: plain, ruled on the written baselines, or squared",
+    )
+    g.add_argument(
+        "--ink",
+        choices=["plain", "pen"],
+        default=PDF.ink,
+        help=".pdf: one pen width, or a width that varies with the pen's speed",
+    )
+    g.add_argument(
+        "--plotter-size",
+        type=_plotter_size,
+        default=PLOTTER.size,
+        metavar="WxH",
+        help=".gcode/.hpgl: the plotter's drawing area in mm; the page is fitted into it "
+        "(default: 297x210)",
+    )
+    g.add_argument(
+        "--feed",
+        type=cli_args.number(1, 100_000),
+        default=PLOTTER.feed,
+        help=".gcode/.hpgl: drawing speed, 1-100000 mm/min",
+    )
+    g.add_argument(
+        "--pen-up", default=PLOTTER.pen_up, help=".gcode: the command that lifts the pen"
+    )
+    g.add_argument(
+        "--pen-down", default=PLOTTER.pen_down, help=".gcode: the command that lowers the pen"
+    )
+    g.add_argument(
+        "--animate",
+        action="store_true",
+        help=".svg: the strokes draw themselves in a browser, at the pace they were written",
+    )
+    g.add_argument(
+        "--speed",
+        type=cli_args.number(0.1, 100),
+        default=1.0,
+        help=".svg --animate, .gif, .webp: times the recorded pace, 0.1-100",
+    )
+
+
+def _save(handwriting, args) -> None:
+    """Write the page in the format the output file's ending names."""
+    handwriting.save(
+        args.output,
+        pdf=PdfOptions(paper=args.paper, margin=args.margin, ruling=args.ruling, ink=args.ink),
+        plotter=PlotterOptions(
+            size=args.plotter_size, feed=args.feed, pen_up=args.pen_up, pen_down=args.pen_down
+        ),
+        animate=args.animate,
+        speed=args.speed,
+        **_render_options(args),
+    )
 
 
 def _add_render_flags(p) -> None:
@@ -95,7 +184,7 @@ def add_write(sub) -> None:
     defaults = WriteOptions()
     p = sub.add_parser(
         "write",
-        help="write text as handwriting (SVG or PNG)",
+        help="write text as handwriting (SVG, PNG, PDF, G-code, an animation, InkML)",
         description="Write TEXT in handwriting with the synthesis network. Works out of the box "
         "with the shipped model; --model takes your own checkpoint or exported weights.",
         epilog='example: handsynth write "Dear Ada, thank you" -o letter.svg --bias 1 --seed 3\n'
@@ -107,7 +196,7 @@ def add_write(sub) -> None:
         "--output",
         type=IMAGE_OUTPUT,
         default="handwriting.svg",
-        help="file to write: .svg or .png",
+        help=OUTPUT_HELP,
     )
     p.add_argument(
         "--model",
@@ -150,6 +239,7 @@ def add_write(sub) -> None:
         "the time of 1",
     )
     _add_render_flags(p)
+    _add_output_flags(p)
     p.add_argument(
         "--style",
         help="write in the style of a shipped style (a number) or of a line of your own: an "
@@ -204,7 +294,7 @@ def run_write(args) -> None:
             f"{len(faulty)} line(s) still faulty after {args.retries} retries (--strict); "
             "nothing written: try another --seed, a higher --bias or more --retries"
         )
-    handwriting.save(args.output, **_render_options(args))
+    _save(handwriting, args)
     count = len(handwriting.texts)
     print(f"wrote {args.output} ({count} line{'s' * (count != 1)})")
 
@@ -212,7 +302,7 @@ def run_write(args) -> None:
 def add_sample(sub) -> None:
     p = sub.add_parser(
         "sample",
-        help="draw unconditional handwriting with a prediction network (SVG or PNG)",
+        help="draw unconditional handwriting with a prediction network",
         description="Let the prediction network write on its own, one pen step at a time, with no "
         "text to follow (Graves §4, Fig 11). Works out of the box with the shipped prediction "
         "model; --model takes your own.",
@@ -223,7 +313,7 @@ def add_sample(sub) -> None:
         "--output",
         type=IMAGE_OUTPUT,
         default="sample.svg",
-        help="file to write: .svg or .png",
+        help=OUTPUT_HELP,
     )
     p.add_argument(
         "--model",
@@ -258,6 +348,7 @@ def add_sample(sub) -> None:
         "--seed", type=cli_args.seed, help="fix the drawing, 0 to 2**63-1 (none: new each run)"
     )
     _add_render_flags(p)
+    _add_output_flags(p)
 
 
 def run_sample(args) -> None:
@@ -271,7 +362,7 @@ def run_sample(args) -> None:
         temperature=args.temperature,
         seed=args.seed,
     )
-    handwriting.save(args.output, **_render_options(args))
+    _save(handwriting, args)
     print(f"wrote {args.output} ({args.lines} line{'s' * (args.lines != 1)})")
 
 

@@ -1,5 +1,6 @@
 """Handwriting a model drew: its lines of pen offsets, what each line says and what went wrong in
-it, rendered with `render.py` as SVG or PNG with the same defaults as the command line."""
+it, saved with the same defaults as the command line: SVG or PNG (`render.py`), or a printable
+PDF, plotter G-code or HPGL, an animation of the pen, or InkML (`formats/`)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import numpy as np
 from handsynth.data.strokes import offsets_to_points
 from handsynth.errors import UserError
 from handsynth.write.faults import Fault
+from handsynth.write.formats.pdf import PdfOptions
+from handsynth.write.formats.plotter import PlotterOptions
 from handsynth.write.render import RenderOptions, render_png, render_svg
 
-FORMATS = (".svg", ".png")
+FORMATS = (".svg", ".png", ".pdf", ".gcode", ".hpgl", ".gif", ".webp", ".inkml")
 
 
 @dataclass
@@ -44,11 +47,41 @@ class Handwriting:
         """The SVG text of the page, one <path> per stroke."""
         return render_svg(self.offsets, None, RenderOptions(**options))
 
-    def save(self, path: str | Path, **options) -> Path:
-        """Write the page to `path` as SVG or PNG, chosen by its extension; returns the path."""
+    def save(
+        self,
+        path: str | Path,
+        pdf: PdfOptions | None = None,
+        plotter: PlotterOptions | None = None,
+        animate: bool = False,
+        speed: float = 1.0,
+        **options,
+    ) -> Path:
+        """Write the page to `path` in the format its extension names; returns the path.
+
+        .svg (an animation of the pen when `animate`), .png, .pdf (`pdf`: paper, margins, ruling,
+        ink), .gcode or .hpgl (`plotter`: size in mm, feed, pen commands), .gif or .webp (the pen
+        writing) and .inkml. Animations play at `speed` times the pace the lines were written
+        at. The render options (the fields of `render.RenderOptions`) place the lines in every
+        format.
+        """
         path = Path(path)
-        if path.suffix.lower() not in FORMATS:
-            raise UserError(f"{path}: the file name must end in .svg or .png")
-        render = render_png if path.suffix.lower() == ".png" else render_svg
-        render(self.offsets, path, RenderOptions(**options))
+        suffix = path.suffix.lower()
+        if suffix not in FORMATS:
+            raise UserError(f"{path}: the file name must end in one of {', '.join(FORMATS)}")
+        render = RenderOptions(**options)
+        from handsynth.write import formats
+
+        if suffix == ".svg" and animate:
+            formats.write_animated_svg(self.offsets, path, render, speed)
+        elif suffix in (".svg", ".png"):
+            (render_png if suffix == ".png" else render_svg)(self.offsets, path, render)
+        elif suffix == ".pdf":
+            formats.write_pdf(self.offsets, path, pdf, render)
+        elif suffix in (".gcode", ".hpgl"):
+            write = formats.write_gcode if suffix == ".gcode" else formats.write_hpgl
+            write(self.offsets, path, plotter, render)
+        elif suffix in (".gif", ".webp"):
+            formats.write_animated_image(self.offsets, path, render, speed)
+        else:
+            formats.write_inkml(self.offsets, path, render, texts=self.texts)
         return path

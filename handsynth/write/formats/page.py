@@ -3,11 +3,10 @@ out (`render.layout_lines`), and the pen's timing, for the formats that replay o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from handsynth.write.handwriting import Handwriting
 from handsynth.write.render import RenderOptions, layout_lines
 
 # IAM-OnDB's whiteboard pen stamps each point to 10 ms and reports one every 10 or 20 ms; inside
@@ -20,12 +19,15 @@ SECONDS_PER_POINT = 0.015
 # and 0.32 s). A sampled line has a single pen-up step there, so the replay waits this long.
 PEN_UP_SECONDS = 0.18
 
-Source = Handwriting | Sequence[np.ndarray]
+if TYPE_CHECKING:
+    pass
+
+Source = "Handwriting | Sequence[np.ndarray]"  # a page, or per line its offsets (T, 3)
 
 
 def line_offsets(source: Source) -> list[np.ndarray]:
     """Per line the pen offsets (T, 3) (dx, dy, eos) of a Handwriting or of a list of them."""
-    return list(source.offsets) if isinstance(source, Handwriting) else list(source)
+    return list(getattr(source, "offsets", source))
 
 
 def page_strokes(source: Source, options: RenderOptions | None = None) -> list[list[np.ndarray]]:

@@ -141,6 +141,10 @@ def test_cli_trains_a_recogniser_and_scores_legibility(prepared_dir, tmp_path, c
     novel = json.loads(capsys.readouterr().out)
     assert novel["texts"] == "novel" and novel["lines"] == 3 and novel["real_lines"] == 2
     assert novel["cer_real"] == result["cer_real"]  # the same real lines give the scale
+    classes = novel["classes_synthesized"]
+    assert set(classes) == {"capitals", "digits", "rare lower-case", "other lower-case",
+                            "punctuation"}  # fmt: skip
+    assert classes["capitals"] is not None and classes["digits"] is None  # "Mr. Gaitskell"
     if shutil.which("tesseract"):
         assert cli.main([*legibility, "--ocr"]) == 0
         read = json.loads(capsys.readouterr().out)

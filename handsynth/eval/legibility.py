@@ -18,6 +18,7 @@ from handsynth.data.alphabet import Alphabet
 from handsynth.data.prepare import load_prepared
 from handsynth.errors import UserError
 from handsynth.loaded import RecogniserModel, SynthesisModel
+from handsynth.nn.char_errors import character_errors
 from handsynth.nn.ctc import character_error_rate, read_texts
 from handsynth.nn.recogniser import Recogniser
 from handsynth.options import DEFAULT_BIAS, WriteOptions
@@ -66,6 +67,8 @@ def legibility(
     than one of `candidates`, the recogniser also chooses among draws of each line, so its own
     CER flatters them: read them with `ocr` too. With `ocr`,
     Tesseract's CER on the same raw lines (`ocr_cer_real`, `ocr_cer_synthesized`, their ratio).
+    Each reader's errors are also given per class of character (`nn.char_errors`: capitals,
+    digits, rare lower-case, other lower-case, punctuation) with the characters read worst.
 
     Both models come from `handsynth.load_model`. The synthesized lines come back as raw offsets
     and are normalised with the recogniser's statistics, like the real ones, so the two models need
@@ -87,15 +90,17 @@ def legibility(
     novel = texts is not None
     texts = list(texts) if novel else real_texts
 
-    def read(lines: list[np.ndarray], wanted: list[str]) -> tuple[float, float]:
-        """(CER, fraction of lines whose last letter is read right) against `wanted`."""
+    def read(lines: list[np.ndarray], wanted: list[str]) -> tuple[float, float, dict]:
+        """(CER, fraction of lines whose last letter is read right, per-class errors) against
+        `wanted`."""
         # References as the alphabet sees them (a reduced alphabet folds rare symbols into one).
         references = [alphabet.spell(t) for t in wanted]
         normalised = [recogniser.normalisation.normalise(line) for line in lines]
         readings = recognise(recogniser.network, normalised, alphabet, batch_size)
         pairs = zip(readings, references, strict=True)
         last_right = [read.rstrip()[-1:] == want.rstrip()[-1:] for read, want in pairs]
-        return character_error_rate(readings, references), float(np.mean(last_right))
+        errors = character_errors(readings, references)
+        return character_error_rate(readings, references), float(np.mean(last_right)), errors
 
     options = WriteOptions(bias=bias, seed=seed, wrap=0, candidates=candidates)
     written = write_lines(
@@ -106,16 +111,20 @@ def legibility(
         options,
         reader=recogniser.as_line_reader(),
     )
-    cer_real, last_real = read(raw_lines, real_texts)
-    cer_synthesized, last_synthesized = read([line.offsets for line in written], texts)
+    cer_real, last_real, errors_real = read(raw_lines, real_texts)
+    cer_synthesized, last_synthesized, errors = read([line.offsets for line in written], texts)
     ocr_metrics = {}
     if ocr:
         ocr_real = character_error_rate(read_lines(raw_lines), real_texts)
-        ocr_synthesized = character_error_rate(read_lines([w.offsets for w in written]), texts)
+        ocr_readings = read_lines([w.offsets for w in written])
+        ocr_synthesized = character_error_rate(ocr_readings, texts)
+        ocr_errors = character_errors(ocr_readings, texts)
         ocr_metrics = {
             "ocr_cer_real": ocr_real,
             "ocr_cer_synthesized": ocr_synthesized,
             "ocr_cer_ratio": ocr_synthesized / ocr_real if ocr_real else float("inf"),
+            "ocr_classes_synthesized": _rates(ocr_errors),
+            "ocr_worst_synthesized": ocr_errors["worst"],
         }
     return {
         "cer_real": cer_real,
@@ -129,5 +138,13 @@ def legibility(
         "texts": "novel" if novel else "validation",
         "bias": bias,
         "candidates": candidates,
+        "classes_real": _rates(errors_real),
+        "classes_synthesized": _rates(errors),
+        "worst_synthesized": errors["worst"],
         **ocr_metrics,
     }
+
+
+def _rates(errors: dict) -> dict:
+    """Per class of character (capitals, digits, ...) its error rate; None where absent."""
+    return {name: entry["error_rate"] for name, entry in errors["classes"].items()}

@@ -75,3 +75,12 @@ def test_a_reading_far_from_the_text_is_unreadable_and_names_the_worst_word():
     assert fault.kind == "unreadable" and "worst 'thank'" in fault.detail
     assert fault.position == 10  # where "thank" starts
     assert reading_faults("", "   ") == []
+
+
+def test_a_misread_name_or_number_is_flagged_by_itself():
+    (fault,) = reading_faults("Dear vao, thank you", "Dear Ada, thank you")
+    assert fault.kind == "misread" and fault.position == 5 and "'Ada,'" in fault.detail
+    (fault,) = reading_faults("Order No. aLl7 is here", "Order No. 4817 is here")
+    assert fault.kind == "misread" and "'4817'" in fault.detail
+    assert reading_faults("Dear Ada, thonk yoo", "Dear Ada, thank you") == []  # lower case
+    assert reading_faults("Dear Adu, thank you", "Dear Ada, thank you") == []  # one of four

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from handsynth.guard import deferred
 from handsynth.sample.kernels import attention_window, lstm_cell, mixture_draw
 
 
@@ -185,7 +186,14 @@ class SynthesisStepper:
         return lstm_cell(self._product(inputs, matrix), bias, c)
 
     def step(self, x: np.ndarray, state: StepState) -> tuple[Mixture, np.ndarray, StepState]:
-        """x (B, 3) -> the mixture for the next point, phi (B, U + 1), the new state."""
+        """x (B, 3) -> the mixture for the next point, phi (B, U + 1), the new state.
+
+        Ctrl-C waits for the step to end (`guard.deferred`): raised inside a compiled kernel it
+        would come out as numba's SystemError."""
+        with deferred():
+            return self._step(x, state)
+
+    def _step(self, x: np.ndarray, state: StepState) -> tuple[Mixture, np.ndarray, StepState]:
         h, c = self._lstm(0, np.concatenate([x, state.window, state.h[0]], axis=1), state.c[0])
         hs, cs = [h], [c]
         w = self.weights
@@ -234,6 +242,7 @@ def sample_mixture(
     m = mixture
     # Floats, so an int bias does not compile a second copy of the kernel.
     knobs = float(bias), float(temperature)
-    return mixture_draw(
-        m.e_hat, m.pi_hat, m.mu, m.sigma_hat, m.rho_hat, *knobs, gumbel, normal, logistic
-    )
+    with deferred():  # an interrupt waits for the compiled call to return
+        return mixture_draw(
+            m.e_hat, m.pi_hat, m.mu, m.sigma_hat, m.rho_hat, *knobs, gumbel, normal, logistic
+        )

@@ -1,12 +1,19 @@
 """Hostile and mistaken input to every command: one line that names the problem, exit status 2, no
 traceback, no output file; or, where the input can be made right, a correct file and a notice."""
 
+import json
+from pathlib import Path
+
+import numpy as np
 import pytest
+import torch
 from lxml import etree
+from safetensors import safe_open
+from safetensors.numpy import load_file, save_file
 
 from handsynth import cli
 from handsynth.data.alphabet import Alphabet
-from handsynth.nn.weights import export_weights
+from handsynth.nn.weights import METADATA_KEY, export_weights
 from handsynth.write.styles import MAX_STYLE_BYTES
 from tests.conftest import FIXTURE_ROOT
 from tests.test_writer import tiny_payload
@@ -20,6 +27,45 @@ def tiny_model(path, kappa_bias: float = 0.0) -> None:
     export_weights(tiny_payload(ALPHABET, num_layers=1, kappa_bias=kappa_bias), path)
 
 
+def damaged_models(root: Path) -> None:
+    """Model files with one thing wrong each: NaN weights, huge weights, ill-typed metadata, and
+    .pt checkpoints with the right keys holding the wrong types."""
+    good = root / "tiny.safetensors"
+    with safe_open(str(good), framework="numpy") as f:
+        description = json.loads(f.metadata()[METADATA_KEY])
+    arrays = load_file(str(good))
+
+    def variant(name: str, change_arrays=None, change_description=None) -> None:
+        changed_arrays = {k: v.copy() for k, v in arrays.items()}
+        changed = json.loads(json.dumps(description))
+        if change_arrays:
+            change_arrays(changed_arrays)
+        if change_description:
+            change_description(changed)
+        metadata = {METADATA_KEY: json.dumps(changed)}
+        save_file(changed_arrays, str(root / name), metadata=metadata)
+
+    variant("nan.safetensors", lambda a: a["head.linear.weight"].__setitem__((0, 0), np.nan))
+    variant("flipped.safetensors", lambda a: a["head.linear.bias"].__setitem__(slice(7, 11), 6.0e4))
+    variant("str_size.safetensors", None, lambda d: d["config"].__setitem__("hidden_size", "8"))
+    variant("bool_size.safetensors", None, lambda d: d["config"].__setitem__("num_layers", True))
+    variant("no_alphabet.safetensors", None, lambda d: d["data"].__setitem__("alphabet", 7))
+    variant(
+        "std_zero.safetensors", None, lambda d: d["data"]["normalisation"]["std"].__setitem__(0, 0)
+    )
+    variant("list_data.safetensors", None, lambda d: d.__setitem__("data", []))
+    variant(
+        "big_window.safetensors", None, lambda d: d["config"].__setitem__("num_window_gaussians", 3)
+    )
+    payload = tiny_payload(ALPHABET, num_layers=1)
+    torch.save({"format_version": 1, **payload, "model": {"w": 1}}, root / "wrong_model.pt")
+    torch.save({"format_version": 1, **payload, "progress": [1]}, root / "wrong_progress.pt")
+    torch.save(
+        {"format_version": 1, **payload, "config": {**payload["config"], "hidden_size": [8]}},
+        root / "wrong_config.pt",
+    )
+
+
 @pytest.fixture(scope="module")
 def place(tmp_path_factory, prepared_dir):
     """Paths the table refers to: {model}, {stuck}, {bad_pt}, {afile}, {huge}, {xml}, ..."""
@@ -30,6 +76,7 @@ def place(tmp_path_factory, prepared_dir):
     (root / "afile").write_text("just a file")
     (root / "huge.svg").write_bytes(b"<svg>" + b" " * MAX_STYLE_BYTES + b"</svg>")
     (root / "corpus.txt").write_text("some text to learn from\n" * 20)
+    damaged_models(root)
     return {
         "tmp": str(root),
         "model": str(root / "tiny.safetensors"),
@@ -102,6 +149,24 @@ REFUSED = [
         ["write", "hello", "--model", "{stuck}", "-o", "{out}/x.svg", "--retries", "0", "--strict"],
         "1 line(s) still faulty after 0 retries (--strict); nothing written",
     ),
+    # damaged model files: refused when loaded, naming the file
+    (["write", "hi", "--model", "{tmp}/nan.safetensors"], "{tmp}/nan.safetensors: a damaged model"),
+    (["write", "hi", "--model", "{tmp}/nan.safetensors"], "head.linear.weight hold NaN"),
+    (
+        ["write", "hi", "--model", "{tmp}/flipped.safetensors", "-o", "{out}/x.svg"],
+        "flipped.safetensors: the model drew",
+    ),
+    (["write", "hi", "--model", "{tmp}/str_size.safetensors"], "config.hidden_size is '8'"),
+    (["write", "hi", "--model", "{tmp}/bool_size.safetensors"], "config.num_layers is True"),
+    (["write", "hi", "--model", "{tmp}/no_alphabet.safetensors"], "data.alphabet is not a list"),
+    (["write", "hi", "--model", "{tmp}/std_zero.safetensors"], "positive deviations"),
+    (["write", "hi", "--model", "{tmp}/list_data.safetensors"], "data is not an object"),
+    (["write", "hi", "--model", "{tmp}/big_window.safetensors"], "big_window.safetensors: the w"),
+    (["write", "hi", "--model", "{tmp}/wrong_model.pt"], "wrong_model.pt: not a handsynth"),
+    (["write", "hi", "--model", "{tmp}/wrong_progress.pt"], "wrong_progress.pt: not a handsynth"),
+    (["write", "hi", "--model", "{tmp}/wrong_config.pt"], "config.hidden_size is [8]"),
+    (["export", "{tmp}/nan.safetensors", "-o", "{out}/m.safetensors"], "hold NaN or infinite"),
+    (TRAIN + ["--init-from", "{tmp}/str_size.safetensors"], "config.hidden_size is '8'"),
     # train
     (TRAIN[:4] + ["--out", "{afile}"], "is a file; give a folder"),
     (["train", "synthesis", "--data", "{tmp}/missing", "--out", "{out}/run"], "not a prepared"),

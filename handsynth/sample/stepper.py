@@ -19,8 +19,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from handsynth.errors import CheckpointError
 from handsynth.guard import deferred
 from handsynth.sample.kernels import attention_window, lstm_cell, mixture_draw
+
+NOT_FINITE = (
+    "the model drew pen positions that are not finite numbers; its weights are damaged or it was "
+    "trained on other data"
+)
 
 
 @dataclass
@@ -191,7 +197,10 @@ class SynthesisStepper:
         Ctrl-C waits for the step to end (`guard.deferred`): raised inside a compiled kernel it
         would come out as numba's SystemError."""
         with deferred():
-            return self._step(x, state)
+            try:
+                return self._step(x, state)
+            except ZeroDivisionError:  # the compiled cell met infinities: weights that overflow
+                raise CheckpointError(NOT_FINITE) from None
 
     def _step(self, x: np.ndarray, state: StepState) -> tuple[Mixture, np.ndarray, StepState]:
         h, c = self._lstm(0, np.concatenate([x, state.window, state.h[0]], axis=1), state.c[0])

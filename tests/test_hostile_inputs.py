@@ -2,6 +2,7 @@
 traceback, no output file; or, where the input can be made right, a correct file and a notice."""
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +67,44 @@ def damaged_models(root: Path) -> None:
     )
 
 
+def damaged_data(root: Path, prepared_dir: Path) -> None:
+    """Prepared folders with a damaged metadata.json or .npz, and split lists and blacklists that
+    are not UTF-8 or not ids."""
+
+    def prepared_copy(name: str) -> Path:
+        folder = root / name
+        shutil.copytree(prepared_dir, folder)
+        return folder
+
+    (prepared_copy("meta_json") / "metadata.json").write_bytes(b'{"format_version": 1, "alph')
+    (prepared_copy("meta_list") / "metadata.json").write_text("[1, 2]")
+    metadata = json.loads((prepared_dir / "metadata.json").read_text())
+    metadata["normalisation"]["std"] = "wide"
+    (prepared_copy("meta_types") / "metadata.json").write_text(json.dumps(metadata))
+    metadata["normalisation"] = {"mean": [0, 0], "std": [1, 1]}
+    metadata["alphabet"] = {"symbols": "abc"}
+    (prepared_copy("meta_alphabet") / "metadata.json").write_text(json.dumps(metadata))
+    (prepared_copy("meta_latin1") / "metadata.json").write_bytes(b'{"format_version": "\xe9"}')
+    train = (prepared_dir / "train.npz").read_bytes()
+    (prepared_copy("npz_cut") / "train.npz").write_bytes(train[: len(train) // 2])
+    with np.load(prepared_dir / "train.npz") as data:
+        arrays = dict(data)
+    pickled = {**arrays, "texts": np.array(list(arrays["texts"]), dtype=object)}
+    np.savez(prepared_copy("npz_pickled") / "train.npz", **pickled)
+    np.savez(
+        prepared_copy("npz_starts") / "train.npz", **{**arrays, "starts": arrays["starts"][::-1]}
+    )
+    splits = FIXTURE_ROOT / "splits"
+    for name, trainset in [
+        ("splits_latin1", b"a01-000u\n\xe9t\xe9\n"),
+        ("splits_words", b"hello world\n"),
+    ]:
+        shutil.copytree(splits, root / name)
+        (root / name / "trainset.txt").write_bytes(trainset)
+    (root / "blacklist_latin1.txt").write_bytes(b"a01-000u-03 \xff\xfe")
+    (root / "blacklist_words.txt").write_text("a01-000u-03\nnot-a-line\n")
+
+
 @pytest.fixture(scope="module")
 def place(tmp_path_factory, prepared_dir):
     """Paths the table refers to: {model}, {stuck}, {bad_pt}, {afile}, {huge}, {xml}, ..."""
@@ -77,6 +116,7 @@ def place(tmp_path_factory, prepared_dir):
     (root / "huge.svg").write_bytes(b"<svg>" + b" " * MAX_STYLE_BYTES + b"</svg>")
     (root / "corpus.txt").write_text("some text to learn from\n" * 20)
     damaged_models(root)
+    damaged_data(root, prepared_dir)
     return {
         "tmp": str(root),
         "model": str(root / "tiny.safetensors"),
@@ -167,6 +207,67 @@ REFUSED = [
     (["write", "hi", "--model", "{tmp}/wrong_config.pt"], "config.hidden_size is [8]"),
     (["export", "{tmp}/nan.safetensors", "-o", "{out}/m.safetensors"], "hold NaN or infinite"),
     (TRAIN + ["--init-from", "{tmp}/str_size.safetensors"], "config.hidden_size is '8'"),
+    # damaged prepared data, split lists and blacklists: the file and what is wrong with it
+    (TRAIN[:2] + ["--data", "{tmp}/meta_json", *TRAIN[4:]], "meta_json/metadata.json: damaged"),
+    (TRAIN[:2] + ["--data", "{tmp}/meta_list", *TRAIN[4:]], "not a JSON object"),
+    (TRAIN[:2] + ["--data", "{tmp}/meta_types", *TRAIN[4:]], "2 positive deviations"),
+    (TRAIN[:2] + ["--data", "{tmp}/meta_alphabet", *TRAIN[4:]], "prepared metadata: alphabet"),
+    (TRAIN[:2] + ["--data", "{tmp}/meta_latin1", *TRAIN[4:]], "metadata is not UTF-8 text"),
+    (TRAIN[:2] + ["--data", "{tmp}/npz_cut", *TRAIN[4:]], "npz_cut/train.npz: a damaged prep"),
+    (TRAIN[:2] + ["--data", "{tmp}/npz_pickled", *TRAIN[4:]], "holds Python objects"),
+    (TRAIN[:2] + ["--data", "{tmp}/npz_starts", *TRAIN[4:]], "starts do not divide"),
+    (
+        ["eval", "{model}", "--data", "{tmp}/npz_cut", "--split", "train"],
+        "train.npz: a damaged prepared split",
+    ),
+    (
+        [
+            "prepare",
+            "--iam-root",
+            "{fixtures}",
+            "--out",
+            "{out}/p",
+            "--splits",
+            "{tmp}/splits_latin1",
+        ],
+        "trainset.txt: the form list is not UTF-8 text (byte 0xe9 at offset 9)",
+    ),
+    (
+        [
+            "prepare",
+            "--iam-root",
+            "{fixtures}",
+            "--out",
+            "{out}/p",
+            "--splits",
+            "{tmp}/splits_words",
+        ],
+        "entry 1 'hello world' of the form list is not an IAM-OnDB id",
+    ),
+    (
+        [
+            "prepare",
+            "--iam-root",
+            "{fixtures}",
+            "--out",
+            "{out}/p",
+            "--blacklist",
+            "{tmp}/blacklist_latin1.txt",
+        ],
+        "blacklist_latin1.txt: the blacklist is not UTF-8 text",
+    ),
+    (
+        [
+            "prepare",
+            "--iam-root",
+            "{fixtures}",
+            "--out",
+            "{out}/p",
+            "--blacklist",
+            "{tmp}/blacklist_words.txt",
+        ],
+        "entry 2 'not-a-line' of the blacklist is not an IAM-OnDB id like 'a01-000u-03'",
+    ),
     # train
     (TRAIN[:4] + ["--out", "{afile}"], "is a file; give a folder"),
     (["train", "synthesis", "--data", "{tmp}/missing", "--out", "{out}/run"], "not a prepared"),

@@ -3,6 +3,7 @@ traceback, no output file; or, where the input can be made right, a correct file
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +102,14 @@ def damaged_data(root: Path, prepared_dir: Path) -> None:
     ]:
         shutil.copytree(splits, root / name)
         (root / name / "trainset.txt").write_bytes(trainset)
+    with zipfile.ZipFile(root / "bomb.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        for split in ("train", "valid", "test"):
+            archive.writestr(f"ptb.char.{split}.txt", b"a b\n")
+        with archive.open("huge/ptb.train.txt", "w") as member:  # 65 MiB of "a": 64 KB zipped
+            for _ in range(65):
+                member.write(b"a" * 2**20)
+    (root / "notzip.zip").write_bytes(b"PK\x03\x04 and then nothing")
+    (root / "corpus_latin1.txt").write_bytes("caf\u00e9 au lait\n".encode("latin-1") * 20)
     (root / "blacklist_latin1.txt").write_bytes(b"a01-000u-03 \xff\xfe")
     (root / "blacklist_words.txt").write_text("a01-000u-03\nnot-a-line\n")
 
@@ -267,6 +276,19 @@ REFUSED = [
             "{tmp}/blacklist_words.txt",
         ],
         "entry 2 'not-a-line' of the blacklist is not an IAM-OnDB id like 'a01-000u-03'",
+    ),
+    # corpora: a zip that inflates far, a broken zip, text that is not UTF-8
+    (
+        ["train", "text", "--data", "{tmp}/bomb.zip", "--level", "word", "--out", "{out}/run"],
+        "huge/ptb.train.txt inflates to more than 64 MiB, the most a corpus file may hold",
+    ),
+    (
+        ["train", "text", "--data", "{tmp}/notzip.zip", "--out", "{out}/run"],
+        "notzip.zip: not a readable zip archive",
+    ),
+    (
+        ["train", "text", "--data", "{tmp}/corpus_latin1.txt", "--out", "{out}/run"],
+        "corpus_latin1.txt: the text corpus is not UTF-8 text (byte 0xe9 at offset 3)",
     ),
     # train
     (TRAIN[:4] + ["--out", "{afile}"], "is a file; give a folder"),

@@ -1,8 +1,10 @@
 """Hostile and mistaken input to every command: one line that names the problem, exit status 2, no
 traceback, no output file; or, where the input can be made right, a correct file and a notice."""
 
+import io
 import json
 import shutil
+import sys
 import zipfile
 from pathlib import Path
 
@@ -363,6 +365,13 @@ def test_refused_with_one_line_before_any_output(argv, message, place, tmp_path,
     assert list(out.iterdir()) == []  # nothing written, not even in part
 
 
+def one_line(capsys) -> str:
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and "Traceback" not in captured.err, captured.err
+    return lines[0]
+
+
 def test_pasted_typography_is_written_with_a_notice(place, tmp_path, capsys):
     out = tmp_path / "quote.svg"
     text = "\u201cit\u2019s late\u201d \u2014 she said\u2026\u00a0ok"
@@ -379,3 +388,34 @@ def test_a_faulty_line_is_named_without_strict(place, tmp_path, capsys):
     assert cli.main(argv) == 0
     assert "warning: line 1 'ab': never reached the end of the text" in capsys.readouterr().err
     assert out.exists()
+
+
+STDIN = [  # (bytes on standard input, the one-line error or None for a clean write)
+    ("caf\u00e9".encode("latin-1"), "standard input is not UTF-8 text (byte 0xe9 at offset 3)"),
+    (b"\xff\xfehello", "standard input is not UTF-8 text (byte 0xff at offset 0)"),
+    (b"\xef\xbb\xbfhello there", None),  # a UTF-8 byte-order mark: dropped
+    ("\u00b2".encode(), "'\u00b2' (U+00B2) at line 1, column 1"),
+]
+
+
+@pytest.mark.parametrize(("data", "message"), STDIN)
+def test_standard_input_in_any_encoding(data, message, place, tmp_path, capsys, monkeypatch):
+    """Whatever the locale, standard input is read as UTF-8: other bytes are one line."""
+    stdin = io.TextIOWrapper(io.BytesIO(data), encoding="ascii")  # a locale that is not UTF-8
+    monkeypatch.setattr(sys, "stdin", stdin)
+    out = tmp_path / "x.svg"
+    status = cli.main(["write", "-", "--model", place["model"], "-o", str(out), "--seed", "1"])
+    captured = capsys.readouterr()
+    if message is None:
+        assert status == 0 and "U+FEFF" not in captured.err
+        assert etree.parse(str(out)).getroot().tag.endswith("svg")
+    else:
+        assert status == 2 and message in captured.err and not out.exists()
+        assert len(captured.err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("number", ["\u00b2", "\u0663", "\uff11"])
+def test_digits_that_are_not_ascii_are_no_style_number(number, place, tmp_path, capsys):
+    argv = ["write", "hi", "--model", place["model"], "-o", str(tmp_path / "x.svg")]
+    assert cli.main([*argv, "--style", number]) == 2
+    assert "no such style file" in one_line(capsys)

@@ -134,7 +134,7 @@ def _style_source(style, folder: StyleFolder) -> str | None:
         style = str(style)
     if not isinstance(style, str):
         raise UserError("style: give a shipped style number or the name of a saved style")
-    if style.isdigit():
+    if style.isascii() and style.isdigit():  # not '²', which int() refuses
         return style
     return str(folder.existing(style))
 
@@ -213,7 +213,7 @@ async def read_json(request: Request, max_bytes: int):
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise UserError("send the request as JSON (Content-Type: application/json)")
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
+    if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
         raise BodyTooLarge(f"the request is larger than {max_bytes:,} bytes")
     body = bytearray()
     async for chunk in request.stream():

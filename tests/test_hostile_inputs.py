@@ -169,6 +169,14 @@ REFUSED = [
     (WRITE + ["--seed", "-1"], "--seed: must be between 0 and"),
     (WRITE + ["--stroke-width", "0"], "--stroke-width: must be a number above 0"),
     (WRITE + ["--scale", "-1"], "--scale: must be a number above 0"),
+    (  # the pixel cap the web page has: refused before drawing, not a MemoryError
+        ["write", "a" * 73, "--model", "{model}", "-o", "{out}/x.png", "--scale", "10"],
+        "px; at most 25,000,000 pixels are drawn: lower --scale",
+    ),
+    (
+        ["write", "a" * 73, "--model", "{model}", "-o", "{out}/x.gif", "--scale", "10"],
+        "pixels are drawn: lower --scale",
+    ),
     # write: text
     (["write", "caf\u00e9", *WRITE[2:]], "'\u00e9' (U+00E9) at line 1, column 4"),
     (["write", "", *WRITE[2:]], "nothing to write"),

@@ -70,7 +70,7 @@ class ServeLimits:
     style_bytes: int = 1024 * 1024  # ... a drawn line (3,000 points at about 30 bytes each) ...
     render_bytes: int = 16 * 1024 * 1024  # ... and the lines of a whole write to render
     max_render_points: int = 200_000
-    max_render_pixels: int = 25_000_000  # a written page of 1,000 characters is 2-5 million
+    max_render_pixels: int = limits.IMAGE_PIXELS  # the cap `write -o page.png` has too
     workers: int = 1  # sampling jobs at once; each uses torch's threads
     waiting: int = 4  # jobs queued behind them before a 429
     stream_interval: float = 0.04  # seconds between Server-Sent Events of pen steps

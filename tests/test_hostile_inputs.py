@@ -5,6 +5,7 @@ import io
 import json
 import shutil
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from safetensors.numpy import load_file, save_file
 
 from handsynth import cli
 from handsynth.data.alphabet import Alphabet
+from handsynth.data.prepare import prepare_dataset
 from handsynth.nn.weights import METADATA_KEY, export_weights
 from handsynth.write.styles import MAX_STYLE_BYTES
 from tests.conftest import FIXTURE_ROOT
@@ -116,6 +118,20 @@ def damaged_data(root: Path, prepared_dir: Path) -> None:
     (root / "blacklist_words.txt").write_text("a01-000u-03\nnot-a-line\n")
 
 
+def resumable_run(root: Path, prepared_dir: Path) -> None:
+    """{tmp}/resume/last.pt: a tiny synthesis run of one RMSProp step; {tmp}/reduced: the fixture
+    prepared with another alphabet."""
+    argv = ["train", "synthesis", "--data", str(prepared_dir), "--out", str(root / "resume")]
+    argv += ["--max-steps", "1", "--hidden-size", "8", "--layers", "1", "--quiet"]
+    assert cli.main(argv) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        splits = FIXTURE_ROOT / "splits"
+        prepare_dataset(
+            FIXTURE_ROOT, root / "reduced", splits, reduced_alphabet=True, progress=False
+        )
+
+
 @pytest.fixture(scope="module")
 def place(tmp_path_factory, prepared_dir):
     """Paths the table refers to: {model}, {stuck}, {bad_pt}, {afile}, {huge}, {xml}, ..."""
@@ -128,6 +144,7 @@ def place(tmp_path_factory, prepared_dir):
     (root / "corpus.txt").write_text("some text to learn from\n" * 20)
     damaged_models(root)
     damaged_data(root, prepared_dir)
+    resumable_run(root, prepared_dir)
     return {
         "tmp": str(root),
         "model": str(root / "tiny.safetensors"),
@@ -145,6 +162,18 @@ def place(tmp_path_factory, prepared_dir):
 WRITE = ["write", "hello", "--model", "{model}", "-o", "{out}/x.svg"]
 TRAIN = ["train", "synthesis", "--data", "{prepared}", "--out", "{out}/run", "--max-steps", "1"]
 TEXT = ["text", "sample", "--length", "5"]
+# 4 lines of 73 characters, seeded: some 100,000 x 25,000 px at --scale 10
+FOUR_LINES = [
+    "write",
+    "\n".join(["a" * 73] * 4),
+    "--wrap",
+    "0",
+    "--seed",
+    "1",
+    "--model",
+    "{model}",
+]
+RESUME = ["train", "synthesis", "--data", "{prepared}", "--out", "{tmp}/resume", "--max-steps", "2"]
 
 REFUSED = [
     # write: outputs
@@ -170,11 +199,11 @@ REFUSED = [
     (WRITE + ["--stroke-width", "0"], "--stroke-width: must be a number above 0"),
     (WRITE + ["--scale", "-1"], "--scale: must be a number above 0"),
     (  # the pixel cap the web page has: refused before drawing, not a MemoryError
-        ["write", "a" * 73, "--model", "{model}", "-o", "{out}/x.png", "--scale", "10"],
+        [*FOUR_LINES, "-o", "{out}/x.png", "--scale", "10"],
         "px; at most 25,000,000 pixels are drawn: lower --scale",
     ),
     (
-        ["write", "a" * 73, "--model", "{model}", "-o", "{out}/x.gif", "--scale", "10"],
+        [*FOUR_LINES, "-o", "{out}/x.gif", "--scale", "10"],
         "pixels are drawn: lower --scale",
     ),
     # write: text
@@ -300,6 +329,30 @@ REFUSED = [
         ["train", "text", "--data", "{tmp}/corpus_latin1.txt", "--out", "{out}/run"],
         "corpus_latin1.txt: the text corpus is not UTF-8 text (byte 0xe9 at offset 3)",
     ),
+    # resuming {tmp}/resume/last.pt with what does not fit it, refused before any step
+    (
+        [*RESUME, "--optimizer", "adam"],
+        "resume/last.pt was trained with rmsprop; resume it with --optimizer rmsprop",
+    ),
+    (
+        [*RESUME, "--hidden-size", "16"],
+        "resumes a network with hidden_size 8, not --hidden-size 16",
+    ),
+    ([*RESUME, "--layers", "1", "--mixtures", "3"], "with num_mixtures 20, not --mixtures 3"),
+    (
+        [
+            "train",
+            "synthesis",
+            "--data",
+            "{tmp}/reduced",
+            "--out",
+            "{tmp}/resume",
+            "--max-steps",
+            "2",
+        ],
+        "resume/last.pt was trained on data of another alphabet",
+    ),
+    (["train", "text", "--data", "{corpus}", "--out", "{tmp}/resume"], "holds a synthesis model"),
     # train
     (TRAIN[:4] + ["--out", "{afile}"], "is a file; give a folder"),
     (["train", "synthesis", "--data", "{tmp}/missing", "--out", "{out}/run"], "not a prepared"),

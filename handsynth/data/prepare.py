@@ -134,7 +134,8 @@ def prepare_dataset(
         offsets, line_ids, texts = [], [], []
         skipped = blacklist if split in blacklist_splits else set()
         for line in iter_lines(iam_root, forms, skipped, dropped):
-            cleaned = line_offsets(line, max_jump, smooth, slant_correction)
+            with np.errstate(over="ignore", invalid="ignore"):  # counted just below
+                cleaned = line_offsets(line, max_jump, smooth, slant_correction)
             if not np.isfinite(cleaned).all():  # coordinates too far apart for float32
                 dropped["coordinates beyond float32"] += 1
                 continue

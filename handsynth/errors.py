@@ -31,3 +31,7 @@ class FieldError(UserError):
 
 class CheckpointError(UserError):
     """A model file or checkpoint that is missing, damaged, or not one of ours."""
+
+
+class DiskError(UserError):
+    """A file could not be written or read back: a full disk, a lost permission, an I/O error."""

@@ -15,3 +15,4 @@ SCALE = (0.0, 10.0)  # px per pen unit, above low
 SAMPLE_STEPS = (1, 20_000)
 SAMPLE_LINES = (1, 100)
 TEXT_LENGTH = (1, 10_000_000)
+IMAGE_PIXELS = 25_000_000  # a PNG, GIF or WebP page; 1,000 written characters are 2-5 million

@@ -182,16 +182,19 @@ class SynthesisModel(HandwritingModel):
                 if on_step is not None:
                     on_step(replace(step, offsets=self.normalisation.denormalise(step.offsets)))
 
-            written = write_lines(
-                self.synthesis_stepping(),
-                self.alphabet,
-                self.normalisation,
-                lines,
-                options,
-                prime,
-                on_step=step_drawn,
-                reader=reader,
-            )
+            try:
+                written = write_lines(
+                    self.synthesis_stepping(),
+                    self.alphabet,
+                    self.normalisation,
+                    lines,
+                    options,
+                    prime,
+                    on_step=step_drawn,
+                    reader=reader,
+                )
+            except CheckpointError as error:  # weights that draw no finite numbers
+                raise CheckpointError(f"{self.path}: {error}") from None
         return Handwriting(
             [line.offsets for line in written],
             [line.text for line in written],
@@ -346,7 +349,10 @@ def load_model(
         raise CheckpointError(f"{path}: unknown model kind {description['kind']!r}")
     model = model_class(arrays, description, path, str(device))
     if not isinstance(model, SynthesisModel):
-        model.network  # noqa: B018 - built now, so a file that does not fit fails here
+        try:
+            model.network  # noqa: B018 - built now, so a file that does not fit fails here
+        except CheckpointError as error:
+            raise CheckpointError(f"{path}: {error}") from None
     return model
 
 

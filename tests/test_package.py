@@ -93,7 +93,7 @@ def test_writing_an_svg_never_imports_torch_or_matplotlib(tmp_path):
 # The base (errors, ranges, options) is below everything; the front door (`loaded.py`) and
 # training both stand on writing, side by side; evaluation stands on both.
 STAGES = [
-    ("base", ["errors", "limits", "values", "options", "atomic"]),
+    ("base", ["errors", "limits", "values", "options", "guard", "atomic"]),
     ("data", ["data"]),
     ("nn", ["nn"]),
     ("sample", ["sample"]),

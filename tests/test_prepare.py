@@ -154,3 +154,27 @@ def test_training_sets_choose_what_goes_into_train(tmp_path):
         prepare_dataset(FIXTURES, tmp_path, SPLITS, training_sets=("testset_x",), progress=False)
     with pytest.raises(UserError, match="testset_f.txt"):
         prepare_dataset(FIXTURES, tmp_path, SPLITS, training_sets=("testset_f",), progress=False)
+
+
+@pytest.mark.parametrize("max_jump", [None, 100.0])
+def test_lines_beyond_float32_are_dropped_and_counted(tmp_path, max_jump):
+    """Coordinates whose steps overflow float32 once gave a normalisation of inf and NaN."""
+    import shutil
+
+    root = tmp_path / "iam"
+    shutil.copytree(FIXTURES, root)
+    line = root / "lineStrokes" / "a01" / "a01-000" / "a01-000u-02.xml"
+    scaled = re.sub(
+        r'(x|y)="(-?\d+)"', lambda m: f'{m[1]}="{int(m[2]) * 10**38}"', line.read_text()
+    )
+    line.write_text(scaled)
+    out = tmp_path / "out"
+    with pytest.warns(IamDataWarning):
+        report = prepare_dataset(
+            root, out, SPLITS, SPLITS / "blacklist.txt", progress=False, max_jump=max_jump
+        )
+    assert report["dropped"]["coordinates beyond float32"] == 1
+    metadata = load_metadata(out)
+    assert np.isfinite(metadata["normalisation"]["mean"] + metadata["normalisation"]["std"]).all()
+    assert metadata["dropped"]["coordinates beyond float32"] == 1
+    assert "a01-000u-02" not in load_prepared(out, "train")[2]

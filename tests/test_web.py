@@ -173,6 +173,27 @@ REFUSED = [
     ("/api/render", {"lines": [[[0, 0, 1]]], "colour": "mauvish"}, 400, "'mauvish' is not a"),
     ("/api/render", {"lines": [[[0, 0, 1]] * 200_001]}, 400, "more than 200,000 points"),
     ("/api/render", {"lines": [[[0, 0, 0], [1e9, 1e9, 1]]]}, 400, "the page would be 100,000,020"),
+    # JSON that Python's parser chokes on, and requests that cost more than their size says
+    ("/api/render", b'{"lines": ' + b"[" * 20_000 + b"]" * 20_000 + b"}", 400, "nests deeper"),
+    ("/api/render", b'{"lines": ' + b"[" * 100 + b"]" * 100 + b"}", 400, "lines: nested deeper"),
+    (
+        "/api/render",
+        b'{"lines": [[[0, 0, 1]]], "stroke_width": ' + b"7" * 5000 + b"}",
+        400,
+        "stroke_width: must be a number",
+    ),
+    ("/api/write", b'{"text": "hi", "seed": ' + b"9" * 4000 + b"}", 400, "seed: must be a whole"),
+    ("/api/write", b'{"\\ud800": 1, "text": "hi"}', 400, "a field name: holds U+D800"),
+    ("/api/write", b'{"text": "h\\udc00i"}', 400, "text: holds U+DC00, half of a surrogate"),
+    ("/api/write", {"text": "hi", "style": "\u00b2"}, 400, "is not a style name"),
+    ("/api/render", {"lines": [[[0, 0, 0], [1e300, -1e300, 1]]]}, 400, "coordinate beyond"),
+    ("/api/render", {"lines": [[[0, 0, 1]]] * 100_000}, 400, "lines: 100,000 lines; at most 1,000"),
+    (
+        "/api/render",
+        {"lines": [[[i % 200, i // 200, 1] for i in range(50_000)]], "format": "png"},
+        400,
+        "lines: more than 20,000 strokes to draw",
+    ),
     (
         "/api/styles",
         {"name": "a/b", "text": "ab", "strokes": [[[0, 0, 0], [5, 5, 16]]]},

@@ -10,8 +10,10 @@ removing) a file beside the target, so that a run never does its work and then f
 from __future__ import annotations
 
 import argparse
+import codecs
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -137,3 +139,19 @@ def model_file_or_name(text: str) -> str | Path:
     if _MODEL_NAME.fullmatch(text) and not Path(text).exists():
         return text
     return input_file(text)
+
+
+def read_stdin(characters: int) -> str:
+    """Up to `characters` characters of standard input as UTF-8, whatever the locale says, with a
+    byte-order mark dropped; bytes that are not UTF-8 are a UserError saying where."""
+    data = sys.stdin.buffer.read(4 * characters)  # a character is at most 4 bytes
+    try:
+        text = codecs.getincrementaldecoder("utf-8")().decode(
+            data, final=len(data) < 4 * characters
+        )
+    except UnicodeDecodeError as error:
+        raise UserError(
+            f"standard input is not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
+            f"{error.start}); convert it, e.g. with iconv -t UTF-8"
+        ) from None
+    return text.removeprefix("\ufeff")[:characters]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import warnings
 from typing import NoReturn
 
-from handsynth import __version__
+from handsynth import __version__, guard
 from handsynth.cli import generate as cli_generate
 from handsynth.cli import serve as cli_serve
 from handsynth.cli import train as cli_train
@@ -82,6 +83,17 @@ COMMANDS = {
 }
 
 
+# OSErrors that come from the machine rather than from handsynth: one line, not a traceback.
+DISK_ERRNOS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EIO,
+    errno.EROFS,
+    errno.EFBIG,
+    errno.EACCES,
+    errno.EPERM,
+}
+
 # Arguments of the library whose flag is not their name with dashes (`style_text`: --style-text).
 FLAG_OF_ARGUMENT = {"learning_rate": "--lr", "splits_dir": "--splits DIR"}
 
@@ -105,15 +117,39 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as done:  # --help, --version, or a flag refused with its one-line error
         return done.code if isinstance(done.code, int) else 2
     warnings.showwarning = _show_warning
+    try:  # Ctrl-C and SIGTERM raise guard.Interrupted anywhere in the work; once the command
+        # line's own process has done its work, a late one changes nothing
+        with guard.guarded(process_ends=argv is None):
+            return _run(args)
+    except KeyboardInterrupt as interrupt:  # arrived as the command ended
+        return _interrupted(args, interrupt)
+
+
+def _interrupted(args: argparse.Namespace, interrupt: KeyboardInterrupt) -> int:
+    print(f"handsynth {args.command}: interrupted; nothing more was written", file=sys.stderr)
+    return interrupt.exit_status if isinstance(interrupt, guard.Interrupted) else 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command; every way it can end is one line on standard error and an exit status."""
+    name = f"handsynth {args.command}"
     try:
         COMMANDS[args.command](args)
     except UserError as error:
-        print(f"handsynth {args.command}: error: {error_message(error)}", file=sys.stderr)
+        print(f"{name}: error: {error_message(error)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # files are written whole or not at all (atomic.py)
-        print(f"handsynth {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:  # files are written whole or not at all (atomic.py)
+        return _interrupted(args, interrupt)
     except BrokenPipeError:  # the reader (`| head`) has had enough: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except MemoryError:
+        print(f"{name}: error: out of memory; ask for less at a time", file=sys.stderr)
+        return 2
+    except OSError as error:
+        if error.errno not in DISK_ERRNOS and error.filename is None:
+            raise  # not the disk's doing: a bug, with its traceback
+        where = f"{error.filename}: " if error.filename is not None else ""
+        print(f"{name}: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
     return 0

@@ -264,7 +264,7 @@ def run_write(args) -> None:
 
     if args.style_text is not None and args.style is None:
         raise UserError("--style-text needs --style: it says what the style line reads")
-    text = sys.stdin.read(MAX_CHARACTERS + 1) if args.text == "-" else args.text
+    text = cli_args.read_stdin(MAX_CHARACTERS + 1) if args.text == "-" else args.text
     cli_args.check_device(args.device)
     model = load_model(args.model, kind="synthesis", device=args.device)
     handwriting = model.write(
@@ -480,7 +480,7 @@ def _validation_line(data_dir: Path, line: str) -> tuple[np.ndarray, str]:
     offsets, texts, line_ids = load_prepared(data_dir, "valid")
     if line in line_ids:
         index = line_ids.index(line)
-    elif line.isdigit() and int(line) < len(line_ids):
+    elif line.isascii() and line.isdigit() and int(line) < len(line_ids):
         index = int(line)
     else:
         raise UserError(f"{line!r} is neither a line id nor an index below {len(line_ids)}")

@@ -378,6 +378,27 @@ def _model_overrides(args) -> dict:
     return given
 
 
+def _check_resume_flags(args, model: dict) -> None:
+    """Before the data is read: size flags that differ from the network `last.pt` resumes are
+    refused (the train loop checks the optimizer and the data's alphabet)."""
+    last = args.out / "last.pt"
+    if not model or not last.is_file():
+        return
+    from handsynth.nn.checkpoint import load_checkpoint
+
+    saved = load_checkpoint(last)["config"]
+    saved = saved if isinstance(saved, dict) else {}
+    flags = {field: dest for dest, field in MODEL_FLAGS.items()}
+    changed = [name for name, value in model.items() if saved.get(name) != value]
+    if changed:
+        given = ", ".join(f"--{flags[n].replace('_', '-')} {model[n]}" for n in changed)
+        held = ", ".join(f"{n} {saved.get(n)}" for n in changed)
+        raise CliError(
+            f"{last} resumes a network with {held}, not {given}; a resumed run keeps its "
+            "architecture: drop the size flags, or give another --out to start afresh"
+        )
+
+
 def run_train(args) -> None:
     from handsynth.train.loop import train
     from handsynth.train.precision import require_bf16
@@ -387,6 +408,7 @@ def run_train(args) -> None:
     device_type = cli_args.check_device(args.device)
     if args.bf16:
         require_bf16(device_type)  # before the data is read
+    _check_resume_flags(args, model)
     if model and args.init_from is not None:
         raise CliError(
             "--init-from takes the architecture from its file; drop the size and --dropout flags"

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from lxml import etree
 
+from handsynth.data import validate
 from handsynth.errors import UserError
 
 # A form id: writer group, three-digit form number, optional letter ("a01-000u", "a02-004").
@@ -177,8 +178,10 @@ def parse_transcription(path: str | Path) -> list[str]:
 
 def read_form_list(path: str | Path) -> list[str]:
     """Form ids of a split list, one per line; surrounding whitespace and blank lines ignored."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip()]
+    lines = validate.read_text(path, "form list").splitlines()
+    ids = [line.strip() for line in lines if line.strip()]
+    validate.checked_ids(path, ids, FORM_ID, "a01-000u", "form list")
+    return ids
 
 
 def _pickled_strings(payload: bytes) -> Iterator[str]:
@@ -219,7 +222,11 @@ def load_blacklist(path: str | Path) -> set[str]:
     An object-array .npy is read by walking its pickle opcodes; nothing is unpickled.
     """
     path = Path(path)
-    entries = _npy_strings(path) if path.suffix == ".npy" else path.read_text().split()
+    if path.suffix == ".npy":
+        entries = _npy_strings(path)
+    else:
+        entries = validate.read_text(path, "blacklist").split()
+        validate.checked_ids(path, entries, LINE_ID, "a01-000u-03", "blacklist")
     ids = set()
     for entry in entries:
         match = LINE_ID.search(entry.strip())

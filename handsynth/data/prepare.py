@@ -20,6 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from handsynth.atomic import write_atomically
+from handsynth.data import validate
 from handsynth.data.alphabet import Alphabet
 from handsynth.data.iam import IamLine, iter_lines, load_blacklist, read_form_list
 from handsynth.data.strokes import (
@@ -133,7 +134,11 @@ def prepare_dataset(
         offsets, line_ids, texts = [], [], []
         skipped = blacklist if split in blacklist_splits else set()
         for line in iter_lines(iam_root, forms, skipped, dropped):
-            cleaned = line_offsets(line, max_jump, smooth, slant_correction)
+            with np.errstate(over="ignore", invalid="ignore"):  # counted just below
+                cleaned = line_offsets(line, max_jump, smooth, slant_correction)
+            if not np.isfinite(cleaned).all():  # coordinates too far apart for float32
+                dropped["coordinates beyond float32"] += 1
+                continue
             if len(cleaned) < min_points:
                 dropped["too few points"] += 1
                 continue
@@ -152,6 +157,8 @@ def prepare_dataset(
     all_texts = splits["train"]["texts"] + splits["valid"]["texts"]
     alphabet = Alphabet.reduced() if reduced_alphabet else Alphabet.from_corpus(all_texts)
     mean, std = normalisation_stats(splits["train"]["offsets"])
+    if not (np.isfinite(mean).all() and np.isfinite(std).all()):  # never written: train reads it
+        raise UserError(f"the training lines under {iam_root} give no finite normalisation")
 
     out_dir.mkdir(parents=True, exist_ok=True)
     counts = {}
@@ -204,14 +211,7 @@ def _require(path: Path) -> Path:
 
 def load_metadata(data_dir: str | Path) -> dict:
     """The metadata.json written by `prepare_dataset`."""
-    path = _require(Path(data_dir) / "metadata.json")
-    metadata = json.loads(path.read_text(encoding="utf-8"))
-    if metadata.get("format_version") != FORMAT_VERSION:
-        raise UserError(
-            f"{path} has format_version {metadata.get('format_version')!r}, expected "
-            f"{FORMAT_VERSION}; run `handsynth prepare` again"
-        )
-    return metadata
+    return validate.metadata(_require(Path(data_dir) / "metadata.json"), FORMAT_VERSION)
 
 
 def load_prepared(
@@ -221,8 +221,6 @@ def load_prepared(
     if split not in SPLITS:
         raise UserError(f"split must be one of {list(SPLITS)}, not {split!r}")
     path = _require(Path(data_dir) / f"{split}.npz")
-    with np.load(path, allow_pickle=False) as data:
-        offsets, starts = data["offsets"], data["starts"]
-        texts, line_ids = data["texts"].tolist(), data["line_ids"].tolist()
+    offsets, starts, texts, line_ids = validate.split_arrays(path)
     lines = [offsets[starts[i] : starts[i + 1]] for i in range(len(starts) - 1)]
     return lines, texts, line_ids

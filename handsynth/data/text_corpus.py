@@ -36,6 +36,7 @@ from typing import Literal
 import numpy as np
 
 from handsynth.data.alphabet import Alphabet
+from handsynth.data.validate import read_text
 from handsynth.errors import UserError
 
 SPLITS = ("train", "valid", "test")
@@ -47,6 +48,7 @@ PTB_CHAR_SPACE = "_"
 WORDS_ENDED = {" ": 1, CHAR_LINE_END: 2}
 # enwik8 (Graves 2013 §3.2): the first 96 M of its 100 M bytes train, the last 4 M validate.
 ENWIK8_TRAIN_PERCENT = 96
+MAX_MEMBER_BYTES = 64 * 2**20  # what one file of a corpus zip may inflate to; PTB: 5 MB
 
 
 @dataclass
@@ -79,14 +81,17 @@ def load_ptb(zip_path: str | Path, level: Literal["char", "word"]) -> TextCorpus
     if level not in ("char", "word"):
         raise UserError(f"level must be 'char' or 'word', got {level!r}")
     stem = "ptb.char" if level == "char" else "ptb"
-    with zipfile.ZipFile(zip_path) as archive:
-        members = {Path(name).name: name for name in archive.namelist()}
-        texts = {}
-        for split in SPLITS:
-            file_name = f"{stem}.{split}.txt"
-            if file_name not in members:
-                raise UserError(f"{zip_path} holds no {file_name}")
-            texts[split] = archive.read(members[file_name]).decode("utf-8")
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            members = {Path(name).name: name for name in archive.namelist()}
+            texts = {}
+            for split in SPLITS:
+                file_name = f"{stem}.{split}.txt"
+                if file_name not in members:
+                    raise UserError(f"{zip_path} holds no {file_name}")
+                texts[split] = _read_member(archive, members[file_name], zip_path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as error:
+        raise UserError(f"{zip_path}: not a readable zip archive ({error})") from None
     tokenize = _ptb_char_tokens if level == "char" else _ptb_word_tokens
     symbols = {split: tokenize(text) for split, text in texts.items()}
     alphabet = Alphabet.from_corpus([symbols["train"]])
@@ -102,6 +107,22 @@ def load_ptb(zip_path: str | Path, level: Literal["char", "word"]) -> TextCorpus
         characters = [1] * len(alphabet)
         words = [WORDS_ENDED.get(c, 0) for c in alphabet.symbols]
     return TextCorpus(alphabet, splits, _counts(characters), _counts(words))
+
+
+def _read_member(archive: zipfile.ZipFile, name: str, zip_path) -> str:
+    """One member as UTF-8 text, read no further than MAX_MEMBER_BYTES: the sizes a zip declares
+    can lie, so the cap holds on what is actually inflated."""
+    with archive.open(name) as member:
+        data = member.read(MAX_MEMBER_BYTES + 1)
+    if len(data) > MAX_MEMBER_BYTES:
+        raise UserError(
+            f"{zip_path}: {name} inflates to more than {MAX_MEMBER_BYTES // 2**20} MiB, the most a "
+            "corpus file may hold (PTB's largest is 5 MB)"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UserError(f"{zip_path}: {name} is not UTF-8 text (at byte {error.start})") from None
 
 
 def _counts(per_symbol: list[int]) -> np.ndarray:
@@ -139,7 +160,7 @@ def load_plain_text(
     The alphabet is every character of the file: a character that happens to fall only past the
     train boundary is still a symbol rather than an error.
     """
-    text = Path(path).read_text(encoding="utf-8")
+    text = read_text(path, "text corpus")
     alphabet = Alphabet.from_corpus([text])
     if valid_fraction < 0 or test_fraction < 0 or valid_fraction + test_fraction >= 1:
         raise ValueError(

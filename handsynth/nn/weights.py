@@ -10,7 +10,9 @@ Weights are stored in float16 to keep the shipped files a few MB.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 from importlib import resources
 from pathlib import Path
 
@@ -20,8 +22,10 @@ from safetensors.numpy import load_file
 
 from handsynth.atomic import write_atomically
 from handsynth.errors import CheckpointError, UserError
+from handsynth.nn.configs import CONFIGS, DATA_SIZES
 
 METADATA_KEY = "handsynth"
+MAX_CONFIG_SIZE = 1 << 20  # no size of a network, alphabet or window reaches this
 SHIPPED = {
     "synthesis": "synthesis.safetensors",
     "prediction": "prediction.safetensors",
@@ -76,7 +80,11 @@ def read_model_arrays(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
             weights, description = payload["model"], describe(payload)
         except KeyError as error:
             raise CheckpointError(f"{path}: not a handsynth checkpoint (missing {error})") from None
-        return {k: v.float().numpy() for k, v in weights.items()}, description
+        except TypeError:
+            raise CheckpointError(f"{path}: not a handsynth checkpoint (progress)") from None
+        arrays = _checkpoint_arrays(weights, path)
+        check_model_file(arrays, description, path)
+        return arrays, description
     if not path.is_file():
         raise CheckpointError(f"{path}: no such model file")
     try:
@@ -87,7 +95,99 @@ def read_model_arrays(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
         raise CheckpointError(
             f"{path}: not a handsynth model file ({type(error).__name__}: {error})"
         ) from None
-    return {k: v.astype(np.float32) for k, v in arrays.items()}, description
+    arrays = {k: v.astype(np.float32) for k, v in arrays.items()}
+    check_model_file(arrays, description, path)
+    return arrays, description
+
+
+def _checkpoint_arrays(weights, path: Path) -> dict[str, np.ndarray]:
+    """A checkpoint's state dict as float32 arrays; anything but named tensors is refused."""
+    import torch
+
+    if not isinstance(weights, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in weights.items()
+    ):
+        raise CheckpointError(f"{path}: not a handsynth checkpoint (model: not named tensors)")
+    try:
+        return {k: v.float().numpy() for k, v in weights.items()}
+    except (TypeError, RuntimeError) as error:  # complex, sparse or meta tensors
+        raise CheckpointError(f"{path}: weights that are not real numbers ({error})") from None
+
+
+def check_model_file(arrays: dict[str, np.ndarray], description, path: Path) -> None:
+    """Refuse, naming `path`, a model whose weights are not all finite or whose description has a
+    field missing, of the wrong type or out of range. What is checked here is what sampling and
+    rebuilding read; the weights' shapes are held to the config where the network is built."""
+
+    def refuse(problem: str) -> CheckpointError:
+        return CheckpointError(f"{path}: a damaged model file: {problem}")
+
+    for name, array in arrays.items():
+        if not np.isfinite(array).all():
+            raise refuse(f"the weights {name} hold NaN or infinite numbers")
+    if not isinstance(description, dict):
+        raise refuse("its description is not a JSON object")
+    kind = description.get("kind")
+    if kind not in CONFIGS:
+        raise refuse(f"kind {kind!r} is none of {sorted(CONFIGS)}")
+    config = description.get("config")
+    if not isinstance(config, dict):
+        raise refuse("config is not an object")
+    fields = {f.name: f for f in dataclasses.fields(CONFIGS[kind])}
+    unknown = sorted(set(config) - set(fields))
+    if unknown:
+        raise refuse(f"config has unknown fields {unknown}")
+    for name, field in fields.items():
+        if name not in config:
+            if field.default is dataclasses.MISSING:
+                raise refuse(f"config.{name} is missing")
+            continue
+        value = config[name]
+        whole = type(value) is int and 1 <= value <= MAX_CONFIG_SIZE
+        if field.type == "int" and not whole:
+            raise refuse(f"config.{name} is {value!r}, not a whole number 1-{MAX_CONFIG_SIZE}")
+        fraction = type(value) in (int, float) and 0 <= value < 1
+        if field.type == "float" and not fraction:
+            raise refuse(f"config.{name} is {value!r}, not a number from 0 below 1")
+    data = description.get("data")
+    if not isinstance(data, dict):
+        raise refuse("data is not an object")
+    alphabet = data.get("alphabet")
+    symbols = alphabet.get("symbols") if isinstance(alphabet, dict) else None
+    if (
+        not isinstance(symbols, list)
+        or not all(isinstance(s, str) and s for s in symbols)
+        or len(set(symbols)) != len(symbols)
+        or alphabet.get("fold_unknown_to", None) not in (None, *symbols)
+    ):
+        raise refuse("data.alphabet is not a list of distinct symbols")
+    for size in DATA_SIZES:
+        if size in config and config[size] != len(symbols):
+            raise refuse(f"config.{size} is {config[size]}, the alphabet has {len(symbols)}")
+    if kind == "text":
+        if data.get("level") not in ("char", "word"):
+            raise refuse(f"data.level is {data.get('level')!r}, not 'char' or 'word'")
+    else:
+        statistics = data.get("normalisation")
+        if not isinstance(statistics, dict) or not all(
+            _finite_numbers(statistics.get(key), positive=key == "std") for key in ("mean", "std")
+        ):
+            raise refuse("data.normalisation is not 2 finite means and 2 positive deviations")
+    training = description.get("training", {})
+    if not isinstance(training, dict) or not isinstance(training.get("train_config", {}), dict):
+        raise refuse("training is not an object")
+    bptt = training.get("train_config", {}).get("bptt", 1)
+    if type(bptt) is not int or not 1 <= bptt <= MAX_CONFIG_SIZE:
+        raise refuse(f"training.train_config.bptt is {bptt!r}, not a whole number")
+
+
+def _finite_numbers(values, positive: bool) -> bool:
+    """Whether `values` is a list of 2 finite numbers (x, y; each above 0 if `positive`)."""
+    if not isinstance(values, list) or len(values) != 2:
+        return False
+    if not all(type(v) in (int, float) and math.isfinite(v) for v in values):
+        return False
+    return not positive or all(v > 0 for v in values)
 
 
 def read_start_weights(path: str | Path, kind: str) -> tuple[dict[str, np.ndarray], dict, dict]:

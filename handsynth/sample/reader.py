@@ -16,6 +16,7 @@ import numpy as np
 
 from handsynth.data.alphabet import Alphabet
 from handsynth.data.strokes import Normalisation
+from handsynth.guard import deferred
 from handsynth.nn.ctc import best_paths
 from handsynth.sample.kernels import lstm_cell
 from handsynth.sample.stepper import pack_lstm
@@ -33,7 +34,8 @@ def _run_direction(
     out = np.empty((B, T, H), np.float32)
     for t in range(T):
         gates = np.concatenate([frames[:, t], h], axis=1) @ matrix.T  # (B, 4H)
-        h, c = lstm_cell(gates, bias, c)
+        with deferred():  # an interrupt waits for the compiled call (guard.py)
+            h, c = lstm_cell(gates, bias, c)
         out[:, t] = h
     return out
 

@@ -19,7 +19,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from handsynth.errors import CheckpointError
+from handsynth.guard import deferred
 from handsynth.sample.kernels import attention_window, lstm_cell, mixture_draw
+
+NOT_FINITE = (
+    "the model drew pen positions that are not finite numbers; its weights are damaged or it was "
+    "trained on other data"
+)
 
 
 @dataclass
@@ -185,7 +192,17 @@ class SynthesisStepper:
         return lstm_cell(self._product(inputs, matrix), bias, c)
 
     def step(self, x: np.ndarray, state: StepState) -> tuple[Mixture, np.ndarray, StepState]:
-        """x (B, 3) -> the mixture for the next point, phi (B, U + 1), the new state."""
+        """x (B, 3) -> the mixture for the next point, phi (B, U + 1), the new state.
+
+        Ctrl-C waits for the step to end (`guard.deferred`): raised inside a compiled kernel it
+        would come out as numba's SystemError."""
+        with deferred():
+            try:
+                return self._step(x, state)
+            except ZeroDivisionError:  # the compiled cell met infinities: weights that overflow
+                raise CheckpointError(NOT_FINITE) from None
+
+    def _step(self, x: np.ndarray, state: StepState) -> tuple[Mixture, np.ndarray, StepState]:
         h, c = self._lstm(0, np.concatenate([x, state.window, state.h[0]], axis=1), state.c[0])
         hs, cs = [h], [c]
         w = self.weights
@@ -234,6 +251,7 @@ def sample_mixture(
     m = mixture
     # Floats, so an int bias does not compile a second copy of the kernel.
     knobs = float(bias), float(temperature)
-    return mixture_draw(
-        m.e_hat, m.pi_hat, m.mu, m.sigma_hat, m.rho_hat, *knobs, gumbel, normal, logistic
-    )
+    with deferred():  # an interrupt waits for the compiled call to return
+        return mixture_draw(
+            m.e_hat, m.pi_hat, m.mu, m.sigma_hat, m.rho_hat, *knobs, gumbel, normal, logistic
+        )

@@ -20,8 +20,14 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from handsynth.data.alphabet import Alphabet
-from handsynth.errors import UserError
-from handsynth.sample.stepper import StepState, SynthesisStepper, SynthesisWeights, sample_mixture
+from handsynth.errors import CheckpointError, UserError
+from handsynth.sample.stepper import (
+    NOT_FINITE,
+    StepState,
+    SynthesisStepper,
+    SynthesisWeights,
+    sample_mixture,
+)
 
 if TYPE_CHECKING:
     from handsynth.sample.torch_stepper import TorchStepper, TorchStepState, TorchSynthesis
@@ -143,6 +149,8 @@ def stream_synthesis(
         drawn = yield from _draw(
             stepper, step_state, x, char_mask, ends_in_mark, bias, temperature, rng
         )
+    if not np.isfinite(drawn.offsets).all():  # finite weights can still overflow: a damaged file
+        raise CheckpointError(NOT_FINITE)
     return _cut_lines(texts, len(prime_text), drawn)
 
 

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from handsynth.data.alphabet import Alphabet
 from handsynth.data.dataset import Augmentation
-from handsynth.errors import FieldError, UserError
+from handsynth.errors import CheckpointError, FieldError, UserError
 from handsynth.nn.checkpoint import (
     build_model,
     load_checkpoint,
@@ -91,8 +91,7 @@ def train(task, config: TrainConfig, log=print) -> dict:
 
     if last_path.exists():
         payload = load_checkpoint(last_path)
-        if payload["kind"] != task.kind:
-            raise UserError(f"{last_path} holds a {payload['kind']} model, not {task.kind}")
+        _check_resume(payload, task, config, last_path)
         model = model_from_checkpoint(payload)
         progress = payload["progress"]
         log(f"resuming from {last_path} at step {progress['step']}, epoch {progress['epoch']}")
@@ -203,6 +202,49 @@ def train(task, config: TrainConfig, log=print) -> dict:
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
     return progress
+
+
+def _check_resume(payload: dict, task, config: TrainConfig, last_path: Path) -> None:
+    """Refuse, before any step, to resume `last_path` with what does not fit it: another kind,
+    optimizer, alphabet or architecture, or a checkpoint whose parts are of the wrong types."""
+    if payload["kind"] != task.kind:
+        raise UserError(f"{last_path} holds a {payload['kind']} model, not {task.kind}")
+    progress, train_config = payload.get("progress"), payload.get("train_config")
+    counters = ("step", "epoch", "batch_in_epoch")
+    if (
+        not isinstance(progress, dict)
+        or not all(type(progress.get(name)) is int and progress[name] >= 0 for name in counters)
+        or not isinstance(progress.get("history"), list)
+        or not isinstance(payload.get("optimizer"), dict)
+        or not isinstance(train_config, dict)
+        or not isinstance(payload.get("data"), dict)
+    ):
+        raise CheckpointError(f"{last_path}: a damaged checkpoint (progress or optimizer)")
+    again = f"give another output folder to start afresh, or delete {last_path}"
+    if train_config.get("optimizer", config.optimizer) != config.optimizer:
+        raise FieldError(
+            "optimizer",
+            f"{last_path} was trained with {train_config['optimizer']}; resume it with {{field}} "
+            f"{train_config['optimizer']}, or {again}",
+        )
+    if payload["data"].get("alphabet") != task.alphabet.to_json() or payload["data"].get(
+        "level"
+    ) != task.data_info().get("level"):
+        raise UserError(f"{last_path} was trained on data of another alphabet; {again}")
+    changed = {
+        name: value
+        for name, value in config.model.items()
+        if payload["config"].get(name, value) != value
+    }
+    if changed:
+        raise UserError(
+            f"{last_path} holds a network with {_sizes(payload['config'], changed)}; a resumed "
+            f"run keeps its architecture: drop the size settings, or {again}"
+        )
+
+
+def _sizes(config: dict, names) -> str:
+    return ", ".join(f"{name} {config[name]}" for name in names)
 
 
 def _initial_model(task, config: TrainConfig, log) -> torch.nn.Module:

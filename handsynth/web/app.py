@@ -43,6 +43,7 @@ from handsynth import limits, values
 from handsynth.errors import UserError
 from handsynth.loaded import LoadedModel, SynthesisModel
 from handsynth.options import WriteOptions
+from handsynth.web import checks
 from handsynth.web.jobs import Busy, Job, JobQueue
 from handsynth.write.handwriting import Handwriting
 from handsynth.write.render import RenderOptions, layout_lines
@@ -70,7 +71,10 @@ class ServeLimits:
     style_bytes: int = 1024 * 1024  # ... a drawn line (3,000 points at about 30 bytes each) ...
     render_bytes: int = 16 * 1024 * 1024  # ... and the lines of a whole write to render
     max_render_points: int = 200_000
-    max_render_pixels: int = 25_000_000  # a written page of 1,000 characters is 2-5 million
+    max_render_pixels: int = limits.IMAGE_PIXELS  # the cap `write -o page.png` has too
+    max_render_strokes: int = 20_000  # each a path to draw; a 1,000-character page has ~3,000
+    max_render_lines: int = 1_000
+    renders: int = 2  # renders drawn at once, off the event loop; as many may wait (then 429)
     workers: int = 1  # sampling jobs at once; each uses torch's threads
     waiting: int = 4  # jobs queued behind them before a 429
     stream_interval: float = 0.04  # seconds between Server-Sent Events of pen steps
@@ -134,7 +138,7 @@ def _style_source(style, folder: StyleFolder) -> str | None:
         style = str(style)
     if not isinstance(style, str):
         raise UserError("style: give a shipped style number or the name of a saved style")
-    if style.isdigit():
+    if style.isascii() and style.isdigit():  # not '²', which int() refuses
         return style
     return str(folder.existing(style))
 
@@ -156,12 +160,17 @@ def _render_request(data, caps: ServeLimits) -> tuple[Handwriting, dict, str]:
             raise UserError(f"lines: more than {caps.max_render_points:,} points to render")
         if not np.isfinite(points).all():
             raise UserError(f"lines: line {number} has a number that is not finite")
+        if len(points) and np.abs(points[:, :2]).max() > checks.MAX_COORDINATE:
+            raise UserError(
+                f"lines: line {number} has a coordinate beyond ±{checks.MAX_COORDINATE:,.0g} px"
+            )
         # Offsets as `Handwriting.lines` summed them, row 0 included, so the drawing is the same.
         steps = np.diff(points[:, :2], axis=0, prepend=np.zeros((1, 2)))  # (N, 2)
         offsets.append(np.column_stack([steps, points[:, 2]]).astype(np.float32))
+    checks.check_render_cost(offsets, caps.max_render_strokes, caps.max_render_lines)
     form = data.get("format", "svg")
     if form not in ("svg", "png"):
-        raise UserError(f"format: svg or png, not {form!r}")
+        raise UserError(f"format: svg or png, not {checks.safe(repr(form))}")
     defaults = RenderOptions()
     width = data.get("stroke_width", defaults.stroke_width)
     options = {
@@ -177,6 +186,16 @@ def _render_request(data, caps: ServeLimits) -> tuple[Handwriting, dict, str]:
         )
     handwriting = Handwriting(offsets, [""] * len(offsets), [[] for _ in offsets])
     return handwriting, options, form
+
+
+def _checked_render(data, caps: ServeLimits) -> tuple[bytes, str]:
+    """A render request checked and drawn: (the page's bytes, "svg" or "png")."""
+    handwriting, options, form = _render_request(data, caps)
+    try:
+        return _render(handwriting, options, form), form
+    finally:
+        del handwriting
+        checks.return_memory()
 
 
 def _render(handwriting: Handwriting, options: dict, form: str) -> bytes:
@@ -205,7 +224,7 @@ def _event(name: str, payload: dict) -> str:
 
 
 def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+    return JSONResponse({"error": checks.safe(message)}, status_code=status)
 
 
 async def read_json(request: Request, max_bytes: int):
@@ -213,17 +232,14 @@ async def read_json(request: Request, max_bytes: int):
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise UserError("send the request as JSON (Content-Type: application/json)")
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
+    if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
         raise BodyTooLarge(f"the request is larger than {max_bytes:,} bytes")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > max_bytes:
             raise BodyTooLarge(f"the request is larger than {max_bytes:,} bytes")
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UserError(f"the request is not valid JSON ({error})") from None
+    return await run_in_threadpool(checks.parse_json, bytes(body))  # megabytes: off the loop
 
 
 def client_of(request: Request) -> str:
@@ -240,6 +256,8 @@ class WebApp:
     def __init__(self, model: SynthesisModel, folder: StyleFolder, caps: ServeLimits):
         self.model, self.folder, self.caps = model, folder, caps
         self.jobs = JobQueue(caps.workers, caps.waiting)
+        self._render_slots = asyncio.Semaphore(caps.renders)
+        self._renders_waiting = 0  # renders drawing or waiting for a slot
 
     async def page(self, request: Request) -> Response:
         response = FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
@@ -398,8 +416,14 @@ class WebApp:
 
     async def render(self, request: Request) -> Response:
         data = await read_json(request, self.caps.render_bytes)
-        handwriting, options, form = _render_request(data, self.caps)
-        body = await run_in_threadpool(_render, handwriting, options, form)
+        if self._renders_waiting >= 2 * self.caps.renders:
+            raise Busy("the server is busy drawing pages; try again in a moment")
+        self._renders_waiting += 1
+        try:
+            async with self._render_slots:  # checking and drawing both run off the event loop
+                body, form = await run_in_threadpool(_checked_render, data, self.caps)
+        finally:
+            self._renders_waiting -= 1
         media = "image/svg+xml" if form == "svg" else "image/png"
         headers = {"Content-Disposition": f'attachment; filename="handwriting.{form}"'}
         return Response(body, media_type=media, headers=headers)

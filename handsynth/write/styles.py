@@ -108,7 +108,7 @@ def load_style(
 ) -> tuple[np.ndarray, str]:
     """A style as (offsets (T, 3) normalised with `normalisation`, its text) from a shipped number
     or a file. `text` may be None for a line file that carries its own (`strokes_from_pointer`)."""
-    if source.isdigit():
+    if source.isascii() and source.isdigit():  # not '²', which int() refuses
         styles = shipped_styles()
         number = int(source)
         if not styles:

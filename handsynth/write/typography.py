@@ -37,7 +37,9 @@ REPLACEMENTS = {
 
 
 def plain_typography(text: str) -> tuple[str, Counter]:
-    """`text` with typographic characters replaced, and how many of each were replaced."""
+    """`text` with typographic characters replaced, and how many of each were replaced. A
+    byte-order mark at the start (U+FEFF, which editors add to UTF-8) is dropped."""
+    text = text.removeprefix("\ufeff")
     replaced = Counter(char for char in text if char in REPLACEMENTS)
     if not replaced:
         return text, replaced

@@ -17,7 +17,7 @@ from lxml import etree
 
 from handsynth.atomic import write_atomically
 from handsynth.write.formats.page import Source, line_offsets, page_strokes, stroke_times
-from handsynth.write.render import RenderOptions, page_size, render_svg
+from handsynth.write.render import RenderOptions, check_pixels, page_size, render_svg
 
 SVG_NS = "http://www.w3.org/2000/svg"
 MAX_KEYS = 32  # key times per stroke's animation: long strokes are thinned to this many
@@ -105,6 +105,7 @@ def write_animated_image(
     strokes = [stroke for strokes in lines for stroke in strokes]
     times = [t for line_times in stroke_times(lines, speed) for t in line_times]
     width, height = page_size(lines, render)
+    check_pixels(width, height)
     page = Image.new("P", (int(np.ceil(width)), int(np.ceil(height))), 0)
     page.putpalette([*_rgb(render.background or "white"), *_rgb(render.colour)])
     pen = ImageDraw.Draw(page)

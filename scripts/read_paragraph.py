@@ -8,10 +8,14 @@ count flatters; Tesseract's CER does not.
 
     python scripts/read_paragraph.py                            # the README paragraph, defaults
     python scripts/read_paragraph.py --candidates 4 --bias 2 --seeds 20
+    python scripts/read_paragraph.py --text-file docs/letter.txt --wrap 50   # the README letter
+    python scripts/read_paragraph.py --text "Dear Ada,
+    thank you" --wrap 0 --style 2                                # the Python API example
 """
 
 import argparse
 import json
+from pathlib import Path
 
 import handsynth
 from handsynth.eval.ocr import read_lines
@@ -26,6 +30,8 @@ PARAGRAPH = (
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--text", default=PARAGRAPH, help="the paragraph (default: the README's)")
+    parser.add_argument("--text-file", type=Path, help="read the text from this file instead")
+    parser.add_argument("--style", help="a shipped style number or a style file (none: no style)")
     parser.add_argument("--seeds", type=int, default=20, help="pages, seeds 1..N (default: 20)")
     parser.add_argument("--wrap", type=int, default=40, help="characters a line (default: 40)")
     parser.add_argument("--bias", type=float, default=1.0, help="sampling bias (default: 1)")
@@ -33,13 +39,18 @@ def main() -> None:
     args = parser.parse_args()
 
     model = handsynth.load_model()
-    exact, ocr_cers = [], []
+    text = args.text_file.read_text(encoding="utf-8") if args.text_file else args.text
+    style = int(args.style) if args.style and args.style.isdigit() else args.style
+    exact, ocr_cers, exact_lines, lines = [], [], 0, 0
     for seed in range(1, args.seeds + 1):
         page = model.write(
-            args.text, bias=args.bias, seed=seed, wrap=args.wrap, candidates=args.candidates
+            text, bias=args.bias, seed=seed, wrap=args.wrap, candidates=args.candidates, style=style
         )
-        if model.line_reader.read(page.offsets) == page.texts:
+        readings = model.line_reader.read(page.offsets)
+        if readings == page.texts:
             exact.append(seed)
+        exact_lines += sum(r == t for r, t in zip(readings, page.texts, strict=True))
+        lines += len(page.texts)
         ocr_cers.append(character_error_rate(read_lines(page.offsets), page.texts))
     print(
         json.dumps(
@@ -47,6 +58,8 @@ def main() -> None:
                 "pages": args.seeds,
                 "bias": args.bias,
                 "candidates": args.candidates,
+                "lines_a_page": len(page.texts),
+                "recogniser_exact_lines": round(exact_lines / lines, 3),
                 "recogniser_exact_pages": len(exact),
                 "recogniser_exact_seeds": exact,
                 "tesseract_cer_mean": round(sum(ocr_cers) / len(ocr_cers), 4),

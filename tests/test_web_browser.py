@@ -3,7 +3,7 @@ served by uvicorn with the shipped model. It types a text and watches strokes ap
 SVG, draws a line on the pad with synthetic pointer events, saves it as a style and writes with it.
 
 Skipped only where chromium and chromedriver are not installed (`.ci/run` installs Debian's).
-HANDSYNTH_SCREENSHOTS=FOLDER also saves the README's screenshots of the page there.
+HANDSYNTH_SCREENSHOTS=FOLDER also saves the screenshots in docs/web.md of the page there.
 """
 
 import os

@@ -28,6 +28,7 @@ from handsynth.write.formats.pdf import PdfOptions
 from handsynth.write.formats.plotter import PlotterOptions
 from handsynth.write.handwriting import FORMATS
 from handsynth.write.render import RenderOptions
+from handsynth.write.styles import SHIPPED_STYLE_COUNT
 
 RENDER = RenderOptions()  # the library's render defaults, shown in --help
 PDF = PdfOptions()
@@ -242,8 +243,9 @@ def add_write(sub) -> None:
     _add_output_flags(p)
     p.add_argument(
         "--style",
-        help="write in the style of a shipped style (a number) or of a line of your own: an "
-        "IAM-OnDB lineStrokes .xml or an .svg whose paths are pen strokes",
+        help=f"write in the style of one of the {SHIPPED_STYLE_COUNT} shipped styles (a number, "
+        f"1-{SHIPPED_STYLE_COUNT}) or of a line of your own: an IAM-OnDB lineStrokes .xml or an "
+        ".svg whose paths are pen strokes",
     )
     p.add_argument("--style-text", help="what the --style file's line reads")
     p.add_argument(

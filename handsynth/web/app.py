@@ -1,6 +1,6 @@
 """The web page's server: a Starlette app over one loaded synthesis model and a styles folder.
 
-Routes (the README's "Web page" documents the JSON):
+Routes (docs/web.md documents the JSON):
     GET  /                   the page (static/index.html); sets the cookie that names the client
     GET  /api/config         the accepted ranges and defaults, from handsynth.limits
     GET  /api/styles         shipped and saved styles

@@ -27,8 +27,12 @@ from handsynth.options import (
 from handsynth.write.formats.pdf import PdfOptions
 from handsynth.write.formats.plotter import PlotterOptions
 from handsynth.write.handwriting import FORMATS
+from handsynth.write.lines import TextError, tidy_lines
 from handsynth.write.render import RenderOptions
 from handsynth.write.styles import SHIPPED_STYLE_COUNT
+from handsynth.write.substitute import read_substitutions
+from handsynth.write.substitute import substitute as substitute_characters
+from handsynth.write.typography import plain_typography
 
 RENDER = RenderOptions()  # the library's render defaults, shown in --help
 PDF = PdfOptions()
@@ -249,6 +253,19 @@ def add_write(sub) -> None:
     )
     p.add_argument("--style-text", help="what the --style file's line reads")
     p.add_argument(
+        "--substitute",
+        action="store_true",
+        help="replace characters the model cannot write by ones it can (€ -> EUR, £ -> GBP, "
+        "é -> e, @ -> at...), with a notice naming them; without it such a text is refused",
+    )
+    p.add_argument(
+        "--substitutions",
+        type=cli_args.input_file,
+        metavar="FILE",
+        help="your own map, one 'FROM TO' a line (no TO drops FROM), used on top of the shipped "
+        "one; implies --substitute",
+    )
+    p.add_argument(
         "--device",
         type=cli_args.device,
         default="cpu",
@@ -269,6 +286,11 @@ def run_write(args) -> None:
     text = sys.stdin.read(MAX_CHARACTERS + 1) if args.text == "-" else args.text
     cli_args.check_device(args.device)
     model = load_model(args.model, kind="synthesis", device=args.device)
+    substitute = args.substitute
+    if args.substitutions is not None:
+        substitute = read_substitutions(args.substitutions)
+    if not substitute:
+        _refuse_what_substitute_would_write(text, model.alphabet)
     handwriting = model.write(
         text,
         bias=args.bias,
@@ -279,6 +301,7 @@ def run_write(args) -> None:
         candidates=args.candidates,
         style=args.style,
         style_text=args.style_text,
+        substitute=substitute,
         progress=sys.stderr.isatty(),
     )
     faulty = [
@@ -299,6 +322,21 @@ def run_write(args) -> None:
     _save(handwriting, args)
     count = len(handwriting.texts)
     print(f"wrote {args.output} ({count} line{'s' * (count != 1)})")
+
+
+def _refuse_what_substitute_would_write(text: str, alphabet) -> None:
+    """A text the model cannot write as it is but could with the shipped map: refused with the
+    characters' places (as the library refuses them) and a pointer to --substitute."""
+    as_is = plain_typography(substitute_characters(text, alphabet, False)[0])[0]
+    try:
+        tidy_lines(as_is, alphabet, 0)
+    except TextError as error:
+        substituted = plain_typography(substitute_characters(text, alphabet, True)[0])[0]
+        if substituted != as_is:
+            raise TextError(
+                f"{error}\n--substitute replaces some of them by characters it writes "
+                "(€ -> EUR, £ -> GBP, é -> e, @ -> at...), with a notice naming them"
+            ) from None
 
 
 def add_sample(sub) -> None:

@@ -77,8 +77,9 @@ def _add_output_flags(p) -> None:
     g.add_argument(
         "--ink",
         choices=["plain", "pen"],
-        default=PDF.ink,
-        help=".pdf: one pen width, or a width that varies with the pen's speed",
+        default=RENDER.ink,
+        help="ink of .svg, .png and .pdf: one pen width, or a width that varies with the pen's "
+        "speed, as from a nib (plotter, animated and --single-stroke output: always plain)",
     )
     g.add_argument(
         "--plotter-size",
@@ -117,7 +118,7 @@ def _save(handwriting, args) -> None:
     """Write the page in the format the output file's ending names."""
     handwriting.save(
         args.output,
-        pdf=PdfOptions(paper=args.paper, margin=args.margin, ruling=args.ruling, ink=args.ink),
+        pdf=PdfOptions(paper=args.paper, margin=args.margin, ruling=args.ruling),
         plotter=PlotterOptions(
             size=args.plotter_size, feed=args.feed, pen_up=args.pen_up, pen_down=args.pen_down
         ),
@@ -182,6 +183,7 @@ def _render_options(args) -> dict:
         "background": args.background,
         "single_stroke": args.single_stroke,
         "one_hand": args.one_hand,
+        "ink": args.ink,
     }
 
 
@@ -334,7 +336,7 @@ def _refuse_what_substitute_would_write(text: str, alphabet) -> None:
         substituted = plain_typography(substitute_characters(text, alphabet, True)[0])[0]
         if substituted != as_is:
             raise TextError(
-                f"{error}\n--substitute replaces some of them by characters it writes "
+                f"{error}; --substitute replaces some of them by characters it writes "
                 "(€ -> EUR, £ -> GBP, é -> e, @ -> at...), with a notice naming them"
             ) from None
 

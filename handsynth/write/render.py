@@ -4,7 +4,9 @@ A line is an offsets array (N, 3) of rows (dx, dy, eos) in pen units, y growing 
 IAM-OnDB and SVG. `layout_lines` places the lines on a page in pixels; both renderers draw the same
 layout and the same path commands, so the PNG looks like the SVG. Each pen-down stroke becomes one
 path; a stroke of a single point (the dot of an i, a full stop) is drawn as a round dot, never
-skipped, so the number of drawn paths always equals the number of strokes.
+skipped, so the number of drawn paths always equals the number of strokes. With pen ink
+(`RenderOptions.ink`) each stroke's path is instead the filled outline of a pen whose width follows
+its speed (`formats/ink.py`); single-stroke output is always the plain pen.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ class RenderOptions:
     scale: float = 0.1  # px per IAM-OnDB pen unit: a written line comes out about 60 px tall
     background: str | None = None  # page colour; None leaves it transparent
     single_stroke: bool = False  # open M/L polylines for a pen plotter, not smooth curves
+    # "pen": each stroke a filled outline, wider where the pen moved slowly (formats/ink.py), as
+    # ink from a nib looks; "plain": one width throughout. Chosen by looking at both on a letter.
+    ink: Literal["plain", "pen"] = "pen"
     # Several lines: bring each to the page's median x-height and slant, level it and set it on
     # its baseline (one_hand.py), so the page looks written by one hand. False: as drawn.
     one_hand: bool = True
@@ -55,6 +60,8 @@ def layout_lines(lines: Sequence[np.ndarray], options: RenderOptions) -> list[li
     """
     if options.align not in ("left", "center", "right"):
         raise ValueError(f"align must be 'left', 'center' or 'right', got {options.align!r}")
+    if options.ink not in ("plain", "pen"):
+        raise ValueError(f"ink must be 'plain' or 'pen', got {options.ink!r}")
     drawn_lines = []  # per line: points (N_i, 2) px, eos (N_i,)
     for offsets in lines:
         points, eos = offsets_to_points(offsets)  # (N, 2), (N,)
@@ -106,18 +113,21 @@ def render_svg(
         drawing.add(
             drawing.rect((0, 0), (round(width, 2), round(height, 2)), fill=options.background)
         )
-    ink = drawing.add(
-        drawing.g(
-            fill="none",
-            stroke=options.colour,
-            stroke_width=options.stroke_width,
-            stroke_linecap="round",
-            stroke_linejoin="round",
+    if uses_pen_ink(options):  # filled outlines; nonzero, as an outline may cross itself
+        ink = drawing.add(drawing.g(fill=options.colour, fill_rule="nonzero", stroke="none"))
+    else:
+        ink = drawing.add(
+            drawing.g(
+                fill="none",
+                stroke=options.colour,
+                stroke_width=options.stroke_width,
+                stroke_linecap="round",
+                stroke_linejoin="round",
+            )
         )
-    )
     for strokes in laid_out:
         for stroke in strokes:
-            ink.add(drawing.path(d=_svg_path_data(path_commands(stroke, options.single_stroke))))
+            ink.add(drawing.path(d=_svg_path_data(stroke_commands(stroke, options))))
     svg = drawing.tostring()
     if path is not None:
         write_atomically(Path(path), lambda f: f.write(svg.encode("utf-8")))
@@ -147,9 +157,20 @@ def render_png(
     axes.set_xlim(0, width)
     axes.set_ylim(height, 0)  # y grows downwards, as in the SVG
     line_width_pt = options.stroke_width * POINTS_PER_INCH / CSS_PX_PER_INCH
-    codes = {"M": MplPath.MOVETO, "L": MplPath.LINETO, "Q": MplPath.CURVE3}
+    codes = {"M": MplPath.MOVETO, "L": MplPath.LINETO, "Q": MplPath.CURVE3, "Z": MplPath.CLOSEPOLY}
+    pen = uses_pen_ink(options)
     for strokes in laid_out:
         for stroke in strokes:
+            if pen:
+                vertices, kinds = [], []
+                for letter, points in stroke_commands(stroke, options):
+                    vertices.extend(points if len(points) else vertices[:1])  # Z: back to start
+                    kinds.extend([codes[letter]] * max(len(points), 1))
+                outline = PathPatch(
+                    MplPath(np.array(vertices), kinds), facecolor=options.colour, lw=0
+                )
+                axes.add_patch(outline)
+                continue
             if len(stroke) == 1:
                 # Agg draws nothing for a zero-length path: a filled disc of the pen's width.
                 dot = Circle(stroke[0], options.stroke_width / 2, color=options.colour, lw=0)
@@ -189,6 +210,22 @@ def page_size(laid_out: list[list[np.ndarray]], options: RenderOptions) -> tuple
         return 2 * options.margin, 2 * options.margin
     far = np.max([stroke.max(axis=0) for stroke in ink], axis=0)  # (2,)
     return float(far[0] + options.margin), float(far[1] + options.margin)
+
+
+def uses_pen_ink(options: RenderOptions) -> bool:
+    """Whether strokes are drawn as pen outlines: pen ink, unless plotter polylines are asked."""
+    return options.ink == "pen" and not options.single_stroke
+
+
+def stroke_commands(stroke: np.ndarray, options: RenderOptions) -> list[tuple[str, np.ndarray]]:
+    """The path commands that draw one stroke (n, 2) px: its pen outline, closed (letters M, L and
+    Z, whose points are empty), with pen ink; else `path_commands`' centre line, to be stroked."""
+    if not uses_pen_ink(options):
+        return path_commands(stroke, options.single_stroke)
+    from handsynth.write.formats.ink import stroke_outline
+
+    outline = stroke_outline(stroke, options.stroke_width)  # (m, 2)
+    return [("M", outline[:1]), ("L", outline[1:]), ("Z", outline[:0])]
 
 
 def path_commands(stroke: np.ndarray, single_stroke: bool) -> list[tuple[str, np.ndarray]]:

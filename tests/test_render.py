@@ -105,7 +105,7 @@ def test_single_stroke_paths_are_move_and_line_only():
 
 def test_bad_alignment_is_rejected():
     with pytest.raises(ValueError, match="align"):
-        layout_lines(LINES, RenderOptions(scale=1, align="justify"))
+        layout_lines(LINES, RenderOptions(scale=1, align="middle"))
 
 
 def test_png_is_written_with_ink(tmp_path):
@@ -180,3 +180,22 @@ def test_plotter_and_single_stroke_output_stay_plain():
     assert all(set(d) <= set("ML0123456789.- ") for d in _paths(single))
     with pytest.raises(ValueError, match="ink"):
         layout_lines(LINES, RenderOptions(ink="brush"))
+
+
+def test_justify_widens_word_gaps_of_all_but_a_paragraphs_last_line():
+    word = [[(0, 0), (5, 20)], [(7, 0), (12, 20)]]  # two strokes 2 apart, 12 wide
+
+    def words(count: int, step: float) -> np.ndarray:
+        return _line([[(x + step * k, y) for x, y in s] for k in range(count) for s in word])
+
+    lines = [words(4, 60), words(4, 50), words(4, 50), np.zeros((0, 3)), words(4, 60), words(2, 60)]
+    options = RenderOptions(scale=1, margin=0, align="justify", one_hand=False)
+    laid_out = layout_lines(lines, options)
+    right = [max(s[:, 0].max() for s in line) if line else None for line in laid_out]
+    assert right[0] == pytest.approx(192)
+    assert right[1] == pytest.approx(192)  # stretched to the widest
+    # the paragraph's last line (before the gap) and the page's last line stay as written
+    assert right[2] == pytest.approx(162) and right[5] == pytest.approx(72)
+    starts = sorted(s[:, 0].min() for s in laid_out[1])
+    assert starts[1] - starts[0] == pytest.approx(7)  # a word's strokes keep their gap
+    assert starts[2] - starts[1] == pytest.approx(53)  # the words share the extra 30

@@ -130,7 +130,11 @@ def _save(handwriting, args) -> None:
 
 def _add_render_flags(p) -> None:
     p.add_argument(
-        "--align", choices=["left", "center", "right"], default=RENDER.align, help="line alignment"
+        "--align",
+        choices=["left", "center", "right", "justify"],
+        default=RENDER.align,
+        help="line alignment; justify widens the word gaps of every line but a paragraph's last "
+        "to the widest line's width",
     )
     p.add_argument(
         "--line-spacing",
@@ -229,7 +233,9 @@ def add_write(sub) -> None:
         "--wrap",
         type=cli_args.wrap,
         default=defaults.wrap,
-        help=f"characters per line, {cli_args.span(limits.WRAP)}, or 0 for the text's own lines",
+        help=f"line width in average characters, {cli_args.span(limits.WRAP)} (each character "
+        "counts the width it is predicted to take: an m three times an i), or 0 for the text's "
+        "own lines",
     )
     p.add_argument(
         "--retries",

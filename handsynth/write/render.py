@@ -34,7 +34,9 @@ class RenderOptions:
     stroke_width: float = 2.0  # pen width in px
     colour: str = "black"  # ink colour, any SVG/CSS colour name or "#rrggbb"
     line_spacing: float = 0.5  # gap between one line's box and the next, x median line height
-    align: Literal["left", "center", "right"] = "left"  # horizontal alignment of the lines
+    # Horizontal alignment of the lines; "justify" widens the gaps between words of each line that
+    # does not end a paragraph to the widest line's width (`justify_line`).
+    align: Literal["left", "center", "right", "justify"] = "left"
     margin: float = 20.0  # blank border around the content in px
     scale: float = 0.1  # px per IAM-OnDB pen unit: a written line comes out about 60 px tall
     background: str | None = None  # page colour; None leaves it transparent
@@ -58,8 +60,10 @@ def layout_lines(lines: Sequence[np.ndarray], options: RenderOptions) -> list[li
     median line heights; the first line's box starts at the margin. Lines are aligned to the
     widest one. A line with no points is left blank.
     """
-    if options.align not in ("left", "center", "right"):
-        raise ValueError(f"align must be 'left', 'center' or 'right', got {options.align!r}")
+    if options.align not in ("left", "center", "right", "justify"):
+        raise ValueError(
+            f"align must be 'left', 'center', 'right' or 'justify', got {options.align!r}"
+        )
     if options.ink not in ("plain", "pen"):
         raise ValueError(f"ink must be 'plain' or 'pen', got {options.ink!r}")
     drawn_lines = []  # per line: points (N_i, 2) px, eos (N_i,)
@@ -81,6 +85,14 @@ def layout_lines(lines: Sequence[np.ndarray], options: RenderOptions) -> list[li
     sizes = np.array([_extent(strokes) for strokes in line_strokes]).reshape(-1, 2)  # (L, 2) w, h
     median_height = float(np.median(sizes[drawn, 1])) if drawn else 0.0
     widest = float(sizes[:, 0].max()) if len(sizes) else 0.0
+    if options.align == "justify" and drawn:
+        # The width to justify to: the widest line but for a few the network wrote far wider
+        # than the others, which stay as they are and stick out on the right.
+        target = float(np.percentile(sizes[drawn, 0], JUSTIFY_PERCENTILE))
+        for n in drawn:
+            if not _ends_paragraph(n, line_strokes, sizes[:, 0], target):
+                line_strokes[n] = justify_line(line_strokes[n], target)
+                sizes[n, 0] = _extent(line_strokes[n])[0]
     pitch = (1 + options.line_spacing) * median_height
     first_anchor = options.margin + (anchors[drawn[0]] if drawn else 0.0)
 
@@ -89,7 +101,7 @@ def layout_lines(lines: Sequence[np.ndarray], options: RenderOptions) -> list[li
         zip(line_strokes, anchors, sizes[:, 0], strict=True)
     ):
         free = widest - width
-        shift = {"left": 0.0, "center": free / 2, "right": free}[options.align]
+        shift = {"left": 0.0, "center": free / 2, "right": free, "justify": 0.0}[options.align]
         corner = np.array([options.margin + shift, first_anchor + n * pitch - anchor])
         laid_out.append([stroke + corner for stroke in strokes])
     top = min((stroke[:, 1].min() for line in laid_out for stroke in line), default=options.margin)
@@ -193,6 +205,45 @@ def render_png(
         Path(path),
         lambda f: figure.savefig(f, format="png", dpi=dpi, facecolor=figure.get_facecolor()),
     )
+
+
+# A gap between a line's strokes at least this many times the line's height is a word space.
+WORD_GAP = 0.25
+# Justified lines are as wide as this percentile of the lines' widths; a line narrower than
+# JUSTIFY_LAST_LINE of that ends its paragraph and is not stretched.
+JUSTIFY_PERCENTILE = 90
+JUSTIFY_LAST_LINE = 0.75
+
+
+def justify_line(strokes: list[np.ndarray], width: float) -> list[np.ndarray]:
+    """A line's strokes (boxed at (0, 0)) with its word gaps widened evenly so it is `width` wide.
+
+    Word gaps are where no stroke covers the x axis for at least WORD_GAP line heights; a line
+    with none, or already as wide, is returned as it is.
+    """
+    line_width, height = _extent(strokes)
+    if not strokes or line_width >= width:
+        return strokes
+    spans = sorted((float(s[:, 0].min()), float(s[:, 0].max())) for s in strokes)
+    gaps, reach = [], spans[0][1]  # x where each word gap ends; how far the ink reaches so far
+    for start, end in spans[1:]:
+        if start - reach >= WORD_GAP * height:
+            gaps.append(start)
+        reach = max(reach, end)
+    if not gaps:
+        return strokes
+    extra = (width - line_width) / len(gaps)
+    gaps_array = np.array(gaps)
+    return [s + [extra * int(np.sum(gaps_array <= s[:, 0].min())), 0.0] for s in strokes]
+
+
+def _ends_paragraph(
+    n: int, lines: list[list[np.ndarray]], widths: np.ndarray, width: float
+) -> bool:
+    """Whether line `n` ends a paragraph, so justification leaves it be: the last line, one before
+    an empty line, or one much narrower than the justified `width` (a paragraph's short last
+    line)."""
+    return n == len(lines) - 1 or not lines[n + 1] or widths[n] < JUSTIFY_LAST_LINE * width
 
 
 def _extent(strokes: list[np.ndarray]) -> tuple[float, float]:

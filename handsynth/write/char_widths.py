@@ -23,17 +23,21 @@ _CLASSES = {
     1.25: "ABCDEFGHKLNOPQRSTUVXYZ",
     1.7: "MW",
 }
-SPACE = 1.1  # the gap between words, measured on the shipped model's lines
+SPACE = 1.1  # the gap between words
 WIDTHS = {char: width for width, chars in _CLASSES.items() for char in chars} | {" ": SPACE}
+# The mean width of a character of English prose in those units (docs/letter.txt and tiny
+# Shakespeare both give 0.92): `text_width` counts in average characters, so wrapping a usual
+# text at N makes lines of about N characters, as wrapping by count did.
+AVERAGE_CHARACTER = 0.922
 
 
 def text_width(text: str) -> float:
-    """The predicted drawn width of `text`, in average lowercase letters."""
-    return sum(WIDTHS.get(char, 1.0) for char in text)
+    """The predicted drawn width of `text`, in average characters of English prose."""
+    return sum(WIDTHS.get(char, 1.0) for char in text) / AVERAGE_CHARACTER
 
 
 def wrap_by_width(paragraph: str, width: float, max_characters: int) -> list[str]:
-    """`paragraph` (single spaces) broken at spaces into lines at most `width` letters wide by
+    """`paragraph` (single spaces) broken at spaces into lines at most `width` characters wide by
     `text_width` and at most `max_characters` long; a word wider than a line is split. Greedy, as
     `textwrap` is, so a line is filled before the next starts."""
     lines: list[str] = []

@@ -4,7 +4,7 @@
 the shipped prediction or text model) as the class of its kind; `SynthesisModel.write`,
 `PredictionModel.sample` and `TextModel.generate` do the work and `Handwriting.save` writes SVG or
 PNG. The package's folders follow the data: data -> nn -> sample -> write, with train, eval, cli
-and web on top. See the README's "Python API" and "Layout".
+and web on top. See docs/python-api.md and docs/layout.md.
 """
 
 __version__ = "0.1.0"

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
@@ -43,6 +43,8 @@ from handsynth.sample.synthesis import SynthesisStep
 from handsynth.write.handwriting import Handwriting
 from handsynth.write.lines import tidy_lines, write_lines
 from handsynth.write.styles import load_style as read_style
+from handsynth.write.substitute import describe as describe_substitutions
+from handsynth.write.substitute import substitute as substitute_characters
 from handsynth.write.typography import describe as describe_typography
 from handsynth.write.typography import plain_typography
 
@@ -148,6 +150,7 @@ class SynthesisModel(HandwritingModel):
         candidates: int = WriteOptions.candidates,
         style: int | str | os.PathLike | None = None,
         style_text: str | None = None,
+        substitute: bool | Mapping[str, str] = False,
         progress: bool = False,
         on_step: Callable[[SynthesisStep], None] | None = None,
     ) -> Handwriting:
@@ -159,7 +162,10 @@ class SynthesisModel(HandwritingModel):
         whose paths are pen strokes; for a file, `style_text` says what it reads (a line saved
         from the web page says it itself). A character the model cannot write raises
         `handsynth.TextError` naming where it is; curly quotes, dashes, ellipses and special spaces
-        are first made plain, with a warning that says so. `progress` shows a bar of the pen steps
+        are first made plain, with a warning that says so. `substitute` replaces characters the
+        model cannot write by ones it can (True: the shipped map, € -> EUR, é -> e...; a mapping:
+        yours on top of it; `write.substitute`), with a warning naming what it replaced; the text
+        model's `<unk>` is always dropped. `progress` shows a bar of the pen steps
         drawn on standard error.
 
         `on_step`, to watch it write, is called with each pen step as it is drawn: a
@@ -173,6 +179,9 @@ class SynthesisModel(HandwritingModel):
         text, replaced = plain_typography(text)
         if replaced:
             warnings.warn(describe_typography(replaced), stacklevel=2)
+        text, substituted = substitute_characters(text, self.alphabet, substitute)
+        if substituted:
+            warnings.warn(describe_substitutions(substituted), stacklevel=2)
         lines = tidy_lines(text, self.alphabet, wrap)
         prime = None if style is None else self.load_style(style, style_text)
         with tqdm(desc="writing", unit=" steps", disable=not progress, leave=False) as bar:
@@ -218,10 +227,16 @@ class SynthesisModel(HandwritingModel):
             )
         return self.line_reader
 
-    def lines(self, text: str, wrap: int = WriteOptions.wrap) -> list[str]:
-        """The lines `write` draws for `text`: checked, typography made plain, wrapped ("" for a
-        gap between paragraphs)."""
-        return tidy_lines(plain_typography(text)[0], self.alphabet, wrap)
+    def lines(
+        self,
+        text: str,
+        wrap: int = WriteOptions.wrap,
+        substitute: bool | Mapping[str, str] = False,
+    ) -> list[str]:
+        """The lines `write` draws for `text`: checked, typography made plain, characters
+        substituted as `write` does, wrapped ("" for a gap between paragraphs)."""
+        text = substitute_characters(plain_typography(text)[0], self.alphabet, substitute)[0]
+        return tidy_lines(text, self.alphabet, wrap)
 
     def load_style(
         self, style: int | str | os.PathLike, style_text: str | None = None

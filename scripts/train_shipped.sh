@@ -68,7 +68,7 @@ shipped() {
         --checkpoint-every 25 --seed 4 --epochs 2
     # Stage 5 goes on from stage 4's weights on the same lines smoothed (prepare --smooth: pen
     # jitter averaged out inside strokes), which 150-step trials on each preprocessing picked for
-    # legibility (README "Data"). Adam 3e-4, batch 32, seed 5, one epoch (328 steps), one thread;
+    # legibility (docs/training.md "Data"). Adam 3e-4, batch 32, seed 5, one epoch (328 steps), one thread;
     # it ran as --max-steps 150, was resumed with --max-steps 656 and stopped with SIGTERM at step
     # 359, so --epochs 1 gives the same best.pt. A second epoch, resumed later to step 656, scored
     # better on validation (-2,055 nats per line against -1,990) but finished lines worse
@@ -104,7 +104,7 @@ shipped() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Text recipes meant to run to convergence (DEVICE=cuda on a GPU): README "Text experiments"
+# Text recipes meant to run to convergence (DEVICE=cuda on a GPU): docs/text-experiments.md
 # shows where their numbers go. Each stops once validation has not improved for --patience epochs;
 # best.pt is the best epoch. Then `handsynth eval RUN/best.pt --data CORPUS` (and with --dynamic)
 # gives the test numbers. Extra arguments go to `handsynth train` (the last of a flag wins).

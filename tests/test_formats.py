@@ -74,7 +74,7 @@ def test_pdf_long_text_fills_several_pages_of_vector_ink_without_text(tmp_path):
     from pypdf import PdfReader
 
     lines = _lines(40)
-    pages = write_pdf(lines, tmp_path / "letter.pdf")
+    pages = write_pdf(lines, tmp_path / "letter.pdf", PdfOptions(ink="plain"))
     reader = PdfReader(tmp_path / "letter.pdf")
     assert len(reader.pages) == pages >= 2
     strokes = 0
@@ -96,9 +96,9 @@ def test_pdf_short_text_is_one_letter_page_and_rules_add_paths(tmp_path):
     plain = tmp_path / "plain.pdf"
     ruled = tmp_path / "ruled.pdf"
     squared = tmp_path / "squared.pdf"
-    assert write_pdf(lines, plain, PdfOptions(paper="letter")) == 1
-    write_pdf(lines, ruled, PdfOptions(paper="letter", ruling="ruled"))
-    write_pdf(lines, squared, PdfOptions(paper="letter", ruling="squared"))
+    assert write_pdf(lines, plain, PdfOptions(paper="letter", ink="plain")) == 1
+    write_pdf(lines, ruled, PdfOptions(paper="letter", ruling="ruled", ink="plain"))
+    write_pdf(lines, squared, PdfOptions(paper="letter", ruling="squared", ink="plain"))
     counts = [_pdf_operators(PdfReader(p).pages[0]).count(b"S") for p in (plain, ruled, squared)]
     assert counts[0] == _stroke_count(lines)
     assert counts[0] < counts[1] < counts[2]

@@ -56,7 +56,7 @@ def test_layout_places_lines_below_each_other_from_the_margin():
 
 def test_svg_has_one_path_per_stroke_and_viewbox_encloses_points(tmp_path):
     out = tmp_path / "page.svg"
-    svg = render_svg(LINES, out, RenderOptions(scale=1, margin=5, background="white"))
+    svg = render_svg(LINES, out, RenderOptions(scale=1, margin=5, background="white", ink="plain"))
     assert out.read_text(encoding="utf-8") == svg
     paths = _paths(svg)
     assert len(paths) == N_STROKES
@@ -68,12 +68,14 @@ def test_svg_has_one_path_per_stroke_and_viewbox_encloses_points(tmp_path):
 
 def test_single_point_stroke_is_a_dot():
     dot = _line([[(3, 4)]])
-    (d,) = _paths(render_svg([dot], None, RenderOptions(scale=1, margin=1)))
+    (d,) = _paths(render_svg([dot], None, RenderOptions(scale=1, margin=1, ink="plain")))
     assert d == "M1.00 1.00 L1.00 1.00"
 
 
 def test_right_alignment_lines_up_right_edges():
-    svg = render_svg(LINES, None, RenderOptions(scale=1, align="right", one_hand=False))
+    svg = render_svg(
+        LINES, None, RenderOptions(scale=1, align="right", one_hand=False, ink="plain")
+    )
     paths = _paths(svg)
     right_first = max(_coordinates(d)[:, 0].max() for d in paths[:3])
     right_second = _coordinates(paths[3])[:, 0].max()
@@ -92,7 +94,7 @@ def test_center_alignment_lines_up_centres():
 
 
 def test_single_stroke_paths_are_move_and_line_only():
-    smooth = _paths(render_svg(LINES, None, RenderOptions(scale=1)))
+    smooth = _paths(render_svg(LINES, None, RenderOptions(scale=1, ink="plain")))
     assert any("Q" in d for d in smooth)
     plotter = _paths(render_svg(LINES, None, RenderOptions(scale=1, single_stroke=True)))
     assert len(plotter) == N_STROKES
@@ -103,7 +105,7 @@ def test_single_stroke_paths_are_move_and_line_only():
 
 def test_bad_alignment_is_rejected():
     with pytest.raises(ValueError, match="align"):
-        layout_lines(LINES, RenderOptions(scale=1, align="justify"))
+        layout_lines(LINES, RenderOptions(scale=1, align="middle"))
 
 
 def test_png_is_written_with_ink(tmp_path):
@@ -138,3 +140,62 @@ def test_layout_keeps_a_tall_later_line_on_the_page():
     laid_out = layout_lines([flat, tall], RenderOptions(margin=7, scale=1, line_spacing=0.5))
     tops = [min(stroke[:, 1].min() for stroke in line) for line in laid_out]
     assert min(tops) == pytest.approx(7)
+
+
+def test_pen_ink_is_one_closed_filled_outline_per_stroke_around_its_centre_line():
+    from handsynth.write.formats.ink import THICKEST, THINNEST
+
+    svg = render_svg(LINES, None, RenderOptions(scale=1, margin=5, stroke_width=4))
+    root = etree.fromstring(svg.encode("utf-8"))
+    (ink,) = [g for g in root.iter(f"{SVG_NS}g")]
+    assert ink.get("fill") == "black" and ink.get("stroke") == "none"
+    paths = _paths(svg)
+    assert len(paths) == N_STROKES and all(d.endswith("Z") for d in paths)
+    centre = [
+        stroke for line in layout_lines(LINES, RenderOptions(scale=1, margin=5)) for stroke in line
+    ]
+    for d, stroke in zip(paths, centre, strict=True):
+        outline = _coordinates(d)
+        # every outline point lies between the thinnest and the thickest half width of its line
+        gaps = np.linalg.norm(outline[:, None] - stroke[None], axis=-1).min(axis=1)
+        assert gaps.max() <= THICKEST * 2 + 0.02 and gaps.max() >= THINNEST * 2 - 0.02
+    plain = RenderOptions(scale=1, margin=5, stroke_width=4, ink="plain")
+    assert "Z" not in render_svg(LINES, None, plain)
+
+
+def test_pen_ink_png_draws_as_much_ink_as_the_plain_pen_give_or_take(tmp_path):
+    from matplotlib.image import imread
+
+    amounts = {}
+    for ink in ("plain", "pen"):
+        out = tmp_path / f"{ink}.png"
+        options = RenderOptions(scale=1, background="white", stroke_width=4, ink=ink)
+        render_png(LINES, out, options)
+        amounts[ink] = (imread(out)[..., :3] < 0.5).any(axis=-1).sum()
+    assert 0.6 < amounts["pen"] / amounts["plain"] < 1.6
+
+
+def test_plotter_and_single_stroke_output_stay_plain():
+    single = render_svg(LINES, None, RenderOptions(scale=1, single_stroke=True, ink="pen"))
+    assert all(set(d) <= set("ML0123456789.- ") for d in _paths(single))
+    with pytest.raises(ValueError, match="ink"):
+        layout_lines(LINES, RenderOptions(ink="brush"))
+
+
+def test_justify_widens_word_gaps_of_all_but_a_paragraphs_last_line():
+    word = [[(0, 0), (5, 20)], [(7, 0), (12, 20)]]  # two strokes 2 apart, 12 wide
+
+    def words(count: int, step: float) -> np.ndarray:
+        return _line([[(x + step * k, y) for x, y in s] for k in range(count) for s in word])
+
+    lines = [words(4, 60), words(4, 50), words(4, 50), np.zeros((0, 3)), words(4, 60), words(2, 60)]
+    options = RenderOptions(scale=1, margin=0, align="justify", one_hand=False)
+    laid_out = layout_lines(lines, options)
+    right = [max(s[:, 0].max() for s in line) if line else None for line in laid_out]
+    assert right[0] == pytest.approx(192)
+    assert right[1] == pytest.approx(192)  # stretched to the widest
+    # the paragraph's last line (before the gap) and the page's last line stay as written
+    assert right[2] == pytest.approx(162) and right[5] == pytest.approx(72)
+    starts = sorted(s[:, 0].min() for s in laid_out[1])
+    assert starts[1] - starts[0] == pytest.approx(7)  # a word's strokes keep their gap
+    assert starts[2] - starts[1] == pytest.approx(53)  # the words share the extra 30

@@ -9,7 +9,9 @@ from handsynth.write.render import RenderOptions, render_svg
 from handsynth.write.styles import (
     MAX_STYLE_BYTES,
     MAX_STYLE_POINTS,
+    SHIPPED_STYLE_COUNT,
     load_style,
+    shipped_styles,
     strokes_from_pointer,
     svg_strokes,
 )
@@ -106,3 +108,7 @@ def test_a_screen_line_that_is_too_long_or_empty_is_refused():
         strokes_from_pointer([np.array([[np.nan, 1, 0], [2, 2, 16]])], NORMALISATION)
     with pytest.raises(ValueError, match="the pen never moved"):
         strokes_from_pointer([np.ones((4, 3))], NORMALISATION)
+
+
+def test_the_shipped_style_count_that_help_states_is_the_shipped_file_s():
+    assert len(shipped_styles()) == SHIPPED_STYLE_COUNT

@@ -108,6 +108,36 @@ def test_downloads_match_handsynth_write(client, models, tmp_path):
     assert answer.headers["content-disposition"] == 'attachment; filename="handwriting.png"'
 
 
+MAGIC = {
+    "pdf": b"%PDF-",
+    "gcode": b"; handsynth",
+    "hpgl": b"IN;",
+    "gif": b"GIF8",
+    "webp": b"RIFF",
+    "inkml": b"<?xml",
+    "animated-svg": b"<svg",
+}
+
+
+def test_every_format_downloads_as_handsynth_write_writes_it(client, models, tmp_path):
+    result = client.post("/api/write", json={"text": "hello there", "seed": 5}).json()
+    argv = ["write", "hello there", "--model", str(models["tiny"]), "--seed", "5"]
+    for form, magic in MAGIC.items():
+        suffix = ".svg" if form == "animated-svg" else f".{form}"
+        cli_file = tmp_path / f"cli{suffix}"
+        animate = ["--animate"] if form == "animated-svg" else []
+        assert cli.main([*argv, *animate, "-o", str(cli_file)]) == 0
+        body = {"lines": result["lines"], "texts": result["texts"], "format": form}
+        answer = client.post("/api/render", json=body)
+        assert answer.status_code == 200, answer.text
+        assert answer.content.startswith(magic), form
+        if form != "pdf":  # a PDF holds the time it was made
+            assert answer.content == cli_file.read_bytes(), form
+    assert answer.headers["content-disposition"] == (
+        'attachment; filename="handwriting-animated.svg"'
+    )
+
+
 def test_stream_sends_every_pen_step_then_the_result(client, models):
     answer = client.post("/api/write/stream", json={"text": "ab ba\nabc", "seed": 1})
     assert answer.status_code == 200 and answer.headers["content-type"].startswith(
@@ -168,7 +198,13 @@ REFUSED = [
     ("/api/render", {"lines": [[[0, 0]]]}, 400, "line 1 is not a list of [x, y, eos]"),
     ("/api/render", {"lines": [["a", "b", "c"]]}, 400, "line 1 is not a list of [x, y, eos]"),
     ("/api/render", b'{"lines": [[[0, Infinity, 0]]]}', 400, "line 1 has a number that is not"),
-    ("/api/render", {"lines": [[[0, 0, 1]]], "format": "gif"}, 400, "format: svg or png"),
+    ("/api/render", {"lines": [[[0, 0, 1]]], "format": "jpg"}, 400, "format: one of svg, png"),
+    (
+        "/api/render",
+        {"lines": [[[0, 0, 0], [3e4, 3e4, 1]]], "format": "gif"},
+        400,
+        "pixels are drawn as an animation",
+    ),
     ("/api/render", {"lines": [[[0, 0, 1]]], "stroke_width": 0}, 400, "stroke_width: must be"),
     ("/api/render", {"lines": [[[0, 0, 1]]], "colour": "mauvish"}, 400, "'mauvish' is not a"),
     ("/api/render", {"lines": [[[0, 0, 1]] * 200_001]}, 400, "more than 200,000 points"),

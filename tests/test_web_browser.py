@@ -3,7 +3,7 @@ served by uvicorn with the shipped model. It types a text and watches strokes ap
 SVG, draws a line on the pad with synthetic pointer events, saves it as a style and writes with it.
 
 Skipped only where chromium and chromedriver are not installed (`.ci/run` installs Debian's).
-HANDSYNTH_SCREENSHOTS=FOLDER also saves the README's screenshots of the page there.
+HANDSYNTH_SCREENSHOTS=FOLDER also saves the screenshots in docs/web.md of the page there.
 """
 
 import os
@@ -151,7 +151,7 @@ def test_type_watch_download_and_write_in_your_own_hand(served, browser):
     first_stroke_ms = int(attribute(browser, "drawing", "data-first-stroke-ms"))
     print(f"first stroke {first_stroke_ms} ms after pressing Write")
 
-    browser.find_element(By.ID, "download-svg").click()
+    browser.find_element(By.ID, "download").click()  # SVG, the menu's first format
     download = Path(browser.downloads) / "handwriting.svg"
     wait(browser, lambda d: download.is_file() and download.stat().st_size > 0)
     svg = etree.parse(str(download)).getroot()
@@ -171,3 +171,76 @@ def test_type_watch_download_and_write_in_your_own_hand(served, browser):
     if SCREENSHOTS:
         browser.execute_script("window.scrollTo(0, 0)")
         browser.save_screenshot(f"{SCREENSHOTS}/web-own-hand.png")
+
+
+SAMPLE_DASH_OFFSETS = """
+const [done] = [arguments[arguments.length - 1]];
+// The first stroke the pen starts at least 0.5 s in, so sampling starts before it moves.
+const path = [...document.querySelectorAll("animate")]
+  .find((a) => parseFloat(a.getAttribute("begin")) >= 0.5).parentElement;
+const seen = [];
+const timer = setInterval(() => {
+  seen.push(getComputedStyle(path).strokeDashoffset);
+  const now = seen[seen.length - 1];
+  if (seen.length >= 100 || now === "0px" || now === "0") {
+    clearInterval(timer);
+    done(seen);
+  }
+}, 25);
+"""
+
+
+def test_phone_width_stale_errors_and_the_animated_download(served, browser):
+    url, _, _ = served
+    browser.set_window_size(420, 900)
+    try:
+        browser.get(url)
+        wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+        # A refused text leaves an error; the browser then refuses a field by itself (wrap over its
+        # maximum) and the old error must not stay on screen as if it were the answer.
+        fill(browser, "text", "a€")
+        browser.find_element(By.ID, "write-button").click()
+        status = browser.find_element(By.ID, "status")
+        wait(browser, lambda d: "cannot write" in status.text)
+        fill(browser, "wrap", "500")
+        browser.find_element(By.ID, "write-button").click()
+        wait(browser, lambda d: "cannot write" not in status.text)
+        assert status.text.startswith("Wrap:"), status.text
+        fill(browser, "wrap", "50")
+
+        fill(browser, "text", "Dear Ada, thank you for the letter")
+        fill(browser, "seed", "1")
+        driver = browser
+        driver.find_element(By.ID, "write-button").click()
+        wait(driver, lambda d: attribute(d, "drawing", "data-final") == "yes", 60)
+        # At 420 px nothing scrolls sideways, the style picker fits and the drawing is whole.
+        sizes = driver.execute_script(
+            """const box = (id) => document.getElementById(id).getBoundingClientRect();
+            const svg = document.querySelector("#drawing svg").getBoundingClientRect();
+            return {page: document.documentElement.scrollWidth, view: window.innerWidth,
+                    picker: box("style").right, paper: box("drawing").right, svg: svg.right,
+                    menu: box("download").right};"""
+        )
+        assert sizes["page"] <= sizes["view"], sizes
+        assert sizes["picker"] <= sizes["view"] and sizes["menu"] <= sizes["view"], sizes
+        assert sizes["svg"] <= sizes["paper"] + 0.5, sizes
+        if SCREENSHOTS:
+            driver.save_screenshot(f"{SCREENSHOTS}/web-phone.png")
+
+        # The animated SVG from the download menu plays: its strokes' dash offsets move in time.
+        driver.find_element(
+            By.CSS_SELECTOR, "#download-format option[value='animated-svg']"
+        ).click()
+        driver.find_element(By.ID, "download").click()
+        download = Path(driver.downloads) / "handwriting-animated.svg"
+        wait(driver, lambda d: download.is_file() and download.stat().st_size > 0)
+    finally:
+        browser.set_window_size(1200, 1100)
+    browser.get(download.as_uri())
+    browser.set_script_timeout(20)
+    seen = [
+        float(value.removesuffix("px"))
+        for value in browser.execute_async_script(SAMPLE_DASH_OFFSETS)
+    ]
+    assert seen[0] > 0.5 and seen[-1] == 0.0, seen  # hidden at the start, drawn at the end
+    assert len(set(seen)) > 3, seen  # and uncovered bit by bit in between

@@ -268,3 +268,15 @@ def test_the_reader_chooses_among_candidates_and_faulty_lines_get_several_draws(
     # Both lines read as unreadable, so each is drawn again RETRY_CANDIDATES times.
     assert reader.calls == [2, RETRY_CANDIDATES * 2]
     assert len(written) == 2
+
+
+def test_wrapping_goes_by_predicted_width_not_character_count():
+    from handsynth.write.char_widths import text_width
+
+    thin, wide = "ill lilt fill ", "mow mum maw "
+    alphabet = Alphabet(list(" ailmtfouw"))
+    lines = tidy_lines((thin * 6 + wide * 6).strip(), alphabet, wrap=20)
+    assert all(text_width(line) <= 20 for line in lines)
+    # the thin words pack more characters into a line than the wide ones
+    assert len(lines[0]) > 1.5 * len(lines[-2])
+    assert tidy_lines("w" * 130, alphabet, wrap=0) == ["w" * 120, "w" * 10]  # never over 120

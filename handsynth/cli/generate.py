@@ -27,7 +27,12 @@ from handsynth.options import (
 from handsynth.write.formats.pdf import PdfOptions
 from handsynth.write.formats.plotter import PlotterOptions
 from handsynth.write.handwriting import FORMATS
+from handsynth.write.lines import TextError, tidy_lines
 from handsynth.write.render import RenderOptions
+from handsynth.write.styles import SHIPPED_STYLE_COUNT
+from handsynth.write.substitute import read_substitutions
+from handsynth.write.substitute import substitute as substitute_characters
+from handsynth.write.typography import plain_typography
 
 RENDER = RenderOptions()  # the library's render defaults, shown in --help
 PDF = PdfOptions()
@@ -72,8 +77,9 @@ def _add_output_flags(p) -> None:
     g.add_argument(
         "--ink",
         choices=["plain", "pen"],
-        default=PDF.ink,
-        help=".pdf: one pen width, or a width that varies with the pen's speed",
+        default=RENDER.ink,
+        help="ink of .svg, .png and .pdf: one pen width, or a width that varies with the pen's "
+        "speed, as from a nib (plotter, animated and --single-stroke output: always plain)",
     )
     g.add_argument(
         "--plotter-size",
@@ -112,7 +118,7 @@ def _save(handwriting, args) -> None:
     """Write the page in the format the output file's ending names."""
     handwriting.save(
         args.output,
-        pdf=PdfOptions(paper=args.paper, margin=args.margin, ruling=args.ruling, ink=args.ink),
+        pdf=PdfOptions(paper=args.paper, margin=args.margin, ruling=args.ruling),
         plotter=PlotterOptions(
             size=args.plotter_size, feed=args.feed, pen_up=args.pen_up, pen_down=args.pen_down
         ),
@@ -124,7 +130,11 @@ def _save(handwriting, args) -> None:
 
 def _add_render_flags(p) -> None:
     p.add_argument(
-        "--align", choices=["left", "center", "right"], default=RENDER.align, help="line alignment"
+        "--align",
+        choices=["left", "center", "right", "justify"],
+        default=RENDER.align,
+        help="line alignment; justify widens the word gaps of every line but a paragraph's last "
+        "to the widest line's width",
     )
     p.add_argument(
         "--line-spacing",
@@ -177,6 +187,7 @@ def _render_options(args) -> dict:
         "background": args.background,
         "single_stroke": args.single_stroke,
         "one_hand": args.one_hand,
+        "ink": args.ink,
     }
 
 
@@ -222,7 +233,9 @@ def add_write(sub) -> None:
         "--wrap",
         type=cli_args.wrap,
         default=defaults.wrap,
-        help=f"characters per line, {cli_args.span(limits.WRAP)}, or 0 for the text's own lines",
+        help=f"line width in average characters, {cli_args.span(limits.WRAP)} (each character "
+        "counts the width it is predicted to take: an m three times an i), or 0 for the text's "
+        "own lines",
     )
     p.add_argument(
         "--retries",
@@ -242,10 +255,24 @@ def add_write(sub) -> None:
     _add_output_flags(p)
     p.add_argument(
         "--style",
-        help="write in the style of a shipped style (a number) or of a line of your own: an "
-        "IAM-OnDB lineStrokes .xml or an .svg whose paths are pen strokes",
+        help=f"write in the style of one of the {SHIPPED_STYLE_COUNT} shipped styles (a number, "
+        f"1-{SHIPPED_STYLE_COUNT}) or of a line of your own: an IAM-OnDB lineStrokes .xml or an "
+        ".svg whose paths are pen strokes",
     )
     p.add_argument("--style-text", help="what the --style file's line reads")
+    p.add_argument(
+        "--substitute",
+        action="store_true",
+        help="replace characters the model cannot write by ones it can (€ -> EUR, £ -> GBP, "
+        "é -> e, @ -> at...), with a notice naming them; without it such a text is refused",
+    )
+    p.add_argument(
+        "--substitutions",
+        type=cli_args.input_file,
+        metavar="FILE",
+        help="your own map, one 'FROM TO' a line (no TO drops FROM), used on top of the shipped "
+        "one; implies --substitute",
+    )
     p.add_argument(
         "--device",
         type=cli_args.device,
@@ -267,6 +294,11 @@ def run_write(args) -> None:
     text = cli_args.read_stdin(MAX_CHARACTERS + 1) if args.text == "-" else args.text
     cli_args.check_device(args.device)
     model = load_model(args.model, kind="synthesis", device=args.device)
+    substitute = args.substitute
+    if args.substitutions is not None:
+        substitute = read_substitutions(args.substitutions)
+    if not substitute:
+        _refuse_what_substitute_would_write(text, model.alphabet)
     handwriting = model.write(
         text,
         bias=args.bias,
@@ -277,6 +309,7 @@ def run_write(args) -> None:
         candidates=args.candidates,
         style=args.style,
         style_text=args.style_text,
+        substitute=substitute,
         progress=sys.stderr.isatty(),
     )
     faulty = [
@@ -297,6 +330,21 @@ def run_write(args) -> None:
     _save(handwriting, args)
     count = len(handwriting.texts)
     print(f"wrote {args.output} ({count} line{'s' * (count != 1)})")
+
+
+def _refuse_what_substitute_would_write(text: str, alphabet) -> None:
+    """A text the model cannot write as it is but could with the shipped map: refused with the
+    characters' places (as the library refuses them) and a pointer to --substitute."""
+    as_is = plain_typography(substitute_characters(text, alphabet, False)[0])[0]
+    try:
+        tidy_lines(as_is, alphabet, 0)
+    except TextError as error:
+        substituted = plain_typography(substitute_characters(text, alphabet, True)[0])[0]
+        if substituted != as_is:
+            raise TextError(
+                f"{error}; --substitute replaces some of them by characters it writes "
+                "(€ -> EUR, £ -> GBP, é -> e, @ -> at...), with a notice naming them"
+            ) from None
 
 
 def add_sample(sub) -> None:

@@ -1,13 +1,14 @@
 """The web page's server: a Starlette app over one loaded synthesis model and a styles folder.
 
-Routes (the README's "Web page" documents the JSON):
+Routes (docs/web.md documents the JSON):
     GET  /                   the page (static/index.html); sets the cookie that names the client
     GET  /api/config         the accepted ranges and defaults, from handsynth.limits
     GET  /api/styles         shipped and saved styles
     POST /api/styles         save a line drawn on the page as a style
     POST /api/write          write a text; the lines as points, and their faults
     POST /api/write/stream   the same as Server-Sent Events: every pen step as it is drawn
-    POST /api/render         lines as SVG or PNG, drawn by the command line's renderer
+    POST /api/render         lines as SVG, PNG, PDF, G-code, HPGL, GIF, WebP, InkML or an
+                             animated SVG, written by `Handwriting.save` as the command writes them
 
 Every request is parsed and checked with the checks the command line and the Python API use
 (`handsynth.values`, `WriteOptions.check`) before any work starts; a `UserError` becomes a 400
@@ -42,7 +43,7 @@ from starlette.staticfiles import StaticFiles
 from handsynth import limits, values
 from handsynth.errors import UserError
 from handsynth.loaded import LoadedModel, SynthesisModel
-from handsynth.options import WriteOptions
+from handsynth.options import MAX_LINE_CHARACTERS, WriteOptions
 from handsynth.web import checks
 from handsynth.web.jobs import Busy, Job, JobQueue
 from handsynth.write.handwriting import Handwriting
@@ -57,7 +58,21 @@ STATIC = Path(str(resources.files("handsynth.web") / "static"))
 CLIENT_COOKIE = "handsynth_client"
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 WRITE_FIELDS = ("text", "bias", "seed", "style", "wrap")
-RENDER_FIELDS = ("lines", "format", "stroke_width", "colour")
+RENDER_FIELDS = ("lines", "texts", "format", "stroke_width", "colour")
+# The formats /api/render writes: format -> (file ending, media type). "animated-svg" is an SVG
+# whose strokes draw themselves (`handsynth write --animate`).
+RENDER_FORMATS = {
+    "svg": (".svg", "image/svg+xml"),
+    "png": (".png", "image/png"),
+    "pdf": (".pdf", "application/pdf"),
+    "gcode": (".gcode", "text/plain"),
+    "hpgl": (".hpgl", "application/vnd.hp-hpgl"),
+    "animated-svg": (".svg", "image/svg+xml"),
+    "gif": (".gif", "image/gif"),
+    "webp": (".webp", "image/webp"),
+    "inkml": (".inkml", "application/inkml+xml"),
+}
+ANIMATED_IMAGES = ("gif", "webp")
 STYLE_FIELDS = ("name", "text", "strokes")
 log = logging.getLogger("handsynth.web")
 
@@ -75,6 +90,8 @@ class ServeLimits:
     max_render_strokes: int = 20_000  # each a path to draw; a 1,000-character page has ~3,000
     max_render_lines: int = 1_000
     renders: int = 2  # renders drawn at once, off the event loop; as many may wait (then 429)
+    # GIF and WebP draw up to 200 frames of the page: a 3-million-pixel page took 2.6 s
+    max_animation_pixels: int = 8_000_000
     workers: int = 1  # sampling jobs at once; each uses torch's threads
     waiting: int = 4  # jobs queued behind them before a 429
     stream_interval: float = 0.04  # seconds between Server-Sent Events of pen steps
@@ -144,7 +161,7 @@ def _style_source(style, folder: StyleFolder) -> str | None:
 
 
 def _render_request(data, caps: ServeLimits) -> tuple[Handwriting, dict, str]:
-    """The handwriting, render options and format ("svg" or "png") of a render request."""
+    """The handwriting, render options and format (a key of RENDER_FORMATS) of a render request."""
     data = _fields(data, RENDER_FIELDS)
     lines = data.get("lines")
     if not isinstance(lines, list) or not lines:
@@ -169,8 +186,10 @@ def _render_request(data, caps: ServeLimits) -> tuple[Handwriting, dict, str]:
         offsets.append(np.column_stack([steps, points[:, 2]]).astype(np.float32))
     checks.check_render_cost(offsets, caps.max_render_strokes, caps.max_render_lines)
     form = data.get("format", "svg")
-    if form not in ("svg", "png"):
-        raise UserError(f"format: svg or png, not {checks.safe(repr(form))}")
+    if form not in RENDER_FORMATS:
+        raise UserError(
+            f"format: one of {', '.join(RENDER_FORMATS)}, not {checks.safe(repr(form))}"
+        )
     defaults = RenderOptions()
     width = data.get("stroke_width", defaults.stroke_width)
     options = {
@@ -179,17 +198,25 @@ def _render_request(data, caps: ServeLimits) -> tuple[Handwriting, dict, str]:
     }
     ink = [stroke for line in layout_lines(offsets, RenderOptions(**options)) for stroke in line]
     width, height = np.max([stroke.max(axis=0) for stroke in ink], axis=0) if ink else (0, 0)
-    if width * height > caps.max_render_pixels:
+    cap = caps.max_animation_pixels if form in ANIMATED_IMAGES else caps.max_render_pixels
+    if width * height > cap:
         raise UserError(
             f"lines: the page would be {width:,.0f} x {height:,.0f} px; at most "
-            f"{caps.max_render_pixels:,} pixels are drawn"
+            f"{cap:,} pixels are drawn{' as an animation' * (form in ANIMATED_IMAGES)}"
         )
-    handwriting = Handwriting(offsets, [""] * len(offsets), [[] for _ in offsets])
+    texts = data.get("texts", [""] * len(offsets))  # what each line says: InkML keeps it
+    if not (
+        isinstance(texts, list)
+        and len(texts) == len(offsets)
+        and all(isinstance(text, str) and len(text) <= MAX_LINE_CHARACTERS for text in texts)
+    ):
+        raise UserError("texts: give what each line says, a string a line, as /api/write did")
+    handwriting = Handwriting(offsets, texts, [[] for _ in offsets])
     return handwriting, options, form
 
 
 def _checked_render(data, caps: ServeLimits) -> tuple[bytes, str]:
-    """A render request checked and drawn: (the page's bytes, "svg" or "png")."""
+    """A render request checked and drawn: (the page's bytes, its format)."""
     handwriting, options, form = _render_request(data, caps)
     try:
         return _render(handwriting, options, form), form
@@ -199,11 +226,15 @@ def _checked_render(data, caps: ServeLimits) -> tuple[bytes, str]:
 
 
 def _render(handwriting: Handwriting, options: dict, form: str) -> bytes:
-    """The page as SVG or PNG bytes, exactly as `Handwriting.save` writes it."""
+    """The page in `form`'s format, exactly as `Handwriting.save` writes it with the command
+    line's defaults for everything the request does not set."""
     if form == "svg":
         return handwriting.to_svg(**options).encode("utf-8")
+    suffix = RENDER_FORMATS[form][0]
     with tempfile.TemporaryDirectory(prefix="handsynth-render-") as folder:
-        path = handwriting.save(Path(folder) / "page.png", **options)
+        path = handwriting.save(
+            Path(folder) / f"page{suffix}", animate=form == "animated-svg", **options
+        )
         return path.read_bytes()
 
 
@@ -424,8 +455,9 @@ class WebApp:
                 body, form = await run_in_threadpool(_checked_render, data, self.caps)
         finally:
             self._renders_waiting -= 1
-        media = "image/svg+xml" if form == "svg" else "image/png"
-        headers = {"Content-Disposition": f'attachment; filename="handwriting.{form}"'}
+        suffix, media = RENDER_FORMATS[form]
+        name = "handwriting-animated" if form == "animated-svg" else "handwriting"
+        headers = {"Content-Disposition": f'attachment; filename="{name}{suffix}"'}
         return Response(body, media_type=media, headers=headers)
 
 

@@ -27,7 +27,7 @@ class Handwriting:
     line; `texts` what each line says ("" for unconditional handwriting); `faults` what the sampler
     could not fix in each line (empty when clean). Render options are the fields of
     `render.RenderOptions` (stroke_width, colour, line_spacing, align, margin, scale, background,
-    single_stroke, one_hand).
+    single_stroke, one_hand, ink).
     """
 
     offsets: list[np.ndarray]

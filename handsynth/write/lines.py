@@ -7,7 +7,6 @@ unsupported character is reported with where it is, not found out halfway throug
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,6 +21,7 @@ from handsynth.options import MAX_CHARACTERS, MAX_LINE_CHARACTERS, WriteOptions
 from handsynth.sample.reader import LineReader
 from handsynth.sample.stepper import SynthesisWeights
 from handsynth.sample.synthesis import SynthesisStep, sample_synthesis
+from handsynth.write.char_widths import wrap_by_width
 from handsynth.write.faults import Fault, badness, find_faults
 from handsynth.write.line_checks import geometry_faults, reading_faults
 
@@ -49,7 +49,9 @@ def tidy_lines(text: str, alphabet: Alphabet, wrap: int) -> list[str]:
     """Split `text` into lines to write, each checked against `alphabet`.
 
     Tabs and runs of spaces become one space, line ends are kept (an empty line leaves a gap), and
-    lines longer than `wrap` are wrapped at word boundaries.
+    lines wider than `wrap` average characters, by the width each character is predicted to take
+    (`char_widths.text_width`: an m is three times an i), are wrapped at word boundaries; no line
+    is longer than MAX_LINE_CHARACTERS characters.
     """
     if len(text) > MAX_CHARACTERS:
         raise TextError(
@@ -59,10 +61,10 @@ def tidy_lines(text: str, alphabet: Alphabet, wrap: int) -> list[str]:
     if not any(paragraphs):
         raise TextError("nothing to write: the text is empty or only whitespace")
     check_characters(paragraphs, alphabet)
-    width = min(wrap or MAX_LINE_CHARACTERS, MAX_LINE_CHARACTERS)
+    width = wrap or float("inf")
     lines = []
     for paragraph in paragraphs:
-        lines += textwrap.wrap(paragraph, width) or [""]
+        lines += wrap_by_width(paragraph, width, MAX_LINE_CHARACTERS) or [""]
     while lines and not lines[-1]:
         lines.pop()
     return lines

@@ -4,7 +4,9 @@ A line is an offsets array (N, 3) of rows (dx, dy, eos) in pen units, y growing 
 IAM-OnDB and SVG. `layout_lines` places the lines on a page in pixels; both renderers draw the same
 layout and the same path commands, so the PNG looks like the SVG. Each pen-down stroke becomes one
 path; a stroke of a single point (the dot of an i, a full stop) is drawn as a round dot, never
-skipped, so the number of drawn paths always equals the number of strokes.
+skipped, so the number of drawn paths always equals the number of strokes. With pen ink
+(`RenderOptions.ink`) each stroke's path is instead the filled outline of a pen whose width follows
+its speed (`formats/ink.py`); single-stroke output is always the plain pen.
 """
 
 from __future__ import annotations
@@ -34,11 +36,16 @@ class RenderOptions:
     stroke_width: float = 2.0  # pen width in px
     colour: str = "black"  # ink colour, any SVG/CSS colour name or "#rrggbb"
     line_spacing: float = 0.5  # gap between one line's box and the next, x median line height
-    align: Literal["left", "center", "right"] = "left"  # horizontal alignment of the lines
+    # Horizontal alignment of the lines; "justify" widens the gaps between words of each line that
+    # does not end a paragraph to the widest line's width (`justify_line`).
+    align: Literal["left", "center", "right", "justify"] = "left"
     margin: float = 20.0  # blank border around the content in px
     scale: float = 0.1  # px per IAM-OnDB pen unit: a written line comes out about 60 px tall
     background: str | None = None  # page colour; None leaves it transparent
     single_stroke: bool = False  # open M/L polylines for a pen plotter, not smooth curves
+    # "pen": each stroke a filled outline, wider where the pen moved slowly (formats/ink.py), as
+    # ink from a nib looks; "plain": one width throughout. Chosen by looking at both on a letter.
+    ink: Literal["plain", "pen"] = "pen"
     # Several lines: bring each to the page's median x-height and slant, level it and set it on
     # its baseline (one_hand.py), so the page looks written by one hand. False: as drawn.
     one_hand: bool = True
@@ -55,8 +62,12 @@ def layout_lines(lines: Sequence[np.ndarray], options: RenderOptions) -> list[li
     median line heights; the first line's box starts at the margin. Lines are aligned to the
     widest one. A line with no points is left blank.
     """
-    if options.align not in ("left", "center", "right"):
-        raise ValueError(f"align must be 'left', 'center' or 'right', got {options.align!r}")
+    if options.align not in ("left", "center", "right", "justify"):
+        raise ValueError(
+            f"align must be 'left', 'center', 'right' or 'justify', got {options.align!r}"
+        )
+    if options.ink not in ("plain", "pen"):
+        raise ValueError(f"ink must be 'plain' or 'pen', got {options.ink!r}")
     drawn_lines = []  # per line: points (N_i, 2) px, eos (N_i,)
     for offsets in lines:
         points, eos = offsets_to_points(offsets)  # (N, 2), (N,)
@@ -76,6 +87,14 @@ def layout_lines(lines: Sequence[np.ndarray], options: RenderOptions) -> list[li
     sizes = np.array([_extent(strokes) for strokes in line_strokes]).reshape(-1, 2)  # (L, 2) w, h
     median_height = float(np.median(sizes[drawn, 1])) if drawn else 0.0
     widest = float(sizes[:, 0].max()) if len(sizes) else 0.0
+    if options.align == "justify" and drawn:
+        # The width to justify to: the widest line but for a few the network wrote far wider
+        # than the others, which stay as they are and stick out on the right.
+        target = float(np.percentile(sizes[drawn, 0], JUSTIFY_PERCENTILE))
+        for n in drawn:
+            if not _ends_paragraph(n, line_strokes, sizes[:, 0], target):
+                line_strokes[n] = justify_line(line_strokes[n], target)
+                sizes[n, 0] = _extent(line_strokes[n])[0]
     pitch = (1 + options.line_spacing) * median_height
     first_anchor = options.margin + (anchors[drawn[0]] if drawn else 0.0)
 
@@ -84,7 +103,7 @@ def layout_lines(lines: Sequence[np.ndarray], options: RenderOptions) -> list[li
         zip(line_strokes, anchors, sizes[:, 0], strict=True)
     ):
         free = widest - width
-        shift = {"left": 0.0, "center": free / 2, "right": free}[options.align]
+        shift = {"left": 0.0, "center": free / 2, "right": free, "justify": 0.0}[options.align]
         corner = np.array([options.margin + shift, first_anchor + n * pitch - anchor])
         laid_out.append([stroke + corner for stroke in strokes])
     top = min((stroke[:, 1].min() for line in laid_out for stroke in line), default=options.margin)
@@ -108,18 +127,21 @@ def render_svg(
         drawing.add(
             drawing.rect((0, 0), (round(width, 2), round(height, 2)), fill=options.background)
         )
-    ink = drawing.add(
-        drawing.g(
-            fill="none",
-            stroke=options.colour,
-            stroke_width=options.stroke_width,
-            stroke_linecap="round",
-            stroke_linejoin="round",
+    if uses_pen_ink(options):  # filled outlines; nonzero, as an outline may cross itself
+        ink = drawing.add(drawing.g(fill=options.colour, fill_rule="nonzero", stroke="none"))
+    else:
+        ink = drawing.add(
+            drawing.g(
+                fill="none",
+                stroke=options.colour,
+                stroke_width=options.stroke_width,
+                stroke_linecap="round",
+                stroke_linejoin="round",
+            )
         )
-    )
     for strokes in laid_out:
         for stroke in strokes:
-            ink.add(drawing.path(d=_svg_path_data(path_commands(stroke, options.single_stroke))))
+            ink.add(drawing.path(d=_svg_path_data(stroke_commands(stroke, options))))
     svg = drawing.tostring()
     if path is not None:
         write_atomically(Path(path), lambda f: f.write(svg.encode("utf-8")))
@@ -150,9 +172,20 @@ def render_png(
     axes.set_xlim(0, width)
     axes.set_ylim(height, 0)  # y grows downwards, as in the SVG
     line_width_pt = options.stroke_width * POINTS_PER_INCH / CSS_PX_PER_INCH
-    codes = {"M": MplPath.MOVETO, "L": MplPath.LINETO, "Q": MplPath.CURVE3}
+    codes = {"M": MplPath.MOVETO, "L": MplPath.LINETO, "Q": MplPath.CURVE3, "Z": MplPath.CLOSEPOLY}
+    pen = uses_pen_ink(options)
     for strokes in laid_out:
         for stroke in strokes:
+            if pen:
+                vertices, kinds = [], []
+                for letter, points in stroke_commands(stroke, options):
+                    vertices.extend(points if len(points) else vertices[:1])  # Z: back to start
+                    kinds.extend([codes[letter]] * max(len(points), 1))
+                outline = PathPatch(
+                    MplPath(np.array(vertices), kinds), facecolor=options.colour, lw=0
+                )
+                axes.add_patch(outline)
+                continue
             if len(stroke) == 1:
                 # Agg draws nothing for a zero-length path: a filled disc of the pen's width.
                 dot = Circle(stroke[0], options.stroke_width / 2, color=options.colour, lw=0)
@@ -188,6 +221,45 @@ def check_pixels(width: float, height: float) -> None:
         )
 
 
+# A gap between a line's strokes at least this many times the line's height is a word space.
+WORD_GAP = 0.25
+# Justified lines are as wide as this percentile of the lines' widths; a line narrower than
+# JUSTIFY_LAST_LINE of that ends its paragraph and is not stretched.
+JUSTIFY_PERCENTILE = 90
+JUSTIFY_LAST_LINE = 0.75
+
+
+def justify_line(strokes: list[np.ndarray], width: float) -> list[np.ndarray]:
+    """A line's strokes (boxed at (0, 0)) with its word gaps widened evenly so it is `width` wide.
+
+    Word gaps are where no stroke covers the x axis for at least WORD_GAP line heights; a line
+    with none, or already as wide, is returned as it is.
+    """
+    line_width, height = _extent(strokes)
+    if not strokes or line_width >= width:
+        return strokes
+    spans = sorted((float(s[:, 0].min()), float(s[:, 0].max())) for s in strokes)
+    gaps, reach = [], spans[0][1]  # x where each word gap ends; how far the ink reaches so far
+    for start, end in spans[1:]:
+        if start - reach >= WORD_GAP * height:
+            gaps.append(start)
+        reach = max(reach, end)
+    if not gaps:
+        return strokes
+    extra = (width - line_width) / len(gaps)
+    gaps_array = np.array(gaps)
+    return [s + [extra * int(np.sum(gaps_array <= s[:, 0].min())), 0.0] for s in strokes]
+
+
+def _ends_paragraph(
+    n: int, lines: list[list[np.ndarray]], widths: np.ndarray, width: float
+) -> bool:
+    """Whether line `n` ends a paragraph, so justification leaves it be: the last line, one before
+    an empty line, or one much narrower than the justified `width` (a paragraph's short last
+    line)."""
+    return n == len(lines) - 1 or not lines[n + 1] or widths[n] < JUSTIFY_LAST_LINE * width
+
+
 def _extent(strokes: list[np.ndarray]) -> tuple[float, float]:
     """Width and height of strokes whose bounding box starts at (0, 0)."""
     if not strokes:
@@ -203,6 +275,22 @@ def page_size(laid_out: list[list[np.ndarray]], options: RenderOptions) -> tuple
         return 2 * options.margin, 2 * options.margin
     far = np.max([stroke.max(axis=0) for stroke in ink], axis=0)  # (2,)
     return float(far[0] + options.margin), float(far[1] + options.margin)
+
+
+def uses_pen_ink(options: RenderOptions) -> bool:
+    """Whether strokes are drawn as pen outlines: pen ink, unless plotter polylines are asked."""
+    return options.ink == "pen" and not options.single_stroke
+
+
+def stroke_commands(stroke: np.ndarray, options: RenderOptions) -> list[tuple[str, np.ndarray]]:
+    """The path commands that draw one stroke (n, 2) px: its pen outline, closed (letters M, L and
+    Z, whose points are empty), with pen ink; else `path_commands`' centre line, to be stroked."""
+    if not uses_pen_ink(options):
+        return path_commands(stroke, options.single_stroke)
+    from handsynth.write.formats.ink import stroke_outline
+
+    outline = stroke_outline(stroke, options.stroke_width)  # (m, 2)
+    return [("M", outline[:1]), ("L", outline[1:]), ("Z", outline[:0])]
 
 
 def path_commands(stroke: np.ndarray, single_stroke: bool) -> list[tuple[str, np.ndarray]]:

@@ -1,7 +1,8 @@
 // handsynth serve: the page's script. It posts the form to /api/write/stream, draws the pen steps
 // of the Server-Sent Events as they come, then shows the page drawn by the server's renderer (the
-// one `handsynth write` uses) and offers it as SVG or PNG. The pad below turns pointer events into
-// strokes of [x, y, time] and saves them as a style with /api/styles.
+// one `handsynth write` uses) and offers it for download in the formats `handsynth write` writes.
+// The pad below turns pointer events into strokes of [x, y, time] and saves them as a style with
+// /api/styles.
 "use strict";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -147,8 +148,7 @@ function renderOptions() {
 function busy(on) {
   $("write-button").disabled = on;
   $("stop-button").disabled = !on;
-  $("download-svg").disabled = on || written === null;
-  $("download-png").disabled = on || written === null;
+  $("download").disabled = on || written === null;
 }
 
 function faultText(result) {
@@ -230,8 +230,8 @@ async function showWritten() {
 }
 
 async function download(format) {
-  const response = await postJson("/api/render", { lines: written.lines, format,
-    ...renderOptions() });
+  const response = await postJson("/api/render", { lines: written.lines, texts: written.texts,
+    format, ...renderOptions() });
   if (!response.ok) {
     say($("status"), await errorOf(response), true);
     return;
@@ -239,7 +239,7 @@ async function download(format) {
   const url = URL.createObjectURL(await response.blob());
   const link = document.createElement("a");
   link.href = url;
-  link.download = `handwriting.${format}`;
+  link.download = format === "animated-svg" ? "handwriting-animated.svg" : `handwriting.${format}`;
   document.body.appendChild(link);
   link.click();
   link.remove();
@@ -356,8 +356,13 @@ async function start() {
 
   $("write-form").addEventListener("submit", write);
   $("stop-button").addEventListener("click", () => running && running.abort());
-  $("download-svg").addEventListener("click", () => download("svg"));
-  $("download-png").addEventListener("click", () => download("png"));
+  $("download").addEventListener("click", () => download($("download-format").value));
+  // The browser's own checks (a number out of range...) stop the form before `write` runs: show
+  // what it refused instead of a previous write's error, which no longer applies.
+  $("write-form").addEventListener("invalid", (event) => {
+    const field = event.target.closest("label")?.firstChild?.textContent?.trim() || event.target.id;
+    say($("status"), `${field}: ${event.target.validationMessage}`, true);
+  }, true);
   $("bias").addEventListener("input", () => {
     $("bias-shown").textContent = Number($("bias").value).toFixed(1);
   });

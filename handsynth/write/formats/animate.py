@@ -10,6 +10,7 @@ makes it visible when it starts. The GIF/WebP draws the same layout with Pillow,
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,8 @@ def write_animated_svg(
     pathLength="1", starts hidden, and holds a <set> (visible from its begin time) and, unless it
     is a dot, an <animate> of stroke-dashoffset from 1 to 0 whose keyTimes follow the pen's pace.
     """
-    render = render or RenderOptions()
+    # The plain pen: the animation uncovers each stroke's centre line with a dash.
+    render = replace(render or RenderOptions(), ink="plain")
     lines = page_strokes(source, render)
     strokes = [stroke for strokes in lines for stroke in strokes]
     times = [t for line_times in stroke_times(lines, speed) for t in line_times]

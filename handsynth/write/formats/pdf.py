@@ -36,8 +36,9 @@ class PdfOptions:
     ruling: Literal["none", "ruled", "squared"] = "none"  # paper under the ink
     rule_colour: str = "#a8c4e0"  # light blue, as printed on exercise books
     rule_width: float = 0.2
-    # "plain": the SVG's pen of one width; "pen": width varying with pen speed (ink.py)
-    ink: Literal["plain", "pen"] = "plain"
+    # "plain": one pen width; "pen": width varying with pen speed (ink.py); None: as the render
+    # options' `ink`, which the SVG and PNG follow too
+    ink: Literal["plain", "pen"] | None = None
 
 
 def write_pdf(
@@ -62,8 +63,11 @@ def write_pdf(
         raise ValueError(f"paper must be one of {sorted(PAPER_MM)}, got {options.paper!r}")
     if options.ruling not in ("none", "ruled", "squared"):
         raise ValueError(f"ruling must be 'none', 'ruled' or 'squared', got {options.ruling!r}")
-    if options.ink not in ("plain", "pen"):
-        raise ValueError(f"ink must be 'plain' or 'pen', got {options.ink!r}")
+    nib = options.ink or render.ink
+    if nib not in ("plain", "pen"):
+        raise ValueError(f"ink must be 'plain' or 'pen', got {nib!r}")
+    if render.single_stroke:
+        nib = "plain"  # plotter polylines, as the SVG draws them
     paper_w, paper_h = PAPER_MM[options.paper]
     room_w, room_h = paper_w - 2 * options.margin, paper_h - 2 * options.margin
     if room_w <= 0 or room_h <= 0:
@@ -88,7 +92,7 @@ def write_pdf(
             ink = GraphicsContext()
             ink.style.auto_close = False
             colour = DeviceRGB(*to_rgb(render.colour))
-            if options.ink == "plain":
+            if nib == "plain":
                 ink.style.paint_rule = "stroke"
                 ink.style.stroke_color = colour
                 ink.style.stroke_width = render.stroke_width * mm
@@ -100,7 +104,7 @@ def write_pdf(
             for n in page:
                 for stroke in lines[n]:
                     trace = PaintedPath()
-                    if options.ink == "plain":
+                    if nib == "plain":
                         _trace_stroke(trace, stroke + corner, render.single_stroke)
                     else:
                         outline = stroke_outline(stroke + corner, render.stroke_width * mm)

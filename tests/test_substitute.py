@@ -78,7 +78,7 @@ def test_text_samples_pipe_into_write(tmp_path, capsys, monkeypatch):
     assert cli.main(["text", "sample", "--seed", "2", "--length", "60"]) == 0
     sample = capsys.readouterr().out
     assert "<unk>" in sample
-    monkeypatch.setattr("sys.stdin", io.StringIO(sample))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(sample.encode("utf-8"))))
     out = tmp_path / "sample.svg"
     with warnings.catch_warnings():
         assert cli.main(["write", "-", "-o", str(out), "--seed", "0", "--retries", "0"]) == 0

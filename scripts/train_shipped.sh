@@ -90,11 +90,28 @@ shipped() {
     # epoch idle. It ran as --epochs 50, stopped and resumed several times, and was in epoch 3 when
     # epoch 2's best.pt was exported: --epochs 2 gives the same best.pt (the rate is constant).
     OMP_NUM_THREADS=1 ptb_char_1000 --epochs 2
+    # ... then 15 more on an H200 (docs/gpu.md): the ptb-char job of scripts/gpu_train.py from
+    # those weights, 9 epochs in a 6.5-minute run beside three other jobs, then 6 more from its
+    # export in a 3.6-minute run (the rate halved after epoch 4 of that run, --plateau-decay 0.5).
+    # The same command also retrained the recogniser (its recogniser job: the shipped 8-epoch
+    # recogniser below, 7 more epochs on smoothed lines with --augment --oversample-rare 4), which
+    # ships in place of the CPU one. Two commands, seed-fixed, on the bundle `pack` writes:
+    #   python scripts/gpu_train.py pack --prepared "$work/prepared" --ptb "$shared/text/ptb.zip" \
+    #       --out gpu_bundle
+    #   PYTHONPATH=. python scripts/gpu_train.py run --bundle gpu_bundle --out OUT1 --minutes 6.5
+    #   PYTHONPATH=. python scripts/gpu_train.py run --bundle gpu_bundle --out OUT2 --minutes 3.6 \
+    #       --finish-seconds 55 --jobs recogniser,ptb-char,synthesis-400 \
+    #       --init ptb-char=OUT1/ptb-char.safetensors \
+    #       --init synthesis-400=OUT1/synthesis-400-epochs/step-234.safetensors
+    #   cp OUT2/ptb-char.safetensors handsynth/weights/text.safetensors
+    #   cp OUT2/recogniser.safetensors handsynth/weights/recogniser.safetensors
 
     # The CTC recogniser that `eval legibility` reads with: 2x128 bidirectional, 8 epochs, one
     # thread (it was stopped after epoch 3 and resumed with --epochs 8; the run is the same).
     OMP_NUM_THREADS=1 handsynth train recogniser --data "$work/prepared" \
         --out "$work/runs/recogniser" --optimizer adam --lr 1e-3 --epochs 8 --seed 0
+    # The CPU recogniser and text model exported here are the starting points of the GPU step
+    # described at ptb_char_1000 above, whose exports replace them.
     handsynth export "$work/runs/recogniser/best.pt" -o handsynth/weights/recogniser.safetensors
     handsynth export "$work/runs/synthesis-5/best.pt" -o handsynth/weights/synthesis.safetensors
     handsynth export "$work/runs/prediction/best.pt" -o handsynth/weights/prediction.safetensors

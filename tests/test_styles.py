@@ -5,6 +5,8 @@ import pytest
 
 from handsynth.data.iam import line_strokes_xml, line_transcription
 from handsynth.data.strokes import Normalisation, denormalise, offsets_to_points, points_to_offsets
+from handsynth.errors import UserError
+from handsynth.write.formats.inkml import write_inkml
 from handsynth.write.render import RenderOptions, render_svg
 from handsynth.write.styles import (
     MAX_STYLE_BYTES,
@@ -47,6 +49,28 @@ def test_style_from_our_own_svg_keeps_strokes_and_shape(tmp_path):
         np.diff(points[:4], axis=0), axis=1
     )
     np.testing.assert_allclose(ratio, ratio[0], rtol=1e-3)
+
+
+def test_style_from_a_one_line_inkml_file_with_its_own_transcription(tmp_path):
+    rng = np.random.default_rng(1)
+    points = np.cumsum(rng.normal(size=(30, 2)) * 20, axis=0)
+    eos = np.zeros(30)
+    eos[[14, 29]] = 1
+    ink = tmp_path / "line.inkml"
+    write_inkml([points_to_offsets(points, eos)], ink, RenderOptions(scale=1), texts=["hi there"])
+    offsets, text = load_style(str(ink), None, NORMALISATION)
+    assert text == "hi there"  # the file's annotation
+    raw = denormalise(offsets, MEAN, STD)
+    assert len(raw) == 30 and raw[:, 2].sum() == 2  # every point, two strokes
+    ratio = np.linalg.norm(raw[1:4, :2], axis=1) / np.linalg.norm(
+        np.diff(points[:4], axis=0), axis=1
+    )
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-3)  # rescaled as a whole
+    assert load_style(str(ink), "said otherwise", NORMALISATION)[1] == "said otherwise"
+    two = tmp_path / "two.inkml"
+    write_inkml([points_to_offsets(points, eos)] * 2, two, RenderOptions(scale=1))
+    with pytest.raises(UserError, match="holds 2 lines of ink; a style is one line"):
+        load_style(str(two), "hi", NORMALISATION)
 
 
 @pytest.mark.parametrize(

@@ -256,8 +256,8 @@ def add_write(sub) -> None:
     p.add_argument(
         "--style",
         help=f"write in the style of one of the {SHIPPED_STYLE_COUNT} shipped styles (a number, "
-        f"1-{SHIPPED_STYLE_COUNT}) or of a line of your own: an IAM-OnDB lineStrokes .xml or an "
-        ".svg whose paths are pen strokes",
+        f"1-{SHIPPED_STYLE_COUNT}) or of a line of your own: an IAM-OnDB lineStrokes .xml, an "
+        ".svg whose paths are pen strokes, or a one-line .inkml (digital ink from a tablet)",
     )
     p.add_argument("--style-text", help="what the --style file's line reads")
     p.add_argument(

@@ -2,10 +2,12 @@
 
 A style is a line of handwriting and its text. It comes from the set shipped with the package
 (lines the shipped model wrote itself, so no IAM-OnDB strokes are redistributed), from an IAM-OnDB
-lineStrokes XML file, or from an SVG whose paths are pen strokes (such as `handsynth write
---single-stroke` output). Strokes are cleaned as `handsynth prepare` cleans them and normalised
-with the model's statistics. A line drawn with a mouse, pen or finger (`strokes_from_pointer`) is
-stored as an IAM-OnDB line file with its text inside, and read back like any other.
+lineStrokes XML file, from an SVG whose paths are pen strokes (such as `handsynth write
+--single-stroke` output), or from a one-line W3C InkML file, the digital ink that tablet and pen
+apps export (its transcription, if it carries one, is the style's text). Strokes are cleaned as
+`handsynth prepare` cleans them and normalised with the model's statistics. A line drawn with a
+mouse, pen or finger (`strokes_from_pointer`) is stored as an IAM-OnDB line file with its text
+inside, and read back like any other.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from handsynth.data.strokes import (
     strokes_to_points,
 )
 from handsynth.errors import FieldError, UserError
+from handsynth.write.formats.inkml import read_inkml
 
 SHIPPED_STYLES = "styles.npz"
 SHIPPED_STYLE_COUNT = 5  # lines in styles.npz, numbered 1-5 (tests/test_styles.py holds it)
@@ -125,8 +128,14 @@ def load_style(
             f"{path}: {path.stat().st_size:,} bytes is too large for one line of handwriting "
             f"(at most {MAX_STYLE_BYTES:,})"
         )
-    if not text and path.suffix.lower() == ".xml":
+    suffix = path.suffix.lower()
+    ink = read_inkml(path) if suffix == ".inkml" else None
+    if ink is not None and len(ink.lines) != 1:
+        raise UserError(f"{path}: holds {len(ink.lines)} lines of ink; a style is one line")
+    if not text and suffix == ".xml":
         text = line_transcription(path)  # a line drawn on the web page says what it reads
+    if not text and ink is not None:
+        text = ink.texts[0]  # the line's own transcription, when the file carries one
     if not text or not text.strip():
         raise FieldError("style_text", f"{path}: say what the style line reads with {{field}}")
     if len(text) > MAX_STYLE_CHARACTERS:
@@ -135,10 +144,11 @@ def load_style(
             f"{{field}} has {len(text)} characters; a style is one line of at most "
             f"{MAX_STYLE_CHARACTERS}",
         )
-    if path.suffix.lower() == ".svg":
-        points, eos = strokes_to_points(svg_strokes(path))
+    if suffix in (".svg", ".inkml"):
+        strokes = svg_strokes(path) if ink is None else [t[:, :2] for t in ink.lines[0]]
+        points, eos = strokes_to_points(strokes)
         offsets = points_to_offsets(points, eos)
-        offsets[:, :2] *= pen_scale(offsets, normalisation)  # SVG units are arbitrary
+        offsets[:, :2] *= pen_scale(offsets, normalisation)  # SVG and InkML units are arbitrary
     else:
         points, eos = strokes_to_points(parse_line_strokes(path))
         points, eos = remove_outlier_jumps(points, eos, DEFAULT_MAX_JUMP)

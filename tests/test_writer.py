@@ -250,7 +250,7 @@ class ShortestReader:
 
 def test_the_reader_chooses_among_candidates_and_faulty_lines_get_several_draws(model_file):
     model = load_model(model_file, kind="synthesis")
-    args = (model.synthesis_weights, model.alphabet, model.normalisation, ["ab", "cd"])
+    args = (model.synthesis_weights, model.alphabet, model.normalisation, ["ab ab", "cd cd"])
     reader = ShortestReader(model.alphabet)
     chosen = write_lines(*args, WriteOptions(seed=3, retries=0, candidates=3), reader=reader)
     assert reader.calls == [6]  # one batch of all draws

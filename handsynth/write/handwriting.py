@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from handsynth.data.strokes import offsets_to_points
 from handsynth.errors import UserError
 from handsynth.write.faults import Fault
-from handsynth.write.formats.pdf import PdfOptions
-from handsynth.write.formats.plotter import PlotterOptions
 from handsynth.write.render import RenderOptions, render_png, render_svg
+
+if TYPE_CHECKING:
+    from handsynth.write.formats.pdf import PdfOptions
+    from handsynth.write.formats.plotter import PlotterOptions
 
 FORMATS = (".svg", ".png", ".pdf", ".gcode", ".hpgl", ".gif", ".webp", ".inkml")
 

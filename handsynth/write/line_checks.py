@@ -28,6 +28,7 @@ STRAY_LIMIT = 10.0  # one pen-down step this long (9.5; 99 %: 3.8)
 # 4.0 % of testset_v's real lines (4.4 % smoothed; the line rate alone 2.0 % and 2.4 %).
 UNREADABLE_CER = 0.5
 MISREAD_SHARE = 2 / 3
+MIN_READ_LETTERS = 4  # a shorter line ("x", "OK") says too little for its reading to judge it
 COURSE_SLICES = 8  # the line's course: the median height of its ink in this many slices along x
 
 
@@ -74,7 +75,7 @@ def reading_faults(reading: str, text: str) -> list[Fault]:
     """What the recogniser could not read: the whole line ("unreadable", its character error rate
     over UNREADABLE_CER), or a name, title or number in it ("misread": a word holding a capital
     or a digit with MISREAD_SHARE of its characters read wrong), each naming the word."""
-    if not text.strip():
+    if sum(not c.isspace() for c in text) < MIN_READ_LETTERS:
         return []
     pairs = align(reading, text)  # one (wanted, read) pair per character of the text
     words = []  # (position, word, share of its characters read wrong)

@@ -28,7 +28,6 @@ from handsynth.data.strokes import (
     strokes_to_points,
 )
 from handsynth.errors import FieldError, UserError
-from handsynth.write.formats.inkml import read_inkml
 
 SHIPPED_STYLES = "styles.npz"
 SHIPPED_STYLE_COUNT = 5  # lines in styles.npz, numbered 1-5 (tests/test_styles.py holds it)
@@ -129,7 +128,11 @@ def load_style(
             f"(at most {MAX_STYLE_BYTES:,})"
         )
     suffix = path.suffix.lower()
-    ink = read_inkml(path) if suffix == ".inkml" else None
+    ink = None
+    if suffix == ".inkml":
+        from handsynth.write.formats.inkml import read_inkml
+
+        ink = read_inkml(path)
     if ink is not None and len(ink.lines) != 1:
         raise UserError(f"{path}: holds {len(ink.lines)} lines of ink; a style is one line")
     if not text and suffix == ".xml":

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handsynth.data.prepare import load_metadata, load_prepared
+from handsynth.data.prepare import load_metadata, load_prepared, save_split
 from handsynth.data.strokes import normalisation_stats, offsets_to_points, points_to_offsets
 
 JOBS = ("synthesis-400", "synthesis-256", "ptb-char", "ptb-word", "recogniser")
@@ -110,8 +110,9 @@ def unpack(bundle: Path, work: Path, max_lines: int | None, workers: int) -> dic
             line_ids = data[f"{split}_line_ids"][keep]
             with ProcessPoolExecutor(workers) as pool:
                 smoothed = list(pool.map(_smooth_line, lines, chunksize=64))
-            _save_split(folders["raw"] / f"{split}.npz", lines, texts, line_ids)
-            _save_split(folders["smooth"] / f"{split}.npz", smoothed, texts, line_ids)
+            for folder, split_lines in ((folders["raw"], lines), (folders["smooth"], smoothed)):
+                folder.mkdir(parents=True, exist_ok=True)
+                save_split(folder / f"{split}.npz", split_lines, line_ids, texts)
             if split == "train":
                 smoothed_train = smoothed
     mean, std = normalisation_stats(smoothed_train)
@@ -138,20 +139,6 @@ def shrink_ptb(source: Path, target: Path, characters: int) -> None:
 
 def _member(archive: zipfile.ZipFile, file_name: str) -> str:
     return next(name for name in archive.namelist() if Path(name).name == file_name)
-
-
-def _save_split(path: Path, lines: list[np.ndarray], texts, line_ids) -> None:
-    """The arrays `handsynth prepare` writes for one split (prepare.load_prepared reads them)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    starts = np.zeros(len(lines) + 1, dtype=np.int64)
-    starts[1:] = np.cumsum([len(line) for line in lines])
-    np.savez(
-        path,
-        offsets=np.concatenate(lines).astype(np.float32),
-        starts=starts,
-        line_ids=np.asarray(line_ids, dtype=str),
-        texts=np.asarray(texts, dtype=str),
-    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -61,7 +61,8 @@ def line_offsets(
     return points_to_offsets(points, eos)
 
 
-def _save_split(path: Path, offsets: list[np.ndarray], line_ids: list[str], texts: list[str]):
+def save_split(path: Path, offsets: list[np.ndarray], line_ids: list[str], texts: list[str]):
+    """Write one split's lines as `load_prepared` reads them, atomically."""
     lengths = [len(o) for o in offsets]
     starts = np.zeros(len(offsets) + 1, dtype=np.int64)
     starts[1:] = np.cumsum(lengths)
@@ -163,7 +164,7 @@ def prepare_dataset(
     out_dir.mkdir(parents=True, exist_ok=True)
     counts = {}
     for split, data in splits.items():
-        _save_split(out_dir / f"{split}.npz", data["offsets"], data["line_ids"], data["texts"])
+        save_split(out_dir / f"{split}.npz", data["offsets"], data["line_ids"], data["texts"])
         counts[split] = {
             "lines": len(data["offsets"]),
             "points": int(sum(len(o) for o in data["offsets"])),

@@ -34,6 +34,11 @@ def character_class(c: str) -> str | None:
 def align(reading: str, text: str) -> list[tuple[str, str]]:
     """For each character of `text`, in order, what the reading has in its place: the same
     character, another one, or MISSING. Characters the reading adds are left out."""
+    return compare(reading, text)[1]
+
+
+def compare(reading: str, text: str) -> tuple[int, list[tuple[str, str]]]:
+    """The edit distance from `reading` to `text` and their alignment (`align`), from one table."""
     n, m = len(reading), len(text)
     # cost[i][j]: edit distance between reading[:i] and text[:j]
     cost = [[0] * (m + 1) for _ in range(n + 1)]
@@ -59,7 +64,7 @@ def align(reading: str, text: str) -> list[tuple[str, str]]:
             j -= 1
         else:
             i -= 1  # a character the reading added
-    return pairs[::-1]
+    return cost[n][m], pairs[::-1]
 
 
 def character_errors(readings: Sequence[str], texts: Sequence[str]) -> dict:

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from handsynth.nn.char_errors import align
-from handsynth.nn.ctc import edit_distance
+from handsynth.nn.char_errors import compare
 from handsynth.write.faults import Fault
 
 # Limits in letter heights (the median over slices along the line of the middle half of each
@@ -77,7 +76,7 @@ def reading_faults(reading: str, text: str) -> list[Fault]:
     or a digit with MISREAD_SHARE of its characters read wrong), each naming the word."""
     if sum(not c.isspace() for c in text) < MIN_READ_LETTERS:
         return []
-    pairs = align(reading, text)  # one (wanted, read) pair per character of the text
+    distance, pairs = compare(reading, text)  # one (wanted, read) pair per character of the text
     words = []  # (position, word, share of its characters read wrong)
     start = 0
     for word in text.split(" "):
@@ -85,7 +84,7 @@ def reading_faults(reading: str, text: str) -> list[Fault]:
             wrong = sum(a != b for a, b in pairs[start : start + len(word)])
             words.append((start, word, wrong / len(word)))
         start += len(word) + 1
-    if edit_distance(reading, text) / len(text) > UNREADABLE_CER:
+    if distance / len(text) > UNREADABLE_CER:
         position, word, _ = max(words, key=lambda w: w[2])
         return [Fault("unreadable", position, f"read as {reading!r}; worst {word!r}")]
     return [

@@ -299,3 +299,17 @@ def test_resume_with_a_new_learning_rate_uses_it(prepared_dir, tmp_path):
     optimizer_state = load_checkpoint(tmp_path / "last.pt")["optimizer"]
     assert [group["lr"] for group in optimizer_state["param_groups"]] == [1e-3]
     assert "learning rate 0.01 -> 0.001" in messages
+
+
+def test_joined_lines_add_each_pair_of_consecutive_lines_of_a_form(prepared_dir, tmp_path):
+    task = HandwritingTask("synthesis", prepared_dir)
+    singles = list(task.train.texts)
+    task.add_joined_lines()
+    joined = task.train.texts[len(singles) :]
+    assert task.train.texts[: len(singles)] == singles
+    assert joined and all(" " in text for text in joined)
+    for text, chars in zip(task.train.texts, task.train.chars, strict=True):
+        assert "".join(task.alphabet.decode(chars)) == text
+    assert any(a + " " + b in joined for a, b in zip(singles, singles[1:], strict=False))
+    summary = train(task, config(tmp_path / "run", max_steps=2), log=lambda _: None)
+    assert summary["step"] == 2

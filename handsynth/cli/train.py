@@ -217,6 +217,12 @@ def add_train(sub) -> None:
         "(1: every line once)",
     )
     p.add_argument(
+        "--joined-lines",
+        action="store_true",
+        help="synthesis: also train on each two consecutive lines of one writer joined into one "
+        "line, so that the network goes on in the hand of a style line it reads (priming)",
+    )
+    p.add_argument(
         "--augment",
         action="store_true",
         help="recogniser: train on lines randomly rescaled (+-15 %%), stretched (+-10 %%) and "
@@ -435,8 +441,11 @@ def run_train(args) -> None:
         plateau_decay=args.plateau_decay,
         time_limit=None if args.time_limit is None else 60 * args.time_limit,
         max_repeats=args.oversample_rare,
+        joined_lines=args.joined_lines,
         augment=args.augment,
     )
+    if args.joined_lines and args.kind != "synthesis":
+        raise CliError("--joined-lines applies to the synthesis network")
     if args.augment and args.kind != "recogniser":
         raise CliError("--augment applies to the recogniser")
     if args.oversample_rare > 1 and args.kind == "text":

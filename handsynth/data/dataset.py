@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from handsynth.data.alphabet import Alphabet
+from handsynth.data.line_pairs import consecutive_pairs, joined_lines
 from handsynth.data.prepare import load_prepared
 from handsynth.data.strokes import Normalisation, normalise
 from handsynth.errors import UserError
@@ -47,6 +48,12 @@ class HandwritingData:
 
     def __len__(self) -> int:
         return len(self.offsets)
+
+    def __add__(self, other: HandwritingData) -> HandwritingData:
+        """The lines of both, self's first."""
+        return HandwritingData(
+            self.offsets + other.offsets, self.chars + other.chars, self.texts + other.texts
+        )
 
     def epoch_order(
         self, batch_size: int, seed: int, epoch: int, repeats: np.ndarray | None = None
@@ -152,6 +159,30 @@ def load_handwriting(
 ) -> HandwritingData:
     """A prepared split, normalised with (mean, std) and with texts encoded by `alphabet`."""
     offsets, texts, line_ids = load_prepared(data_dir, split)
+    return _encoded(offsets, list(texts), list(line_ids), split, data_dir, alphabet, mean, std)
+
+
+def load_joined_handwriting(
+    data_dir, split: str, alphabet: Alphabet, mean: np.ndarray, std: np.ndarray
+) -> HandwritingData:
+    """Each pair of consecutive lines of one form in a prepared split, joined into one line
+    (`line_pairs`), normalised and encoded as `load_handwriting` does."""
+    offsets, texts, line_ids = load_prepared(data_dir, split)
+    joined, joined_texts = joined_lines(offsets, list(texts), list(line_ids))
+    pair_ids = [f"{a}+{b}" for a, b in consecutive_pairs(list(line_ids))]
+    return _encoded(joined, joined_texts, pair_ids, split, data_dir, alphabet, mean, std)
+
+
+def _encoded(
+    offsets: list[np.ndarray],
+    texts: list[str],
+    line_ids: list[str],
+    split: str,
+    data_dir,
+    alphabet: Alphabet,
+    mean: np.ndarray,
+    std: np.ndarray,
+) -> HandwritingData:
     encoded = []
     for text, line_id, line in zip(texts, line_ids, offsets, strict=True):
         if not np.isfinite(line).all():
@@ -164,4 +195,4 @@ def load_handwriting(
         except ValueError as error:
             raise UserError(f"line {line_id} of the {split} split: {error}") from None
     normalised = [normalise(o, mean, std).astype(np.float32) for o in offsets]
-    return HandwritingData(normalised, encoded, list(texts))
+    return HandwritingData(normalised, encoded, texts)

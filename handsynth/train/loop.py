@@ -105,6 +105,8 @@ def train(task, config: TrainConfig, log=print) -> dict:
     if payload is not None:
         optimizer.load_state_dict(payload["optimizer"])
     _set_learning_rate(optimizer, _current_rate(config, progress), log if payload else None)
+    if config.joined_lines:
+        task.add_joined_lines()
     if config.max_repeats > 1:
         task.oversample_rare(config.max_repeats)
     if config.augment:

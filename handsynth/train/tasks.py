@@ -23,6 +23,7 @@ from handsynth.data.dataset import (
     HandwritingBatch,
     HandwritingData,
     load_handwriting,
+    load_joined_handwriting,
     rare_character_repeats,
 )
 from handsynth.data.prepare import load_metadata
@@ -60,6 +61,7 @@ class HandwritingTask:
         """Lines normalised with the data's own statistics (training), or with `normalisation`,
         a trained model's, to evaluate that model on the inputs it was trained with."""
         self.kind = kind
+        self.data_dir = data_dir
         metadata = load_metadata(data_dir)
         self.alphabet = Alphabet.from_json(metadata["alphabet"])
         if normalisation is None:
@@ -81,6 +83,14 @@ class HandwritingTask:
             )
             if max_repeats > 1
             else None
+        )
+
+    def add_joined_lines(self) -> None:
+        """Train also on each pair of consecutive lines of one writer joined into one line
+        (`line_pairs`): the network learns to go on in the hand it has just read (priming)."""
+        mean, std = self.normalisation.mean, self.normalisation.std
+        self.train = self.train + load_joined_handwriting(
+            self.data_dir, "train", self.alphabet, mean, std
         )
 
     def shard(self, rank: int, world: int) -> None:
@@ -219,6 +229,14 @@ class TextTask:
         self.alphabet = self.corpus.alphabet
         self.bptt = bptt
         self.stream = batchify(self.corpus.splits["train"], batch_size)  # (B, N)
+
+    def add_joined_lines(self) -> None:
+        """Train also on each pair of consecutive lines of one writer joined into one line
+        (`line_pairs`): the network learns to go on in the hand it has just read (priming)."""
+        mean, std = self.normalisation.mean, self.normalisation.std
+        self.train = self.train + load_joined_handwriting(
+            self.data_dir, "train", self.alphabet, mean, std
+        )
 
     def shard(self, rank: int, world: int) -> None:
         """Train on every world-th stream (row), so each process keeps its hidden state whole."""

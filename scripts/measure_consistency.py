@@ -61,6 +61,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="drawings")
     parser.add_argument("--bias", type=float, default=1.0)
     parser.add_argument("--candidates", type=int, default=1)
+    parser.add_argument("--style", help="prime every line with this style (a number or a file)")
+    parser.add_argument("--style-text", help="what the --style file's line reads")
     args = parser.parse_args()
 
     pages, population = real_pages(args.data)
@@ -70,7 +72,14 @@ def main() -> None:
     text = args.text.read_text(encoding="utf-8")
     ours = {}
     for seed in args.seeds:
-        page = model.write(text, bias=args.bias, seed=seed, candidates=args.candidates)
+        page = model.write(
+            text,
+            bias=args.bias,
+            seed=seed,
+            candidates=args.candidates,
+            style=args.style,
+            style_text=args.style_text,
+        )
         features = [line_features(o, t) for o, t in zip(page.offsets, page.texts, strict=True)]
         score = page_score([f for f in features if f is not None], population)
         more_consistent_than = float(np.mean(np.array(real) > score))
@@ -80,7 +89,12 @@ def main() -> None:
             {
                 "real_pages": {"pages": len(real), **percentiles(real)},
                 "shuffled_pages": percentiles(shuffled),
-                "written": {"text": str(args.text), "bias": args.bias, "seeds": ours},
+                "written": {
+                    "text": str(args.text),
+                    "bias": args.bias,
+                    "style": args.style,
+                    "seeds": ours,
+                },
             }
         )
     )

@@ -1,0 +1,168 @@
+"""Choose the shipped styles among real IAM-OnDB lines by measurement, and write styles.npz.
+
+A style is a line of real handwriting that primes every line of a page (Graves §5.5). Candidates
+are clean lines of a prepared split, one per form (one writer each): lines of MIN..MAX characters
+that the recogniser reads almost perfectly, spread over the hand features of `eval.hand` by
+farthest-point sampling so that print and joined-up hands, wide and narrow, are all tried. Each
+candidate primes the writing of the same texts (the practical set), which the recogniser reads;
+the page those lines make is scored for consistency. A style is kept when its lines read within
+LEGIBLE_FACTOR of the unprimed default; among those, `--choose` styles are picked one at a time,
+each the kept candidate farthest in hand features from those already picked, starting from the
+most legible, with at least MIN_CURSIVE joined-up hands (few pen lifts per letter). One JSON line
+per candidate goes to stdout, the choice last.
+
+    python scripts/choose_styles.py --data /tmp/prep/smooth --texts /tmp/practical.txt \
+        --candidates 40 --lines 40 --choose 12 --out handsynth/weights/styles.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+import handsynth
+from handsynth.atomic import write_atomically
+from handsynth.data.line_pairs import form_of
+from handsynth.data.prepare import load_prepared
+from handsynth.eval.hand import Population, line_features, page_score
+from handsynth.nn.ctc import character_error_rate
+from handsynth.options import WriteOptions
+from handsynth.write.lines import write_lines
+
+MIN_CHARACTERS, MAX_CHARACTERS = 25, 50  # a style line long enough to show a hand
+CLEAN_READING = 0.05  # the recogniser's CER on a candidate's own line
+LEGIBLE_FACTOR = 1.2  # a style's lines read within this factor of the default's CER
+CURSIVE_LIFTS = 0.5  # at most this many pen lifts per letter: a joined-up hand (the tenth
+# of IAM-OnDB validation lines with the fewest lifts)
+MIN_CURSIVE = 2
+
+
+def candidate_lines(data: Path, split: str, count: int, reader, seed: int) -> list[dict]:
+    """Up to `count` clean lines of different forms, spread over the hand features."""
+    offsets, texts, line_ids = load_prepared(data, split)
+    by_form: dict[str, dict] = {}
+    for raw, text, line_id in zip(offsets, texts, line_ids, strict=True):
+        features = line_features(raw, text)
+        if features is None or not MIN_CHARACTERS <= len(text) <= MAX_CHARACTERS:
+            continue
+        by_form.setdefault(
+            form_of(line_id), {"id": line_id, "raw": raw, "text": text, "f": features}
+        )
+    lines = list(by_form.values())
+    readings = reader.read([line["raw"] for line in lines])
+    lines = [
+        line
+        for line, reading in zip(lines, readings, strict=True)
+        if character_error_rate([reading], [reader.alphabet.spell(line["text"])]) <= CLEAN_READING
+    ]
+    features = np.stack([line["f"] for line in lines])  # (N, F)
+    picked = farthest_points(features / features.std(axis=0), count, seed)
+    return [lines[i] for i in picked]
+
+
+def farthest_points(
+    points: np.ndarray, count: int, seed: int, first: int | None = None
+) -> list[int]:
+    """Indices of `count` rows of points (N, F), each the farthest from those picked before it;
+    the first is `first`, or a seeded random row."""
+    rng = np.random.default_rng(seed)
+    picked = [int(rng.integers(len(points))) if first is None else first]
+    distance = np.linalg.norm(points - points[picked[0]], axis=1)  # (N,) to the nearest picked
+    while len(picked) < min(count, len(points)):
+        picked.append(int(distance.argmax()))
+        distance = np.minimum(distance, np.linalg.norm(points - points[picked[-1]], axis=1))
+    return picked
+
+
+def written_cer(
+    model, reader, texts: list[str], prime, seed: int
+) -> tuple[float, list[np.ndarray]]:
+    """The recogniser's CER on `texts` written at defaults with `prime`, and the written lines."""
+    options = WriteOptions(seed=seed, wrap=0)
+    written = write_lines(
+        model.synthesis_stepping(),
+        model.alphabet,
+        model.normalisation,
+        texts,
+        options,
+        prime,
+        reader=reader,
+    )
+    lines = [w.offsets for w in written]
+    readings = reader.read(lines)
+    return character_error_rate(readings, [reader.alphabet.spell(t) for t in texts]), lines
+
+
+def choose(results: list[dict], default_cer: float, count: int) -> list[dict]:
+    """The chosen styles among measured candidates (see the module doc)."""
+    legible = [r for r in results if r["cer"] <= LEGIBLE_FACTOR * default_cer]
+    legible.sort(key=lambda r: r["cer"])
+    if not legible:
+        return []
+    features = np.stack([r["features"] for r in legible])
+    features = features / np.maximum(features.std(axis=0), 1e-9)
+    order = farthest_points(features, len(legible), seed=0, first=0)
+    cursive = [i for i in order if legible[i]["cursive"]][:MIN_CURSIVE]
+    rest = [i for i in order if i not in cursive]
+    chosen = sorted(cursive + rest[: max(count - len(cursive), 0)], key=order.index)
+    return [legible[i] for i in chosen]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="a `handsynth prepare` folder")
+    parser.add_argument("--split", default="valid", help="the split to take lines from")
+    parser.add_argument("--texts", type=Path, required=True, help="texts to write, one a line")
+    parser.add_argument("--model", help="synthesis model file (none: the shipped one)")
+    parser.add_argument("--lines", type=int, default=40, help="texts written per candidate")
+    parser.add_argument("--candidates", type=int, default=40, help="real lines to try")
+    parser.add_argument("--choose", type=int, default=12, help="styles to keep")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, help="write the chosen styles to this .npz")
+    args = parser.parse_args()
+
+    model = handsynth.load_model(args.model, kind="synthesis")
+    reader = handsynth.load_model(kind="recogniser").as_line_reader()
+    texts = [t for t in args.texts.read_text(encoding="utf-8").splitlines() if t][: args.lines]
+    default_cer, _ = written_cer(model, reader, texts, None, args.seed)
+    print(json.dumps({"default": {"cer": round(default_cer, 4)}}), flush=True)
+    candidates = candidate_lines(args.data, args.split, args.candidates, reader, args.seed)
+    population = Population.from_lines([c["f"] for c in candidates])
+    results = []
+    for candidate in candidates:
+        prime = (model.normalisation.normalise(candidate["raw"]), candidate["text"])
+        cer, lines = written_cer(model, reader, texts, prime, args.seed)
+        features = [line_features(o, t) for o, t in zip(lines, texts, strict=True)]
+        consistency = page_score([f for f in features if f is not None], population)
+        lifts_per_letter = float(candidate["f"][0])
+        result = {
+            "id": candidate["id"],
+            "text": candidate["text"],
+            "cer": round(cer, 4),
+            "consistency": round(consistency, 3),
+            "lifts_per_letter": round(lifts_per_letter, 3),
+            "cursive": lifts_per_letter <= CURSIVE_LIFTS,
+        }
+        print(json.dumps(result), flush=True)
+        results.append({**result, "features": candidate["f"], "raw": candidate["raw"]})
+    chosen = choose(results, default_cer, args.choose)
+    print(json.dumps({"chosen": [r["id"] for r in chosen], "default_cer": round(default_cer, 4)}))
+    if args.out is not None and chosen:
+        lines = [model.normalisation.normalise(r["raw"]).astype(np.float32) for r in chosen]
+        arrays = {
+            "offsets": np.concatenate(lines),
+            "starts": np.concatenate([[0], np.cumsum([len(line) for line in lines])]).astype(
+                np.int64
+            ),
+            "texts": np.array([r["text"] for r in chosen]),
+            "line_ids": np.array([r["id"] for r in chosen]),
+            "cursive": np.array([r["cursive"] for r in chosen]),
+        }
+        write_atomically(args.out, lambda f: np.savez(f, **arrays))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,6 @@
 """The output formats of handsynth.write.formats, each read back: PDF pages (pypdf), G-code and HPGL
-parsed into strokes, InkML round trip and a hand-written file, animated SVG timing, GIF/WebP
-frames, and the variable-width pen."""
+parsed into strokes, InkML round trip and hand-written files (a tablet app's line, and what the
+specification allows), animated SVG timing, GIF/WebP frames, and the variable-width pen."""
 
 import re
 import sys
@@ -292,6 +292,105 @@ def test_inkml_without_time_or_groups_and_bad_files(tmp_path):
     hostile.write_text('<!DOCTYPE ink [<!ENTITY x "y">]><ink><trace>0 0</trace></ink>')
     with pytest.raises(InkmlError, match="DOCTYPE"):
         read_inkml(hostile)
+
+
+def test_inkml_reads_a_tablet_app_s_line_in_centimetres_with_pressure_and_word_groups():
+    """data/fixtures/inkml/tablet_line.inkml, written by hand as a tablet program writes InkML:
+    channels X Y F T from an inkSource, the line a traceGroup of word groups, three encodings."""
+    ink = read_inkml(INKML_FIXTURE / "tablet_line.inkml")
+    assert ink.channels == ("X", "Y", "T")  # the pressure F is read past; T is the 4th column
+    assert ink.texts == ["hello world"]  # the line's transcription, not its words'
+    (line,) = ink.lines
+    assert [len(trace) for trace in line] == [181, 45, 61, 13, 41]
+    np.testing.assert_allclose(line[0][:2], [[2.041, 3.001, 0], [2.082, 3.001, 15]])
+    # First differences (t2), explicit points without spaces (t3), second differences (t4):
+    np.testing.assert_allclose(line[1][:3, :2], [[7.116, 2.573], [7.114, 2.572], [7.114, 2.568]])
+    np.testing.assert_allclose(line[2][1], [8.41, 2.677, 3735])
+    np.testing.assert_allclose(line[3][:3, :2], [[9.863, 2.07], [9.859, 2.084], [9.854, 2.132]])
+    for trace in line:  # the pen's clock: 15 ms a point within every trace, whatever encoding
+        np.testing.assert_allclose(np.diff(trace[:, 2]), 15)
+        assert np.ptp(trace[:, :2], axis=0).max() < 4  # centimetres, as the file says
+    starts = [trace[0, 2] for trace in line]
+    assert starts == sorted(starts)
+
+
+INK = '<ink xmlns="http://www.w3.org/2003/InkML">{}</ink>'
+
+
+def _ink(tmp_path, body: str, name: str = "ink.inkml"):
+    path = tmp_path / name
+    path.write_text(INK.format(body))
+    return read_inkml(path)
+
+
+def test_inkml_what_the_specification_allows_and_apps_write(tmp_path):
+    # Traces at the top level, grouped by traceViews (as recognisers' ground truth is written):
+    # one line, its text from the word groups, no second line of "loose" traces.
+    ink = _ink(
+        tmp_path,
+        '<trace xml:id="a">0 0, 1 1</trace><trace xml:id="b">2 0, 3 1</trace>'
+        '<trace xml:id="c">5 0, 6 1</trace>'
+        '<traceGroup><traceGroup><annotation type="truth">hi</annotation>'
+        '<traceView traceDataRef="#a"/><traceView traceDataRef="b"/></traceGroup>'
+        '<traceGroup><annotation type="truth">x</annotation><traceView traceDataRef="#c"/>'
+        "</traceGroup></traceGroup>"
+        '<traceGroup><annotation type="description">an empty group</annotation></traceGroup>',
+    )
+    assert ink.texts == ["hi x"] and [len(line) for line in ink.lines] == [3]
+    # Hexadecimal numbers; ? where the device gave no pressure; intermittent channels' values
+    # after the regular ones; the 2006 drafts' <regularChannels>.
+    ink = _ink(
+        tmp_path,
+        '<traceFormat><regularChannels><channel name="X"/><channel name="Y"/>'
+        '<channel name="F"/></regularChannels><intermittentChannels><channel name="B"/>'
+        "</intermittentChannels></traceFormat><trace>#A #1F ?, 11 -#2 3 T, 12 0 4</trace>",
+    )
+    np.testing.assert_array_equal(ink.lines[0][0], [[10, 31], [11, -2], [12, 0]])
+    # Y pointing up ("-ve") is flipped to point down, as everywhere in handsynth; a Y in
+    # millimetres beside an X in centimetres is put in centimetres; a file of one line without a
+    # group takes the <ink>'s own transcription.
+    ink = _ink(
+        tmp_path,
+        '<annotation type="transcription">up</annotation><traceFormat>'
+        '<channel name="X" units="cm"/><channel name="Y" units="mm" orientation="-ve"/>'
+        "</traceFormat><trace>1 10, 2 30</trace>",
+    )
+    np.testing.assert_allclose(ink.lines[0][0], [[1, -1], [2, -3]])
+    assert ink.texts == ["up"]
+    # A context naming its channels through an inkSource, used by the group holding the trace.
+    ink = _ink(
+        tmp_path,
+        '<definitions><inkSource xml:id="pen"><traceFormat><channel name="T"/>'
+        '<channel name="X"/><channel name="Y"/></traceFormat></inkSource>'
+        '<context xml:id="c" inkSourceRef="#pen"/></definitions>'
+        '<traceGroup contextRef="#c"><traceGroup><trace>0 5 6, 15 7 8</trace></traceGroup>'
+        "</traceGroup>",
+    )
+    assert ink.channels == ("X", "Y", "T")
+    np.testing.assert_array_equal(ink.lines[0][0], [[5, 6, 0], [7, 8, 15]])
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("<trace>0 ?, 1 2</trace>", "leaves X or Y unknown"),
+        (
+            '<trace xml:id="a">0 0, 1 1</trace><traceGroup><traceView traceDataRef="#a" from="1"/>'
+            "</traceGroup>",
+            "selecting part of a trace",
+        ),  # fmt: skip
+        ('<traceGroup><traceView traceDataRef="#nowhere"/></traceGroup>', "'#nowhere', which is"),
+        (
+            '<traceFormat><channel name="X"/><channel name="Y"/></traceFormat><trace>1 2 3</trace>',
+            "is not 2 values for ['X', 'Y']",
+        ),  # fmt: skip
+        ('<traceFormat><channel name="P"/></traceFormat><trace>1, 2</trace>', "no X and Y"),
+        ('<traceGroup xml:id="g"><traceView traceDataRef="#g"/></traceGroup>', "nest deeper"),
+    ],
+)
+def test_inkml_refuses_what_it_cannot_read_saying_what(tmp_path, body, message):
+    with pytest.raises(InkmlError, match=re.escape(message)):
+        _ink(tmp_path, body)
 
 
 # Animations

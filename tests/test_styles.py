@@ -1,4 +1,8 @@
-"""Style lines for priming: from IAM-OnDB XML, from SVG paths, and the shipped set."""
+"""Style lines for priming: from IAM-OnDB XML, from SVG paths, InkML and the shipped set; the
+check that a line reads as its text; the folder of saved styles (save, rename, delete)."""
+
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -6,8 +10,11 @@ import pytest
 from handsynth.data.iam import line_strokes_xml, line_transcription
 from handsynth.data.strokes import Normalisation, denormalise, offsets_to_points, points_to_offsets
 from handsynth.errors import UserError
+from handsynth.loaded import load_model
 from handsynth.write.formats.inkml import write_inkml
 from handsynth.write.render import RenderOptions, render_svg
+from handsynth.write.style_check import MAX_ERROR_RATE, StyleMismatch, read_style
+from handsynth.write.style_folder import StyleFolder
 from handsynth.write.styles import (
     MAX_STYLE_BYTES,
     MAX_STYLE_POINTS,
@@ -22,6 +29,9 @@ from tests.conftest import FIXTURE_ROOT
 MEAN, STD = np.array([8.0, 0.0]), np.array([40.0, 35.0])
 NORMALISATION = Normalisation(MEAN, STD)
 XML = FIXTURE_ROOT / "lineStrokes" / "a01" / "a01-000" / "a01-000u-01.xml"
+TABLET_LINE = (
+    Path(__file__).resolve().parents[1] / "data" / "fixtures" / "inkml" / "tablet_line.inkml"
+)
 
 
 def test_style_from_iam_xml_is_the_line_normalised():
@@ -136,3 +146,91 @@ def test_a_screen_line_that_is_too_long_or_empty_is_refused():
 
 def test_the_shipped_style_count_that_help_states_is_the_shipped_file_s():
     assert len(shipped_styles()) == SHIPPED_STYLE_COUNT
+
+
+def test_a_tablet_app_s_inkml_line_is_a_style_with_its_transcription():
+    offsets, text = load_style(str(TABLET_LINE), None, NORMALISATION)
+    assert text == "hello world"
+    raw = denormalise(offsets, MEAN, STD)
+    assert len(raw) == 341 and raw[:, 2].sum() == 5  # every point of its five traces
+    points, _ = offsets_to_points(raw)
+    # Centimetres scaled to pen units as a whole: the line keeps its proportions (the file's line
+    # is 8.9 cm wide and 1.6 cm tall).
+    width, height = np.ptp(points, axis=0)
+    assert width / height == pytest.approx(8.885 / 1.5985, rel=0.02)
+
+
+@pytest.fixture(scope="module")
+def reader():
+    return load_model(kind="recogniser").as_line_reader()
+
+
+@pytest.fixture(scope="module")
+def shipped_line():
+    """Shipped style 1 in pen units and its text."""
+    offsets, text = shipped_styles()[0]
+    return load_model().normalisation.denormalise(offsets), text
+
+
+def test_a_line_is_read_before_it_is_saved_and_refused_under_another_text(
+    tmp_path, reader, shipped_line
+):
+    line, text = shipped_line
+    assert read_style(reader, line, text).error_rate <= MAX_ERROR_RATE
+    folder = StyleFolder(tmp_path / "styles")
+    with pytest.raises(StyleMismatch) as refused:
+        folder.save_offsets("other", line, "completely different words here", reader)
+    message = str(refused.value)
+    assert message.startswith("the line reads as '") and "type what you wrote" in message
+    assert "not 'completely different words here'" in message
+    assert not (tmp_path / "styles").exists()  # nothing written, not even the folder
+    # Any unit: the same line in screen pixels, or a hundred times larger, reads the same.
+    assert read_style(reader, line * [0.25, 0.25, 1], text) == read_style(
+        reader, line * [100, 100, 1], text
+    )
+    path = folder.save_offsets("mine", line, text, reader)
+    restored, saved_text = load_style(str(path), None, NORMALISATION)
+    assert saved_text == text and len(restored) == len(line)
+    # The same pen positions (row 0 is the origin, not a step), to the file's 0.1 unit.
+    saved_points, saved_eos = offsets_to_points(denormalise(restored, MEAN, STD)[1:])
+    points, eos = offsets_to_points(line[1:])
+    np.testing.assert_allclose(saved_points, points, atol=0.11)
+    np.testing.assert_array_equal(saved_eos, eos)
+
+
+def test_texts_too_short_to_judge_are_not_refused(reader, shipped_line):
+    line, _ = shipped_line
+    found = read_style(reader, line, "ab")
+    assert not found.judged and found.passes
+
+
+def test_saved_styles_are_renamed_and_deleted_by_valid_names_only(tmp_path, shipped_line):
+    line, text = shipped_line
+    folder = StyleFolder(tmp_path)
+    first = folder.save_offsets("first", line, text)
+    folder.save_offsets("second", line, text)
+    content = first.read_bytes()
+    renamed = folder.rename("first", "neat_1")
+    assert renamed == tmp_path / "neat_1.xml" and renamed.read_bytes() == content
+    assert [s.name for s in folder.list()] == ["neat_1", "second"]
+    for old, new, message in [
+        ("neat_1", "second", "a style named 'second' exists already"),
+        ("neat_1", "neat_1", "is named 'neat_1' already"),
+        ("missing", "other", "no saved style named 'missing'"),
+        ("neat_1", "../evil", "'../evil' is not a style name"),
+        ("neat_1", "2", "'2' is not a style name"),  # a number is a shipped style's
+        ("../neat_1", "other", "is not a style name"),
+    ]:
+        with pytest.raises(UserError, match=message):
+            folder.rename(old, new)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["neat_1.xml", "second.xml"]
+    folder.delete("second")
+    assert [s.name for s in folder.list()] == ["neat_1"]
+    with pytest.raises(UserError, match="no saved style named 'second'"):
+        folder.delete("second")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.xml"
+    outside.write_bytes(content)
+    os.symlink(outside, tmp_path / "link.xml")  # a name that leads out of the folder
+    with pytest.raises(UserError, match="is not a file in the styles folder"):
+        folder.delete("link")
+    assert outside.is_file()

@@ -31,6 +31,7 @@ from tests.test_hostile_inputs import tiny_model  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CAPS = ServeLimits(max_characters=300, write_bytes=4096, style_bytes=200_000, waiting=1)
+SHIPPED_TEXT = shipped_styles()[0][1]  # what shipped style 1's line says
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +39,10 @@ def models(tmp_path_factory):
     root = tmp_path_factory.mktemp("web-models")
     tiny_model(root / "tiny.safetensors")
     tiny_model(root / "stuck.safetensors", kappa_bias=-30.0)  # the window never moves
-    # Reads the 17 characters of shipped style 1 to their end over its points, as trained ones do.
+    # Reads the characters of shipped style 1 to their end over its points, as trained ones do.
     points = len(shipped_styles()[0][0])
-    tiny_model(root / "paced.safetensors", kappa_bias=float(np.log(17.5 / points)))
+    pace = (len(SHIPPED_TEXT) + 0.5) / points
+    tiny_model(root / "paced.safetensors", kappa_bias=float(np.log(pace)))
     return {name: root / f"{name}.safetensors" for name in ("tiny", "stuck", "paced")}
 
 
@@ -313,12 +315,12 @@ def test_a_line_drawn_on_the_page_becomes_a_style_for_the_page_and_the_command(m
 
 def drawn_line_becomes_a_style(client, models, tmp_path):
     strokes = pointer_line()
-    body = {"name": "my-hand", "text": "a quick brown fox", "strokes": strokes}
+    body = {"name": "my-hand", "text": SHIPPED_TEXT, "strokes": strokes}
     answer = client.post("/api/styles", json=body)
     assert answer.status_code == 201, answer.text
     points = len(shipped_styles()[0][0])  # the shipped line the strokes were drawn from
-    assert answer.json() == {"name": "my-hand", "text": "a quick brown fox", "points": points}
-    assert {"name": "my-hand", "text": "a quick brown fox", "saved": True} in client.get(
+    assert answer.json() == {"name": "my-hand", "text": SHIPPED_TEXT, "points": points}
+    assert {"name": "my-hand", "text": SHIPPED_TEXT, "saved": True} in client.get(
         "/api/styles"
     ).json()["styles"]
     again = client.post("/api/styles", json=body)
@@ -326,7 +328,7 @@ def drawn_line_becomes_a_style(client, models, tmp_path):
 
     saved = tmp_path / "styles" / "my-hand.xml"
     root = etree.parse(str(saved)).getroot()
-    assert root.find("Transcription/TextLine").get("text") == "a quick brown fox"
+    assert root.find("Transcription/TextLine").get("text") == SHIPPED_TEXT
     assert len(root.findall("StrokeSet/Stroke")) == len(strokes)
     # The same strokes as the shipped line, in pen units again: the scale is the data's.
     model = load_model()
@@ -346,7 +348,7 @@ def drawn_line_becomes_a_style(client, models, tmp_path):
 
 def test_nothing_outside_the_styles_folder_is_read(client, tmp_path):
     outside = tmp_path / "secret.xml"
-    body = {"name": "secret", "text": "a quick brown fox", "strokes": pointer_line()}
+    body = {"name": "secret", "text": SHIPPED_TEXT, "strokes": pointer_line()}
     assert client.post("/api/styles", json=body).status_code == 201
     (tmp_path / "styles" / "secret.xml").rename(outside)
     (tmp_path / "styles" / "secret.xml").symlink_to(outside)
@@ -354,6 +356,60 @@ def test_nothing_outside_the_styles_folder_is_read(client, tmp_path):
     answer = client.post("/api/write", json={"text": "ab", "style": "secret"})
     assert answer.status_code == 400
     assert "is not a file in the styles folder" in answer.json()["error"]
+
+
+def test_a_line_saved_under_a_text_it_does_not_say_is_refused_before_anything_is_written(
+    client, tmp_path
+):
+    body = {"name": "wrong", "text": "completely different words here", "strokes": pointer_line()}
+    answer = client.post("/api/styles", json=body)
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error.startswith("the line reads as '") and "type what you wrote" in error
+    assert "not 'completely different words here'" in error
+    assert not (tmp_path / "styles").exists()  # nothing saved, not even the folder made
+
+
+def test_saved_styles_are_previewed_renamed_and_deleted(client, tmp_path):
+    strokes = pointer_line()
+    body = {"name": "mine", "text": SHIPPED_TEXT, "strokes": strokes}
+    assert client.post("/api/styles", json=body).status_code == 201
+    # The style's own line, drawn: a path per stroke, for a saved style and a shipped one.
+    drawn = {}
+    for name, count in (("mine", len(strokes)), ("1", len(strokes))):
+        preview = drawn[name] = client.get(f"/api/styles/{name}/preview.svg")
+        assert preview.status_code == 200, preview.text
+        assert preview.headers["content-type"].startswith("image/svg+xml")
+        svg = etree.fromstring(preview.content)
+        assert len(svg.findall(".//{http://www.w3.org/2000/svg}path")) == count
+
+    renamed = client.patch("/api/styles/mine", json={"name": "neat"})
+    assert renamed.status_code == 200 and renamed.json() == {"name": "neat"}
+    names = [s["name"] for s in client.get("/api/styles").json()["styles"] if s["saved"]]
+    assert names == ["neat"] and (tmp_path / "styles" / "neat.xml").is_file()
+    assert client.get("/api/styles/neat/preview.svg").content == drawn["mine"].content
+    assert client.post("/api/styles", json={**body, "name": "other"}).status_code == 201
+    for method, url, json_body, message in [
+        ("PATCH", "/api/styles/neat", {"name": "other"}, "a style named 'other' exists already"),
+        ("PATCH", "/api/styles/mine", {"name": "x"}, "there is no saved style named 'mine'"),
+        ("PATCH", "/api/styles/neat", {"name": "a/b"}, "'a/b' is not a style name"),
+        ("PATCH", "/api/styles/neat", {"name": 7}, "name: give the style's new name"),
+        ("PATCH", "/api/styles/neat", {"new": "x"}, "unknown field(s) new"),
+        ("PATCH", "/api/styles/1", {"name": "x"}, "style 1 is shipped with handsynth"),
+        ("DELETE", "/api/styles/1", None, "only saved styles can be renamed or deleted"),
+        ("DELETE", "/api/styles/a.xml", None, "'a.xml' is not a style name"),
+        ("DELETE", "/api/styles/gone", None, "there is no saved style named 'gone'"),
+        ("GET", "/api/styles/gone/preview.svg", None, "there is no saved style named 'gone'"),
+        ("GET", "/api/styles/99/preview.svg", None, "style 99 does not exist"),
+    ]:
+        answer = client.request(method, url, json=json_body)
+        assert answer.status_code == 400, (url, answer.text)
+        assert message in answer.json()["error"]
+    assert sorted(p.name for p in (tmp_path / "styles").iterdir()) == ["neat.xml", "other.xml"]
+    assert client.delete("/api/styles/neat").status_code == 204
+    assert not (tmp_path / "styles" / "neat.xml").exists()
+    names = [s["name"] for s in client.get("/api/styles").json()["styles"] if s["saved"]]
+    assert names == ["other"]
 
 
 def blocker(started: threading.Event, release: threading.Event):

@@ -1,6 +1,7 @@
 """The page in a real browser: the system's headless chromium, driven by selenium, against the app
 served by uvicorn with the shipped model. It types a text and watches strokes appear, downloads the
-SVG, draws a line on the pad with synthetic pointer events, saves it as a style and writes with it.
+SVG, draws a line on the pad with synthetic pointer events, saves it as a style and writes with it;
+a line typed under another text is refused, and a saved style is previewed, renamed and deleted.
 
 Skipped only where chromium and chromedriver are not installed (`.ci/run` installs Debian's).
 HANDSYNTH_SCREENSHOTS=FOLDER also saves the screenshots in docs/web.md of the page there.
@@ -28,7 +29,7 @@ from handsynth.loaded import load_model  # noqa: E402
 from handsynth.web import create_app  # noqa: E402
 from handsynth.web.server import LOOPBACK_HOSTS, listen, make_server  # noqa: E402
 from handsynth.write.style_folder import StyleFolder  # noqa: E402
-from tests.test_web import pointer_line  # noqa: E402
+from tests.test_web import SHIPPED_TEXT, pointer_line  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -160,7 +161,7 @@ def test_type_watch_download_and_write_in_your_own_hand(served, browser):
     assert download.read_text(encoding="utf-8") == model.write(text, seed=1).to_svg()
 
     browser.execute_script(DRAW_ON_PAD, pointer_line(pixels_per_unit=0.3))
-    fill(browser, "hand-text", "a quick brown fox")
+    fill(browser, "hand-text", SHIPPED_TEXT)
     fill(browser, "hand-name", "test-hand")
     browser.find_element(By.ID, "hand-save").click()
     wait(browser, lambda d: "Saved style" in d.find_element(By.ID, "hand-status").text)
@@ -171,6 +172,50 @@ def test_type_watch_download_and_write_in_your_own_hand(served, browser):
     if SCREENSHOTS:
         browser.execute_script("window.scrollTo(0, 0)")
         browser.save_screenshot(f"{SCREENSHOTS}/web-own-hand.png")
+
+
+def test_a_mismatched_line_is_refused_and_a_saved_style_is_previewed_renamed_and_deleted(
+    served, browser
+):
+    url, _, styles = served
+    browser.get(url)
+    wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+    browser.execute_script(DRAW_ON_PAD, pointer_line(pixels_per_unit=0.3))
+    fill(browser, "hand-text", "completely different words here")
+    fill(browser, "hand-name", "wrong-words")
+    browser.find_element(By.ID, "hand-save").click()
+    status = browser.find_element(By.ID, "hand-status")
+    wait(browser, lambda d: "reads as" in status.text)
+    assert "error" in status.get_attribute("class") and "type what you wrote" in status.text
+    assert not (styles / "wrong-words.xml").exists()
+
+    fill(browser, "hand-text", SHIPPED_TEXT)  # the same strokes, told what they say
+    fill(browser, "hand-name", "to-rename")
+    browser.find_element(By.ID, "hand-save").click()
+    wait(browser, lambda d: "Saved style" in status.text)
+    # Picked, its own line drawn above the buttons, with the tools of a saved style.
+    preview = browser.find_element(By.ID, "style-preview")
+    wait(browser, lambda d: preview.get_attribute("data-style") == "to-rename")
+    assert browser.execute_script("return arguments[0].naturalWidth", preview) > 100
+    assert browser.find_element(By.ID, "style-tools").is_displayed()
+
+    fill(browser, "style-new-name", "renamed")
+    browser.find_element(By.ID, "style-rename").click()
+    wait(browser, lambda d: attribute(d, "style", "value") == "renamed")
+    assert (styles / "renamed.xml").is_file() and not (styles / "to-rename.xml").exists()
+    wait(browser, lambda d: preview.get_attribute("data-style") == "renamed")
+
+    browser.find_element(By.ID, "style-delete").click()
+    wait(browser, lambda d: d.switch_to.alert).accept()  # "Delete the style ...?"
+    wait(browser, lambda d: "Deleted style" in status.text)
+    assert not (styles / "renamed.xml").exists()
+    assert attribute(browser, "style", "value") == ""  # back to the model's own hand
+    assert not browser.find_element(By.ID, "style-box").is_displayed()
+
+    # A shipped style is previewed too, without the tools.
+    browser.find_element(By.CSS_SELECTOR, "#style option[value='1']").click()
+    wait(browser, lambda d: preview.get_attribute("data-style") == "1")
+    assert not browser.find_element(By.ID, "style-tools").is_displayed()
 
 
 SAMPLE_DASH_OFFSETS = """

@@ -1,5 +1,6 @@
 """The `handsynth` command line: `command.py` parses and dispatches; `generate.py` holds write,
-sample, text, export and heatmap, `serve.py` the web page, `args.py` the flag types."""
+sample, text, export and heatmap, `serve.py` the web page, `styles.py` the styles, `args.py` the
+flag types."""
 
 import sys
 

@@ -12,6 +12,7 @@ from typing import NoReturn
 from handsynth import __version__, guard
 from handsynth.cli import generate as cli_generate
 from handsynth.cli import serve as cli_serve
+from handsynth.cli import styles as cli_styles
 from handsynth.cli import train as cli_train
 from handsynth.errors import FieldError, UserError
 
@@ -28,6 +29,7 @@ examples:
   handsynth train recogniser --data data/prepared --out runs/recogniser --optimizer adam
   handsynth eval legibility --data data/prepared   # the shipped recogniser, or --recogniser R.pt
   handsynth serve
+  handsynth styles list                       # or preview, add, rename, delete: styles --help
 """
 
 
@@ -67,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_generate.add_export(sub)
     cli_generate.add_heatmap(sub)
     cli_serve.add_serve(sub)
+    cli_styles.add_styles(sub)
     return parser
 
 
@@ -80,6 +83,7 @@ COMMANDS = {
     "export": cli_generate.run_export,
     "heatmap": cli_generate.run_heatmap,
     "serve": cli_serve.run_serve,
+    "styles": cli_styles.run_styles,
 }
 
 

@@ -4,7 +4,10 @@ Routes (docs/web.md documents the JSON):
     GET  /                   the page (static/index.html); sets the cookie that names the client
     GET  /api/config         the accepted ranges and defaults, from handsynth.limits
     GET  /api/styles         shipped and saved styles
-    POST /api/styles         save a line drawn on the page as a style
+    POST /api/styles         save a line drawn on the page as a style, if it reads as its text
+    PATCH  /api/styles/{name}              rename a saved style
+    DELETE /api/styles/{name}              delete a saved style
+    GET  /api/styles/{name}/preview.svg    a style's own line, drawn
     POST /api/write          write a text; the lines as points, and their faults
     POST /api/write/stream   the same as Server-Sent Events: every pen step as it is drawn
     POST /api/render         lines as SVG, PNG, PDF, G-code, HPGL, GIF, WebP, InkML or an
@@ -42,8 +45,9 @@ from starlette.staticfiles import StaticFiles
 
 from handsynth import limits, values
 from handsynth.errors import UserError
-from handsynth.loaded import LoadedModel, SynthesisModel
+from handsynth.loaded import LoadedModel, SynthesisModel, load_model
 from handsynth.options import MAX_LINE_CHARACTERS, WriteOptions
+from handsynth.sample.reader import LineReader
 from handsynth.web import checks
 from handsynth.web.jobs import Busy, Job, JobQueue
 from handsynth.write.handwriting import Handwriting
@@ -74,6 +78,7 @@ RENDER_FORMATS = {
 }
 ANIMATED_IMAGES = ("gif", "webp")
 STYLE_FIELDS = ("name", "text", "strokes")
+RENAME_FIELDS = ("name",)
 log = logging.getLogger("handsynth.web")
 
 
@@ -158,6 +163,15 @@ def _style_source(style, folder: StyleFolder) -> str | None:
     if style.isascii() and style.isdigit():  # not '²', which int() refuses
         return style
     return str(folder.existing(style))
+
+
+def _saved_name(name: str) -> str:
+    """A saved style's name from a URL; shipped styles are refused by number."""
+    if name.isascii() and name.isdigit():
+        raise UserError(
+            f"style {name} is shipped with handsynth; only saved styles can be renamed or deleted"
+        )
+    return name
 
 
 def _render_request(data, caps: ServeLimits) -> tuple[Handwriting, dict, str]:
@@ -284,8 +298,10 @@ def client_of(request: Request) -> str:
 class WebApp:
     """The route handlers, over one model, one styles folder and one job queue."""
 
-    def __init__(self, model: SynthesisModel, folder: StyleFolder, caps: ServeLimits):
-        self.model, self.folder, self.caps = model, folder, caps
+    def __init__(
+        self, model: SynthesisModel, folder: StyleFolder, caps: ServeLimits, reader: LineReader
+    ):
+        self.model, self.folder, self.caps, self.reader = model, folder, caps, reader
         self.jobs = JobQueue(caps.workers, caps.waiting)
         self._render_slots = asyncio.Semaphore(caps.renders)
         self._renders_waiting = 0  # renders drawing or waiting for a slot
@@ -343,7 +359,8 @@ class WebApp:
         except (TypeError, ValueError):
             raise UserError("strokes: each point must be three numbers [x, y, time]") from None
         pen = pointer_strokes(arrays, self.model.normalisation)
-        path = self.folder.save(data.get("name"), pen, text)
+        # Refused before anything is written when the strokes do not read as the text.
+        path = await run_in_threadpool(self.folder.save, data.get("name"), pen, text, self.reader)
         try:
             self.model.load_style(path)  # as `write` will read it
         except UserError:
@@ -351,6 +368,27 @@ class WebApp:
             raise
         points = sum(len(stroke) for stroke in pen)
         return JSONResponse({"name": data["name"], "text": text, "points": points}, 201)
+
+    async def rename_style(self, request: Request) -> Response:
+        name = _saved_name(request.path_params["name"])
+        data = _fields(await read_json(request, self.caps.write_bytes), RENAME_FIELDS)
+        new = data.get("name")
+        if not isinstance(new, str):
+            raise UserError("name: give the style's new name")
+        self.folder.rename(name, new)
+        return JSONResponse({"name": new})
+
+    async def delete_style(self, request: Request) -> Response:
+        self.folder.delete(_saved_name(request.path_params["name"]))
+        return Response(status_code=204)
+
+    async def preview_style(self, request: Request) -> Response:
+        """A style's own line as SVG, drawn as `handsynth write` draws lines."""
+        source = _style_source(request.path_params["name"], self.folder)
+        offsets, text = await run_in_threadpool(self.model.load_style, source)
+        line = self.model.normalisation.denormalise(offsets)
+        svg = Handwriting([line], [text], [[]]).to_svg()
+        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
     def _start(self, request: Request, write: WriteRequest, steps: SimpleQueue | None) -> Job:
         """Queue the sampling of `write`; each pen step goes to `steps` when it is given."""
@@ -472,20 +510,28 @@ def create_app(
     folder: StyleFolder,
     caps: ServeLimits | None = None,
     allowed_hosts: list[str] | None = None,
+    reader: LineReader | None = None,
 ) -> Starlette:
     """The web app writing with `model` (a synthesis model) and saving styles in `folder`.
 
     `allowed_hosts` are the Host headers answered (all when None); a server bound to 127.0.0.1
     should answer only its own names, so that other web sites cannot reach it through DNS tricks.
+    `reader` reads a style line before it is saved (`style_check`): the shipped recogniser when
+    None.
     """
     if not isinstance(model, SynthesisModel):
         raise UserError(f"the web page needs a synthesis model; this is a {model.kind} model")
-    web = WebApp(model, folder, caps or ServeLimits())
+    if reader is None:
+        reader = load_model(kind="recogniser").as_line_reader()
+    web = WebApp(model, folder, caps or ServeLimits(), reader)
     routes = [
         Route("/", web.page),
         Route("/api/config", web.config),
         Route("/api/styles", web.styles, methods=["GET"]),
         Route("/api/styles", web.save_style, methods=["POST"]),
+        Route("/api/styles/{name}", web.rename_style, methods=["PATCH"]),
+        Route("/api/styles/{name}", web.delete_style, methods=["DELETE"]),
+        Route("/api/styles/{name}/preview.svg", web.preview_style, methods=["GET"]),
         Route("/api/write", web.write, methods=["POST"]),
         Route("/api/write/stream", web.write_stream, methods=["POST"]),
         Route("/api/render", web.render, methods=["POST"]),

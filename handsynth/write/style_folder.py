@@ -1,13 +1,17 @@
-"""A folder of the user's own styles: lines drawn on the web page, one IAM-OnDB line file each.
+"""A folder of the user's own styles: lines drawn on the web page or imported with `handsynth
+styles add`, one IAM-OnDB line file each, saved, listed, renamed and deleted here.
 
 Names are checked before they become file names (letters, digits, - and _, starting with a letter,
 so they never look like a shipped style's number), and every path is resolved and must lie inside
 the folder: nothing outside it can be read or written through a name. `handsynth write --style
-FILE` takes these files as they are; each carries the text it reads.
+FILE` takes these files as they are; each carries the text it reads. Given a reader, `save`
+refuses a line whose strokes do not write its text (`style_check`) before anything is written.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +20,16 @@ import numpy as np
 
 from handsynth.atomic import write_atomically
 from handsynth.data.iam import IamFormatError, line_strokes_xml, line_transcription
+from handsynth.data.strokes import offsets_to_points
 from handsynth.errors import UserError
+from handsynth.sample.reader import LineReader
+from handsynth.write.style_check import check_strokes_read
 from handsynth.write.styles import MAX_STYLE_BYTES, MAX_STYLE_CHARACTERS
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 SUFFIX = ".xml"
 MAX_STYLES = 200  # a folder is listed whole on every page load
+SECONDS_PER_POINT = 0.015  # IAM-OnDB's pen: the time given to points of a line that has none
 
 
 @dataclass(frozen=True)
@@ -74,9 +82,16 @@ class StyleFolder:
                 styles.append(SavedStyle(name, text))
         return styles
 
-    def save(self, name: str, strokes: list[np.ndarray], text: str) -> Path:
+    def save(
+        self,
+        name: str,
+        strokes: list[np.ndarray],
+        text: str,
+        reader: LineReader | None = None,
+    ) -> Path:
         """Write a new style: strokes (n_i, 3) of x, y in pen units and time in seconds, as
-        `styles.strokes_from_pointer` returns them, and the text they write."""
+        `styles.strokes_from_pointer` returns them, and the text they write. With a `reader`, a
+        line that does not read as its text is refused (`style_check.StyleMismatch`) first."""
         path = self.path(name)
         text = text.strip() if isinstance(text, str) else ""
         if not text:
@@ -90,6 +105,49 @@ class StyleFolder:
             raise UserError(f"a style named {name!r} exists already; pick another name")
         if self.root.is_dir() and len(list(self.root.glob(f"*{SUFFIX}"))) >= MAX_STYLES:
             raise UserError(f"the styles folder holds {MAX_STYLES} styles already")
+        if reader is not None:
+            check_strokes_read(reader, strokes, text)
         data = line_strokes_xml(strokes, text)
         write_atomically(path, lambda f: f.write(data))
         return path
+
+    def save_offsets(
+        self, name: str, offsets: np.ndarray, text: str, reader: LineReader | None = None
+    ) -> Path:
+        """`save` for a line of raw pen offsets (T, 3), as `styles.load_style` reads a file (then
+        denormalised); its points are given IAM-OnDB's pace, one every SECONDS_PER_POINT."""
+        points, eos = offsets_to_points(offsets)  # (T, 2), (T,)
+        rows = np.column_stack([points, np.arange(len(points)) * SECONDS_PER_POINT])  # (T, 3)
+        strokes = [s for s in np.split(rows, np.flatnonzero(eos > 0.5) + 1) if len(s)]
+        return self.save(name, strokes, text, reader)
+
+    def rename(self, old: str, new: str) -> Path:
+        """Give saved style `old` the name `new` (a valid name no style has); returns its file.
+
+        The file is linked under the new name, which fails rather than replace another style, and
+        then unlinked under the old one, so the style is never lost or half-written."""
+        source = self.existing(old)
+        target = self.path(new)
+        if old == new:
+            raise UserError(f"the style is named {old!r} already")
+        taken = f"a style named {new!r} exists already; pick another name"
+        try:
+            os.link(source, target)
+        except FileExistsError:
+            if not os.path.samefile(source, target):
+                raise UserError(taken) from None
+            os.replace(source, target)  # the same file: a change of case on macOS or Windows
+            return target
+        except OSError as error:
+            if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+                raise
+            if target.exists():  # a file system without hard links: check, then rename
+                raise UserError(taken) from None
+            os.replace(source, target)
+            return target
+        source.unlink()
+        return target
+
+    def delete(self, name: str) -> None:
+        """Remove saved style `name`."""
+        self.existing(name).unlink()

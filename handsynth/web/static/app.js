@@ -2,7 +2,8 @@
 // of the Server-Sent Events as they come, then shows the page drawn by the server's renderer (the
 // one `handsynth write` uses) and offers it for download in the formats `handsynth write` writes.
 // The pad below turns pointer events into strokes of [x, y, time] and saves them as a style with
-// /api/styles.
+// /api/styles; the picked style's own line is shown from /api/styles/NAME/preview.svg, and a saved
+// one can be renamed (PATCH) or deleted (DELETE /api/styles/NAME).
 "use strict";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -248,17 +249,69 @@ async function download(format) {
 
 // --- styles ---
 
+const savedStyles = new Set(); // the names of the saved styles in the picker
+
 async function loadStyles(select) {
   const response = await fetch("/api/styles");
   const { styles } = await response.json();
   const picker = $("style");
   picker.replaceChildren(new Option("the model's own", ""));
+  savedStyles.clear();
   for (const style of styles) {
     const label = style.saved ? `${style.name}: “${style.text}”` :
       `shipped ${style.name}: “${style.text}”`;
     picker.appendChild(new Option(label, style.name));
+    if (style.saved) savedStyles.add(style.name);
   }
   if (select !== undefined) picker.value = select;
+  showStyle();
+}
+
+// Shows the picked style's own line, and the tools for a saved one.
+function showStyle() {
+  const name = $("style").value;
+  $("style-box").hidden = !name;
+  $("style-tools").hidden = !savedStyles.has(name);
+  say($("style-status"), "");
+  const preview = $("style-preview");
+  if (!name) {
+    preview.removeAttribute("src");
+    delete preview.dataset.style;
+    return;
+  }
+  delete preview.dataset.style;
+  preview.onload = () => { preview.dataset.style = name; };
+  preview.onerror = () => say($("style-status"), `Style “${name}” could not be drawn.`, true);
+  preview.src = `/api/styles/${encodeURIComponent(name)}/preview.svg`;
+  $("style-new-name").value = "";
+}
+
+async function renameStyle() {
+  const name = $("style").value;
+  const response = await fetch(`/api/styles/${encodeURIComponent(name)}`, {
+    method: "PATCH",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name: $("style-new-name").value.trim() }),
+  });
+  if (!response.ok) {
+    say($("style-status"), await errorOf(response), true);
+    return;
+  }
+  const renamed = await response.json();
+  await loadStyles(renamed.name);
+  say($("style-status"), `Renamed “${name}” to “${renamed.name}”.`);
+}
+
+async function deleteStyle() {
+  const name = $("style").value;
+  if (!window.confirm(`Delete the style “${name}”? Its file is removed.`)) return;
+  const response = await fetch(`/api/styles/${encodeURIComponent(name)}`, { method: "DELETE" });
+  if (!response.ok) {
+    say($("style-status"), await errorOf(response), true);
+    return;
+  }
+  await loadStyles("");
+  say($("hand-status"), `Deleted style “${name}”.`);
 }
 
 // --- the writing pad ---
@@ -383,6 +436,14 @@ async function start() {
   canvas.addEventListener("pointercancel", padUp);
   $("hand-clear").addEventListener("click", padClear);
   $("hand-save").addEventListener("click", saveStyle);
+  $("style").addEventListener("change", showStyle);
+  $("style-rename").addEventListener("click", renameStyle);
+  $("style-new-name").addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault(); // Enter renames; it does not submit the write form
+    renameStyle();
+  });
+  $("style-delete").addEventListener("click", deleteStyle);
   document.body.dataset.ready = "yes";
 }
 

@@ -36,13 +36,22 @@ from handsynth.data.alphabet import Alphabet
 from handsynth.data.strokes import Normalisation
 from handsynth.errors import CheckpointError, UserError
 from handsynth.nn.weights import read_model_arrays, shipped_path, write_model_file
-from handsynth.options import DEFAULT_BPTT, SAMPLE_BIAS, SAMPLE_STEPS, TEXT_LENGTH, WriteOptions
+from handsynth.options import (
+    DEFAULT_BPTT,
+    DEFAULT_STYLE,
+    NO_STYLE,
+    SAMPLE_BIAS,
+    SAMPLE_STEPS,
+    TEXT_LENGTH,
+    WriteOptions,
+)
 from handsynth.sample.reader import LineReader
 from handsynth.sample.stepper import SynthesisWeights
 from handsynth.sample.synthesis import SynthesisStep
 from handsynth.write.handwriting import Handwriting
 from handsynth.write.lines import tidy_lines, write_lines
 from handsynth.write.styles import load_style as read_style
+from handsynth.write.styles import shipped_normalisation, shipped_styles
 from handsynth.write.substitute import describe as describe_substitutions
 from handsynth.write.substitute import substitute as substitute_characters
 from handsynth.write.typography import describe as describe_typography
@@ -158,9 +167,11 @@ class SynthesisModel(HandwritingModel):
 
         The text's own line breaks are kept and lines longer than `wrap` characters are wrapped
         (`options.WriteOptions` explains each knob). `style` primes the network with a line of
-        handwriting (Graves §5.5): a shipped style number, an IAM-OnDB lineStrokes .xml or an .svg
-        whose paths are pen strokes; for a file, `style_text` says what it reads (a line saved
-        from the web page says it itself). A character the model cannot write raises
+        handwriting before every line (Graves §5.5), so that the page is in one hand: a shipped
+        style number, an IAM-OnDB lineStrokes .xml, an .svg whose paths are pen strokes or a
+        one-line .inkml; for a file, `style_text` says what it reads (a line saved from the web
+        page says it itself). None: shipped style `options.DEFAULT_STYLE`; 0 (`NO_STYLE`): no
+        style, each line in a hand of its own. A character the model cannot write raises
         `handsynth.TextError` naming where it is; curly quotes, dashes, ellipses and special spaces
         are first made plain, with a warning that says so. `substitute` replaces characters the
         model cannot write by ones it can (True: the shipped map, € -> EUR, é -> e...; a mapping:
@@ -183,7 +194,7 @@ class SynthesisModel(HandwritingModel):
         if substituted:
             warnings.warn(describe_substitutions(substituted), stacklevel=2)
         lines = tidy_lines(text, self.alphabet, wrap)
-        prime = None if style is None else self.load_style(style, style_text)
+        prime = self.prime(style, style_text)
         with tqdm(desc="writing", unit=" steps", disable=not progress, leave=False) as bar:
 
             def step_drawn(step: SynthesisStep) -> None:
@@ -237,6 +248,53 @@ class SynthesisModel(HandwritingModel):
         substituted as `write` does, wrapped ("" for a gap between paragraphs)."""
         text = substitute_characters(plain_typography(text)[0], self.alphabet, substitute)[0]
         return tidy_lines(text, self.alphabet, wrap)
+
+    def adapted(
+        self,
+        lines: list[tuple[np.ndarray, str]],
+        steps: int | None = None,
+        progress: bool = False,
+        seed: int = 0,
+    ) -> SynthesisModel:
+        """A copy of this model fine-tuned on one writer's lines, each (raw pen offsets (T, 3),
+        text), for `steps` steps (`nn.adapt`; a few seconds a step on a CPU): write with it, primed
+        with one of the same lines, for more of that writer's hand."""
+        from handsynth.data.dataset import HandwritingData
+        from handsynth.nn.adapt import ADAPT_STEPS, adapt, adaptation_lines
+
+        if not lines:
+            raise UserError("adaptation needs at least one line of the writer's handwriting")
+        steps = ADAPT_STEPS if steps is None else steps
+        offsets, texts = adaptation_lines(lines)
+        tidy_lines("\n".join(texts), self.alphabet, 0)  # every character must be writable
+        data = HandwritingData(
+            [self.normalisation.normalise(o) for o in offsets],
+            [self.alphabet.encode(t) for t in texts],
+            texts,
+        )
+        with tqdm(total=steps, desc="adapting", disable=not progress, leave=False) as bar:
+
+            def stepped(step: int, nats: float) -> None:
+                bar.update(1)
+                bar.set_postfix(nats=f"{nats:.0f}")
+
+            tuned = adapt(self.network, data, steps, seed=seed, on_step=stepped)
+        description = {**self.description, "adapted": {"lines": len(lines), "steps": steps}}
+        return SynthesisModel({**self.arrays, **tuned}, description, self.path, self.device)
+
+    def prime(
+        self, style: int | str | os.PathLike | None, style_text: str | None = None
+    ) -> tuple[np.ndarray, str] | None:
+        """What `write` primes every line with for `style` (see `write`): a style, or None for no
+        style. The default hand is used only by models trained on the data the shipped styles were
+        chosen with (the same normalisation statistics): for others, no style."""
+        if str(style) == str(NO_STYLE):
+            return None
+        if style is not None:
+            return self.load_style(style, style_text)
+        if len(shipped_styles()) < DEFAULT_STYLE or shipped_normalisation() != self.normalisation:
+            return None
+        return self.load_style(DEFAULT_STYLE)
 
     def load_style(
         self, style: int | str | os.PathLike, style_text: str | None = None

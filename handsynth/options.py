@@ -20,6 +20,10 @@ SAMPLE_STEPS = 700  # pen steps of unconditional handwriting, as in Graves Fig 1
 # predicts, as Graves Fig 11 does. Of 0, 0.5 and 1, 0.5 looked most like writing with the shipped
 # 2x128 prediction model (seed 0, three lines).
 SAMPLE_BIAS = 0.5
+# The hand a page is written in unless told: shipped style 1, primed before every line so that the
+# page is one writer's (Graves §5.5). NO_STYLE writes each line in a hand of its own.
+DEFAULT_STYLE = 1
+NO_STYLE = 0
 TEXT_LENGTH = 300  # symbols `generate` samples after the prime
 DEFAULT_BPTT = 100  # text: symbols per truncated-backpropagation window
 

@@ -27,7 +27,7 @@ import handsynth
 from handsynth.atomic import write_atomically
 from handsynth.data.line_pairs import form_of
 from handsynth.data.prepare import load_prepared
-from handsynth.eval.hand import Population, line_features, page_score
+from handsynth.eval.hand import line_features, page_score, real_pages
 from handsynth.nn.ctc import character_error_rate
 from handsynth.options import WriteOptions
 from handsynth.write.lines import write_lines
@@ -38,15 +38,18 @@ LEGIBLE_FACTOR = 1.2  # a style's lines read within this factor of the default's
 CURSIVE_LIFTS = 0.5  # at most this many pen lifts per letter: a joined-up hand (the tenth
 # of IAM-OnDB validation lines with the fewest lifts)
 MIN_CURSIVE = 2
+LETTER = Path(__file__).resolve().parents[1] / "docs" / "letter.txt"
 
 
-def candidate_lines(data: Path, split: str, count: int, reader, seed: int) -> list[dict]:
+def candidate_lines(
+    data: Path, split: str, count: int, reader, seed: int, sizes: tuple[int, int]
+) -> list[dict]:
     """Up to `count` clean lines of different forms, spread over the hand features."""
     offsets, texts, line_ids = load_prepared(data, split)
     by_form: dict[str, dict] = {}
     for raw, text, line_id in zip(offsets, texts, line_ids, strict=True):
         features = line_features(raw, text)
-        if features is None or not MIN_CHARACTERS <= len(text) <= MAX_CHARACTERS:
+        if features is None or not sizes[0] <= len(text) <= sizes[1]:
             continue
         by_form.setdefault(
             form_of(line_id), {"id": line_id, "raw": raw, "text": text, "f": features}
@@ -77,23 +80,34 @@ def farthest_points(
     return picked
 
 
-def written_cer(
-    model, reader, texts: list[str], prime, seed: int
-) -> tuple[float, list[np.ndarray]]:
-    """The recogniser's CER on `texts` written at defaults with `prime`, and the written lines."""
-    options = WriteOptions(seed=seed, wrap=0)
-    written = write_lines(
+def written(model, texts: list[str], prime, seed: int) -> list[np.ndarray]:
+    """Each of `texts` as one line written at defaults, primed with `prime` (None: unprimed)."""
+    lines = write_lines(
         model.synthesis_stepping(),
         model.alphabet,
         model.normalisation,
         texts,
-        options,
+        WriteOptions(seed=seed, wrap=0),
         prime,
-        reader=reader,
+        reader=model.line_reader,
     )
-    lines = [w.offsets for w in written]
-    readings = reader.read(lines)
-    return character_error_rate(readings, [reader.alphabet.spell(t) for t in texts]), lines
+    return [line.offsets for line in lines]
+
+
+def measure(model, reader, texts: list[str], letter: list[str], prime, seed, pages, population):
+    """The recogniser's CER on `texts` and the one-handedness of the `letter` lines, written with
+    `prime`: the letter's page score and the share of real pages it is more consistent than."""
+    lines = written(model, texts, prime, seed)
+    cer = character_error_rate(reader.read(lines), [reader.alphabet.spell(t) for t in texts])
+    page = written(model, letter, prime, seed)
+    features = [line_features(o, t) for o, t in zip(page, letter, strict=True)]
+    score = page_score([f for f in features if f is not None], population)
+    real = np.array([page_score(p, population) for p in pages])
+    return {
+        "cer": round(cer, 4),
+        "letter_score": round(score, 3),
+        "beats_real_pages": round(float(np.mean(real > score)), 3),
+    }
 
 
 def choose(results: list[dict], default_cer: float, count: int) -> list[dict]:
@@ -121,33 +135,42 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=40, help="real lines to try")
     parser.add_argument("--choose", type=int, default=12, help="styles to keep")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--characters",
+        type=int,
+        nargs=2,
+        default=[MIN_CHARACTERS, MAX_CHARACTERS],
+        metavar=("MIN", "MAX"),
+        help="lengths of the candidate lines",
+    )
     parser.add_argument("--out", type=Path, help="write the chosen styles to this .npz")
     args = parser.parse_args()
 
     model = handsynth.load_model(args.model, kind="synthesis")
-    reader = handsynth.load_model(kind="recogniser").as_line_reader()
+    reader = model.line_reader
     texts = [t for t in args.texts.read_text(encoding="utf-8").splitlines() if t][: args.lines]
-    default_cer, _ = written_cer(model, reader, texts, None, args.seed)
-    print(json.dumps({"default": {"cer": round(default_cer, 4)}}), flush=True)
-    candidates = candidate_lines(args.data, args.split, args.candidates, reader, args.seed)
-    population = Population.from_lines([c["f"] for c in candidates])
+    letter = [line for line in model.lines(LETTER.read_text(encoding="utf-8")) if line]
+    pages, population = real_pages(*load_prepared(args.data, args.split))
+    common = (texts, letter, args.seed, pages, population)
+    default = measure(model, reader, *common[:2], None, *common[2:])
+    print(json.dumps({"default": default}), flush=True)
+    candidates = candidate_lines(
+        args.data, args.split, args.candidates, reader, args.seed, tuple(args.characters)
+    )
     results = []
     for candidate in candidates:
         prime = (model.normalisation.normalise(candidate["raw"]), candidate["text"])
-        cer, lines = written_cer(model, reader, texts, prime, args.seed)
-        features = [line_features(o, t) for o, t in zip(lines, texts, strict=True)]
-        consistency = page_score([f for f in features if f is not None], population)
         lifts_per_letter = float(candidate["f"][0])
         result = {
             "id": candidate["id"],
             "text": candidate["text"],
-            "cer": round(cer, 4),
-            "consistency": round(consistency, 3),
+            **measure(model, reader, *common[:2], prime, *common[2:]),
             "lifts_per_letter": round(lifts_per_letter, 3),
             "cursive": lifts_per_letter <= CURSIVE_LIFTS,
         }
         print(json.dumps(result), flush=True)
         results.append({**result, "features": candidate["f"], "raw": candidate["raw"]})
+    default_cer = default["cer"]
     chosen = choose(results, default_cer, args.choose)
     print(json.dumps({"chosen": [r["id"] for r in chosen], "default_cer": round(default_cer, 4)}))
     if args.out is not None and chosen:
@@ -160,6 +183,8 @@ def main() -> None:
             "texts": np.array([r["text"] for r in chosen]),
             "line_ids": np.array([r["id"] for r in chosen]),
             "cursive": np.array([r["cursive"] for r in chosen]),
+            "mean": model.normalisation.mean,
+            "std": model.normalisation.std,
         }
         write_atomically(args.out, lambda f: np.savez(f, **arrays))
 

@@ -13,30 +13,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
 import handsynth
 from handsynth.data.prepare import load_prepared
-from handsynth.eval.hand import Population, line_features, page_score
+from handsynth.eval.hand import line_features, page_score, real_pages
 
 LETTER = Path(__file__).resolve().parents[1] / "docs" / "letter.txt"
-MIN_PAGE_LINES = 6  # real pages with fewer measured lines are left out
-
-
-def real_pages(data: Path) -> tuple[list[list[np.ndarray]], Population]:
-    """The measured lines of each form of the validation split, and their population."""
-    lines, texts, line_ids = load_prepared(data, "valid")
-    forms: dict[str, list[np.ndarray]] = defaultdict(list)
-    for offsets, text, line_id in zip(lines, texts, line_ids, strict=True):
-        features = line_features(offsets, text)
-        if features is not None:
-            forms[line_id.rsplit("-", 1)[0]].append(features)
-    every_line = [f for page in forms.values() for f in page]
-    pages = [page for page in forms.values() if len(page) >= MIN_PAGE_LINES]
-    return pages, Population.from_lines(every_line)
 
 
 def shuffled_pages(pages: list[list[np.ndarray]], seed: int) -> list[list[np.ndarray]]:
@@ -65,7 +50,7 @@ def main() -> None:
     parser.add_argument("--style-text", help="what the --style file's line reads")
     args = parser.parse_args()
 
-    pages, population = real_pages(args.data)
+    pages, population = real_pages(*load_prepared(args.data, "valid"))
     real = [page_score(page, population) for page in pages]
     shuffled = [page_score(page, population) for page in shuffled_pages(pages, seed=0)]
     model = handsynth.load_model(args.model, kind="synthesis")

@@ -17,8 +17,10 @@ from handsynth import limits
 from handsynth.cli import args as cli_args
 from handsynth.errors import UserError
 from handsynth.options import (
+    DEFAULT_STYLE,
     MAX_CHARACTERS,
     MAX_LINE_CHARACTERS,
+    NO_STYLE,
     SAMPLE_BIAS,
     SAMPLE_STEPS,
     TEXT_LENGTH,
@@ -255,9 +257,11 @@ def add_write(sub) -> None:
     _add_output_flags(p)
     p.add_argument(
         "--style",
-        help=f"write in the style of one of the {SHIPPED_STYLE_COUNT} shipped styles (a number, "
-        f"1-{SHIPPED_STYLE_COUNT}) or of a line of your own: an IAM-OnDB lineStrokes .xml, an "
-        ".svg whose paths are pen strokes, or a one-line .inkml (digital ink from a tablet)",
+        help=f"the hand every line is written in: one of the {SHIPPED_STYLE_COUNT} shipped styles "
+        f"(a number, 1-{SHIPPED_STYLE_COUNT}; `handsynth styles preview` shows them) or a line "
+        "of your own: an IAM-OnDB lineStrokes .xml, an .svg whose paths are pen strokes, or a "
+        f"one-line .inkml (digital ink from a tablet). Default: style {DEFAULT_STYLE}; "
+        f"{NO_STYLE}: no style, each line in a hand of its own",
     )
     p.add_argument("--style-text", help="what the --style file's line reads")
     p.add_argument(

@@ -18,6 +18,7 @@ score well under 1; lines of different writers shuffled into a page score about 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ FEATURES = (
 )
 DOT_INK = 0.3  # a stroke with less ink than this many x-heights is a dot
 MIN_LETTERS = 8  # shorter lines say too little about the hand to be measured
+MIN_PAGE_LINES = 6  # real pages with fewer measured lines are left out
 
 
 def line_features(offsets: np.ndarray, text: str) -> np.ndarray | None:
@@ -89,3 +91,18 @@ def page_score(features: Sequence[np.ndarray], population: Population) -> float:
     varies = population.std > 0  # (F,)
     spread = np.std(np.stack(features), axis=0)  # (F,)
     return float(np.mean(spread[varies] / population.std[varies]))
+
+
+def real_pages(
+    offsets: Sequence[np.ndarray], texts: Sequence[str], line_ids: Sequence[str]
+) -> tuple[list[list[np.ndarray]], Population]:
+    """The measured lines' features of each form (one writer's page, line ids 'a01-020x-03') with
+    at least MIN_PAGE_LINES of them, and the population of every measured line."""
+    forms: dict[str, list[np.ndarray]] = defaultdict(list)
+    for line, text, line_id in zip(offsets, texts, line_ids, strict=True):
+        features = line_features(line, text)
+        if features is not None:
+            forms[line_id.rsplit("-", 1)[0]].append(features)
+    every_line = [f for page in forms.values() for f in page]
+    pages = [page for page in forms.values() if len(page) >= MIN_PAGE_LINES]
+    return pages, Population.from_lines(every_line)

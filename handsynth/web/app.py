@@ -46,7 +46,7 @@ from starlette.staticfiles import StaticFiles
 from handsynth import limits, values
 from handsynth.errors import UserError
 from handsynth.loaded import LoadedModel, SynthesisModel, load_model
-from handsynth.options import MAX_LINE_CHARACTERS, WriteOptions
+from handsynth.options import DEFAULT_STYLE, MAX_LINE_CHARACTERS, WriteOptions
 from handsynth.sample.reader import LineReader
 from handsynth.web import checks
 from handsynth.web.jobs import Busy, Job, JobQueue
@@ -146,14 +146,14 @@ def parse_write(
     text, replaced = plain_typography(text)
     lines = model.lines(text, wrap)
     style = _style_source(data.get("style"), folder)
-    if style is not None:
-        model.load_style(style)  # read and checked now, so its problems come back as a 400
+    model.prime(style)  # read and checked now, so its problems come back as a 400
     notice = describe_typography(replaced) if replaced else None
     return WriteRequest(text, lines, notice, bias, seed, wrap, style)
 
 
 def _style_source(style, folder: StyleFolder) -> str | None:
-    """A shipped style number as text, or the path of a saved style; nothing else is read."""
+    """A shipped style number as text (0: none), the path of a saved style, or None for the
+    default hand; nothing else is read."""
     if style is None or style == "":
         return None
     if isinstance(style, int) and not isinstance(style, bool):
@@ -338,7 +338,7 @@ class WebApp:
 
     async def styles(self, request: Request) -> Response:
         shipped = [
-            {"name": str(n), "text": text, "saved": False}
+            {"name": str(n), "text": text, "saved": False, "default": n == DEFAULT_STYLE}
             for n, (_, text) in enumerate(shipped_styles(), start=1)
         ]
         saved = [{"name": s.name, "text": s.text, "saved": True} for s in self.folder.list()]

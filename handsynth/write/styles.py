@@ -43,13 +43,25 @@ def shipped_styles_path() -> Path:
 
 
 def shipped_styles() -> list[tuple[np.ndarray, str]]:
-    """The shipped styles: (normalised offsets (T, 3), text) each, numbered from 1 in the CLI."""
+    """The shipped styles: (offsets (T, 3) normalised with `shipped_normalisation`, text) each,
+    numbered from 1 in the CLI."""
     path = shipped_styles_path()
     if not path.is_file():
         return []
     with np.load(path, allow_pickle=False) as data:
         starts, offsets, texts = data["starts"], data["offsets"], data["texts"].tolist()
     return [(offsets[starts[i] : starts[i + 1]], texts[i]) for i in range(len(texts))]
+
+
+def shipped_normalisation() -> Normalisation | None:
+    """The statistics the shipped styles are normalised with (the shipped synthesis model's)."""
+    path = shipped_styles_path()
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as data:
+        if "mean" not in data.files:
+            return None
+        return Normalisation(data["mean"].astype(np.float64), data["std"].astype(np.float64))
 
 
 def svg_strokes(path: Path) -> list[np.ndarray]:
@@ -118,7 +130,11 @@ def load_style(
             raise UserError("no styles are shipped with this installation; pass a style file")
         if not 1 <= number <= len(styles):
             raise UserError(f"style {number} does not exist; shipped styles are 1-{len(styles)}")
-        return styles[number - 1]
+        offsets, style_text = styles[number - 1]
+        stored = shipped_normalisation()
+        if stored is not None and stored != normalisation:  # a model trained on other data
+            offsets = normalisation.normalise(stored.denormalise(offsets))
+        return offsets, style_text
     path = Path(source)
     if not path.is_file():
         raise UserError(f"{path}: no such style file (give a shipped style number or a file)")

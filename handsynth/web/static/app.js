@@ -255,21 +255,23 @@ async function loadStyles(select) {
   const response = await fetch("/api/styles");
   const { styles } = await response.json();
   const picker = $("style");
-  picker.replaceChildren(new Option("the model's own", ""));
+  picker.replaceChildren(new Option("none: each line in a hand of its own", "0"));
   savedStyles.clear();
   for (const style of styles) {
     const label = style.saved ? `${style.name}: “${style.text}”` :
-      `shipped ${style.name}: “${style.text}”`;
+      `shipped ${style.name}${style.default ? " (default)" : ""}: “${style.text}”`;
     picker.appendChild(new Option(label, style.name));
     if (style.saved) savedStyles.add(style.name);
   }
-  if (select !== undefined) picker.value = select;
+  const fallback = styles.find((style) => style.default);
+  picker.value = select ?? (fallback ? fallback.name : "0");
   showStyle();
 }
 
 // Shows the picked style's own line, and the tools for a saved one.
 function showStyle() {
-  const name = $("style").value;
+  const picked = $("style").value;
+  const name = picked === "0" ? "" : picked;
   $("style-box").hidden = !name;
   $("style-tools").hidden = !savedStyles.has(name);
   say($("style-status"), "");

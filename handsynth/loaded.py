@@ -182,7 +182,8 @@ class SynthesisModel(HandwritingModel):
         `on_step`, to watch it write, is called with each pen step as it is drawn: a
         `sample.synthesis.SynthesisStep` whose offsets (B, 3) are in raw pen units, one row for each
         non-empty line of `self.lines(text, wrap)` in order. Lines with faults are then drawn
-        again: `t` starts from 0 once more, with fewer rows.
+        again: `t` starts from 0 once more, with fewer rows; a line repaired from a faulty word
+        (`write.repair`) is drawn on from where that word began.
         """
         options = WriteOptions(bias, temperature, seed, wrap, retries, candidates)
         options.check()

@@ -47,6 +47,16 @@ class StepState:
             kappa=self.kappa[keep],
         )
 
+    @staticmethod
+    def concatenate(states: list[StepState]) -> StepState:
+        """One state holding the rows of `states` in order (the inverse of `rows`)."""
+        return StepState(
+            h=[np.concatenate(layer) for layer in zip(*(s.h for s in states), strict=True)],
+            c=[np.concatenate(layer) for layer in zip(*(s.c for s in states), strict=True)],
+            window=np.concatenate([s.window for s in states]),
+            kappa=np.concatenate([s.kappa for s in states]),
+        )
+
 
 @dataclass
 class Mixture:

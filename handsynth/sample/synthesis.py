@@ -7,7 +7,8 @@ last letter is finished rather than cut off (the window often passes before the 
 t is drawn); END_GRACE_STEPS bounds the wait for that lift. Past a final full stop or comma only
 a dot may still be drawn: a longer stroke is the network starting on text that is not there, and
 the line ends at the lift before it. The attention record of each line is kept for
-`faults.find_faults`.
+`faults.find_faults`, and every step the network read, so that `continue_synthesis` can draw a
+line on again from any of its pen lifts (redrawing a bad word without the words before it).
 """
 
 from __future__ import annotations
@@ -56,6 +57,11 @@ class SampledLine:
     offsets: np.ndarray  # (T, 3) normalised pen offsets, row 0 the starting (0, 0, 0)
     phi: np.ndarray  # (T, U + 1) window weights per step; column U is "past the end"
     finished: bool  # the window passed the last character before the step limit
+    # (S + T + 1, 3) normalised offsets as the network read them after the style: row 0 its first
+    # input, row t + 1 what step t drew. The line's own points are rows S + 1 on (its first jump
+    # and last lift tidied in `offsets`); the S steps before them wrote the end of the style's text.
+    steps: np.ndarray
+    lead: int  # S
 
 
 def _pad_texts(alphabet: Alphabet, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -103,6 +109,14 @@ def sample_synthesis(
 ) -> list[SampledLine]:
     """Write each of `texts` as one batch; `on_step` sees every step as it is drawn."""
     stream = stream_synthesis(weights, alphabet, texts, bias, temperature, rng, prime)
+    return _run(stream, on_step)
+
+
+def _run(
+    stream: Generator[SynthesisStep, None, list[SampledLine]],
+    on_step: Callable[[SynthesisStep], None] | None,
+) -> list[SampledLine]:
+    """Drive a sampling generator to its end, showing `on_step` each step; its lines."""
     while True:
         try:
             step = next(stream)
@@ -146,12 +160,111 @@ def stream_synthesis(
             _check_prime(phi_end[0], prime[1])
             x = primed[:, -1]
         ends_in_mark = np.array([text.endswith(FINAL_MARKS) for text in texts])
+        max_steps = max(MIN_STEPS, STEPS_PER_CHARACTER * int(char_mask.sum(1).max()))
         drawn = yield from _draw(
-            stepper, step_state, x, char_mask, ends_in_mark, bias, temperature, rng
+            stepper, step_state, x, char_mask, ends_in_mark, bias, temperature, rng, max_steps
         )
     if not np.isfinite(drawn.offsets).all():  # finite weights can still overflow: a damaged file
         raise CheckpointError(NOT_FINITE)
     return _cut_lines(texts, len(prime_text), drawn)
+
+
+def continue_synthesis(
+    weights: SynthesisWeights | TorchSynthesis,
+    alphabet: Alphabet,
+    lines: list[SampledLine],
+    cuts: list[int],
+    draws: int,
+    bias: float = 0.0,
+    temperature: float = 1.0,
+    rng: np.random.Generator | None = None,
+    prime: tuple[np.ndarray, str] | None = None,
+    on_step: Callable[[SynthesisStep], None] | None = None,
+) -> list[SampledLine]:
+    """Draw each of `lines` on from row cuts[b] of its offsets (1 or more), `draws` times.
+
+    Each line keeps its rows up to cuts[b] exactly; the network reads the steps that drew them
+    (after `prime`, the style the lines were first drawn with), which brings it back to the state
+    it was in there, and then every draw of every line goes on as one batch with fresh noise from
+    `rng`. Returns the `draws` continuations of lines[0], then of lines[1], and so on.
+    """
+    stream = stream_continuation(
+        weights, alphabet, lines, cuts, draws, bias, temperature, rng, prime
+    )
+    return _run(stream, on_step)
+
+
+def stream_continuation(
+    weights: SynthesisWeights | TorchSynthesis,
+    alphabet: Alphabet,
+    lines: list[SampledLine],
+    cuts: list[int],
+    draws: int,
+    bias: float = 0.0,
+    temperature: float = 1.0,
+    rng: np.random.Generator | None = None,
+    prime: tuple[np.ndarray, str] | None = None,
+) -> Generator[SynthesisStep, None, list[SampledLine]]:
+    """`continue_synthesis`, yielding each step of the batch as it is drawn."""
+    rng = rng if rng is not None else np.random.default_rng()
+    prime_text = prime[1] + " " if prime is not None else ""
+    full_texts = [prime_text + line.text for line in lines]
+    chars, char_mask = _pad_texts(alphabet, full_texts)
+    stepper = weights.stepper(chars, char_mask)
+    style = np.zeros((0, 3), np.float32) if prime is None else np.asarray(prime[0], np.float32)
+    restarts = [line.lead + cut for line, cut in zip(lines, cuts, strict=True)]  # rows of `steps`
+    pairs = list(zip(lines, restarts, strict=True))
+    read = [np.concatenate([style, line.steps[:r]]) for line, r in pairs]  # each (P + r, 3)
+    copies = np.repeat(np.arange(len(lines)), draws)  # (B,) the line each draw continues
+    x = np.stack([line.steps[r] for line, r in pairs])[copies]  # (B, 3) the kept last points
+    ends_in_mark = np.array([line.text.endswith(FINAL_MARKS) for line in lines])[copies]
+    # The step limit of a whole line, less the steps already drawn.
+    left = [STEPS_PER_CHARACTER * len(t) - r for t, r in zip(full_texts, restarts, strict=True)]
+    max_steps = max(MIN_STEPS, *left)
+    with threadpool_limits(limits=1, user_api="blas"):  # as in `stream_synthesis`
+        step_state = _read_each(stepper, weights.initial_state(len(lines)), read)
+        drawn = yield from _draw(
+            stepper.rows(copies),
+            step_state.rows(copies),
+            x,
+            char_mask[copies],
+            ends_in_mark,
+            bias,
+            temperature,
+            rng,
+            max_steps,
+        )
+    if not np.isfinite(drawn.offsets).all():
+        raise CheckpointError(NOT_FINITE)
+    return [_joined(lines[b], cuts[b], drawn, row, len(prime_text)) for row, b in enumerate(copies)]
+
+
+def _read_each(
+    stepper: SynthesisStepper | TorchStepper,
+    step_state: StepState | TorchStepState,
+    inputs: list[np.ndarray],
+) -> StepState | TorchStepState:
+    """The state of each row after the network read its own inputs[b] (S_b, 3) (`stepper.read`).
+
+    The rows read together, shortest first, each leaving the batch when its inputs end.
+    """
+    lengths = np.array([len(i) for i in inputs])
+    order = np.argsort(lengths, kind="stable")
+    padded = np.zeros((len(inputs), lengths.max(), 3), np.float32)  # (B, S_max, 3) in `order`
+    for row, b in enumerate(order):
+        padded[row, : lengths[b]] = inputs[b]
+    stepper, step_state, lengths = stepper.rows(order), step_state.rows(order), lengths[order]
+    done, position = [], 0
+    for end in np.unique(lengths):
+        if end > position:
+            _, step_state = stepper.read(padded[:, position:end], step_state)
+            position = end
+        ended = lengths == end
+        done.append(step_state.rows(ended))
+        kept = ~ended
+        stepper, step_state = stepper.rows(kept), step_state.rows(kept)
+        padded, lengths = padded[kept], lengths[kept]
+    return type(step_state).concatenate(done).rows(np.argsort(order))  # back in the given order
 
 
 @dataclass
@@ -173,13 +286,14 @@ def _draw(
     bias: float,
     temperature: float,
     rng: np.random.Generator,
+    max_steps: int,
 ) -> Generator[SynthesisStep, None, _Drawn]:
-    """Sample from the first input x (B, 3) until every line has ended (see the module doc).
+    """Sample from the first input x (B, 3) until every line has ended (see the module doc) or
+    `max_steps` steps.
 
     ends_in_mark (B,): the line's text ends in one of FINAL_MARKS.
     """
     B = len(x)
-    max_steps = max(MIN_STEPS, STEPS_PER_CHARACTER * int(char_mask.sum(1).max()))
     ends = char_mask.sum(1)  # (B,) index of each line's "past the end" weight
     U = char_mask.shape[1]
     # (B, U + 1): -inf after each line's "past the end" weight, so the padding never wins an argmax
@@ -252,8 +366,21 @@ def _cut_lines(texts: list[str], skip: int, drawn: _Drawn) -> list[SampledLine]:
         line_offsets[-1, 2] = 1.0  # the pen lifts at the end of the line
         U = len(text)
         phi_line = drawn.phi[b, first:n, skip : skip + U + 1]
-        lines.append(SampledLine(text, line_offsets, phi_line, bool(drawn.passed[b])))
+        steps = drawn.offsets[b, : n + 1]
+        lines.append(SampledLine(text, line_offsets, phi_line, bool(drawn.passed[b]), steps, first))
     return lines
+
+
+def _joined(line: SampledLine, cut: int, drawn: _Drawn, row: int, skip: int) -> SampledLine:
+    """`line` up to row `cut` of its offsets, then row `row` of a batch drawn on from there."""
+    n = int(drawn.lengths[row])
+    drawn_on = drawn.offsets[row, 1 : n + 1]  # (n, 3): row 0 is the kept point drawn on from
+    offsets = np.concatenate([line.offsets[: cut + 1], drawn_on])
+    offsets[-1, 2] = 1.0  # the pen lifts at the end of the line
+    U = len(line.text)
+    phi = np.concatenate([line.phi[:cut], drawn.phi[row, :n, skip : skip + U + 1]])
+    steps = np.concatenate([line.steps[: line.lead + cut + 1], drawn_on])
+    return SampledLine(line.text, offsets, phi, bool(drawn.passed[row]), steps, line.lead)
 
 
 def _first_step_of_text(offsets: np.ndarray, phi: np.ndarray, skip: int) -> int:

@@ -31,6 +31,18 @@ class TorchStepState:
             SynthesisState(layers, self.state.window[index], self.state.kappa[index])
         )
 
+    @staticmethod
+    def concatenate(states: list[TorchStepState]) -> TorchStepState:
+        """One state holding the rows of `states` in order (the inverse of `rows`)."""
+        layers = [
+            (torch.cat([h for h, _ in layer]), torch.cat([c for _, c in layer]))
+            for layer in zip(*(s.state.layers for s in states), strict=True)
+        ]
+        window = torch.cat([s.state.window for s in states])
+        return TorchStepState(
+            SynthesisState(layers, window, torch.cat([s.state.kappa for s in states]))
+        )
+
 
 class TorchSynthesis:
     """A synthesis network on its device, as the sampler steps it."""

@@ -1,4 +1,4 @@
-"""From a text to lines of handwriting: check and tidy the text, wrap it, sample, redraw bad lines.
+"""From a text to lines of handwriting: check and tidy the text, wrap it, sample, repair bad lines.
 
 Every character is checked against the model's alphabet before anything is sampled, so an
 unsupported character is reported with where it is, not found out halfway through a page.
@@ -20,17 +20,24 @@ from handsynth.nn.ctc import edit_distance
 from handsynth.options import MAX_CHARACTERS, MAX_LINE_CHARACTERS, WriteOptions
 from handsynth.sample.reader import LineReader
 from handsynth.sample.stepper import SynthesisWeights
-from handsynth.sample.synthesis import SynthesisStep, sample_synthesis
+from handsynth.sample.synthesis import (
+    SampledLine,
+    SynthesisStep,
+    continue_synthesis,
+    sample_synthesis,
+)
 from handsynth.write.char_widths import wrap_by_width
 from handsynth.write.faults import Fault, badness, find_faults
 from handsynth.write.line_checks import geometry_faults, reading_faults
+from handsynth.write.repair import first_faulty_word, name_word, restart_row
 
 if TYPE_CHECKING:
     from handsynth.sample.torch_stepper import TorchSynthesis
 
 
-# A faulty line is drawn this many times in each retry: most lines come out clean at the first
-# draw, so the extra draws cost little, and a hard line gets several chances a round.
+# A faulty line is drawn this many times in each retry, whole and, where its faults lie in its
+# later words, again from the first faulty word on: most lines come out clean at the first draw,
+# so the extra draws cost little, and a hard line gets several chances a round.
 RETRY_CANDIDATES = 4
 
 
@@ -103,45 +110,79 @@ def write_lines(
     lines are drawn as one batch, each `options.candidates` times; lines whose best draw has
     faults (skipped, stalled or repeated letters, scribbles, dot runs, no end, ink off the line,
     stray strokes, or, with a `reader`, a reading too far from the text) are drawn again with
-    fresh noise, at least RETRY_CANDIDATES times each, for up to `options.retries` rounds. Each
-    line keeps its least faulty draw and, among equally faulty ones, the one `reader` (needed for
-    more than one candidate) reads closest to its text, or else the first; its remaining faults
-    are returned with it.
+    fresh noise, at least RETRY_CANDIDATES times each, for up to `options.retries` rounds. A line
+    whose faults all lie in words after its first (none in the whole line) is also repaired, as
+    many times: its best draw is kept up to the pen lift before the first faulty word and drawn
+    on from there (`write.repair`). Each line keeps its least faulty draw and, among equally
+    faulty ones, the one `reader` (needed for more than one candidate) reads closest to its
+    text, or else the first; its remaining faults are returned with it, each naming its word.
     """
     if options.candidates > 1 and reader is None:
         raise ValueError("choosing among candidates needs a reader")
     rng = np.random.default_rng(options.seed)
-    best: dict[int, tuple[np.ndarray, list[Fault], tuple[int, int]]] = {}
+    knobs = (options.bias, options.temperature, rng, prime, on_step)
+    best: dict[int, _Draw] = {}
     todo = [i for i, line in enumerate(lines) if line]
     for retry in range(options.retries + 1):
         if not todo:
             break
         draws = max(options.candidates, RETRY_CANDIDATES) if retry else options.candidates
         drawn_for = [i for i in todo for _ in range(draws)]
-        texts = [lines[i] for i in drawn_for]
-        sampled = sample_synthesis(
-            weights, alphabet, texts, options.bias, options.temperature, rng, prime, on_step
-        )
-        offsets = [normalisation.denormalise(line.offsets) for line in sampled]
-        readings = [None] * len(texts) if reader is None else reader.read(offsets)
-        for i, line, raw, reading in zip(drawn_for, sampled, offsets, readings, strict=True):
-            faults = find_faults(line.text, line.offsets, line.phi, line.finished)
-            faults += geometry_faults(raw)
-            distance = 0
-            if reading is not None:
-                wanted = reader.alphabet.spell(line.text)
-                faults += reading_faults(reading, wanted)
-                distance = edit_distance(reading, wanted)
-            score = (badness(faults), distance)
-            if i not in best or score < best[i][2]:
-                best[i] = (raw, faults, score)
-        todo = [i for i in todo if best[i][1]]
+        sampled = sample_synthesis(weights, alphabet, [lines[i] for i in drawn_for], *knobs)
+        cuts = {i: _repair_cut(best[i]) for i in todo} if retry else {}
+        repaired = [i for i in cuts if cuts[i]]
+        if repaired:
+            drawn_for += [i for i in repaired for _ in range(draws)]
+            lines_so_far = [best[i].line for i in repaired]
+            cut_rows = [cuts[i] for i in repaired]
+            sampled += continue_synthesis(weights, alphabet, lines_so_far, cut_rows, draws, *knobs)
+        for i, draw in zip(drawn_for, _judge(sampled, normalisation, reader), strict=True):
+            if i not in best or draw.score < best[i].score:
+                best[i] = draw
+        todo = [i for i in todo if best[i].faults]
     empty = np.zeros((0, 3), dtype=np.float32)
     written = []
     for i, text in enumerate(lines):
         if i in best:
-            raw, faults, _ = best[i]
-            written.append(WrittenLine(text, raw, faults))
+            faults = [name_word(text, fault) for fault in best[i].faults]
+            written.append(WrittenLine(text, best[i].raw, faults))
         else:
             written.append(WrittenLine(text, empty, []))
     return written
+
+
+@dataclass
+class _Draw:
+    """One draw of a line and what is wrong with it."""
+
+    line: SampledLine
+    raw: np.ndarray  # (T, 3) its offsets in raw pen units
+    faults: list[Fault]
+    score: tuple[int, int]  # (badness of the faults, edit distance of the reading): lower is better
+
+
+def _judge(
+    sampled: list[SampledLine], normalisation: Normalisation, reader: LineReader | None
+) -> list[_Draw]:
+    """The faults of each drawn line, read by `reader` (all in one batch) when there is one."""
+    raw = [normalisation.denormalise(line.offsets) for line in sampled]
+    readings = [None] * len(sampled) if reader is None else reader.read(raw)
+    draws = []
+    for line, offsets, reading in zip(sampled, raw, readings, strict=True):
+        faults = find_faults(line.text, line.offsets, line.phi, line.finished)
+        faults += geometry_faults(offsets)
+        distance = 0
+        if reading is not None:
+            wanted = reader.alphabet.spell(line.text)
+            faults += reading_faults(reading, wanted)
+            distance = edit_distance(reading, wanted)
+        draws.append(_Draw(line, offsets, faults, (badness(faults), distance)))
+    return draws
+
+
+def _repair_cut(draw: _Draw) -> int:
+    """The row of the draw's offsets to draw it on from (`write.repair`); 0: draw it whole."""
+    position = first_faulty_word(draw.line.text, draw.faults)
+    if position is None:
+        return 0
+    return restart_row(draw.line.offsets, draw.line.phi, position)

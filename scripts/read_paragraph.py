@@ -31,7 +31,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--text", default=PARAGRAPH, help="the paragraph (default: the README's)")
     parser.add_argument("--text-file", type=Path, help="read the text from this file instead")
-    parser.add_argument("--style", help="a shipped style number or a style file (none: no style)")
+    parser.add_argument(
+        "--style",
+        help="a shipped style number or a style file (default: the default hand; 0: none)",
+    )
     parser.add_argument("--seeds", type=int, default=20, help="pages, seeds 1..N (default: 20)")
     parser.add_argument("--wrap", type=int, default=40, help="characters a line (default: 40)")
     parser.add_argument("--bias", type=float, default=1.0, help="sampling bias (default: 1)")

@@ -2,14 +2,15 @@
 
 A style is a line of real handwriting that primes every line of a page (Graves §5.5). Candidates
 are clean lines of a prepared split, one per form (one writer each): lines of MIN..MAX characters
-that the recogniser reads almost perfectly, spread over the hand features of `eval.hand` by
-farthest-point sampling so that print and joined-up hands, wide and narrow, are all tried. Each
-candidate primes the writing of the same texts (the practical set), which the recogniser reads;
-the page those lines make is scored for consistency. A style is kept when its lines read within
+that the recogniser reads almost perfectly, drawn at random, half of them joined-up hands. Each
+candidate primes the writing of the same texts (the practical set), which the recogniser reads,
+and of docs/letter.txt, whose page is scored for consistency against the split's real pages
+(`eval.hand`). A style is kept when its lines read within
 LEGIBLE_FACTOR of the unprimed default; among those, `--choose` styles are picked one at a time,
 each the kept candidate farthest in hand features from those already picked, starting from the
-most legible, with at least MIN_CURSIVE joined-up hands (few pen lifts per letter). One JSON line
-per candidate goes to stdout, the choice last.
+most legible of those whose letter is more consistent than ONE_HAND_SHARE of real pages (style 1,
+the default hand), with at least MIN_CURSIVE joined-up hands (few pen lifts per letter). One JSON
+line per candidate goes to stdout, the choice last.
 
     python scripts/choose_styles.py --data /tmp/prep/smooth --texts /tmp/practical.txt \
         --candidates 40 --lines 40 --choose 12 --out handsynth/weights/styles.npz
@@ -38,13 +39,15 @@ LEGIBLE_FACTOR = 1.2  # a style's lines read within this factor of the default's
 CURSIVE_LIFTS = 0.5  # at most this many pen lifts per letter: a joined-up hand (the tenth
 # of IAM-OnDB validation lines with the fewest lifts)
 MIN_CURSIVE = 2
+ONE_HAND_SHARE = 0.75  # style 1 writes a letter more consistent than this share of real pages
 LETTER = Path(__file__).resolve().parents[1] / "docs" / "letter.txt"
 
 
 def candidate_lines(
     data: Path, split: str, count: int, reader, seed: int, sizes: tuple[int, int]
 ) -> list[dict]:
-    """Up to `count` clean lines of different forms, spread over the hand features."""
+    """Up to `count` clean lines of different forms, drawn at random (seeded), half of them
+    joined-up hands (CURSIVE_LIFTS) where there are so many, since most hands print."""
     offsets, texts, line_ids = load_prepared(data, split)
     by_form: dict[str, dict] = {}
     for raw, text, line_id in zip(offsets, texts, line_ids, strict=True):
@@ -61,8 +64,11 @@ def candidate_lines(
         for line, reading in zip(lines, readings, strict=True)
         if character_error_rate([reading], [reader.alphabet.spell(line["text"])]) <= CLEAN_READING
     ]
-    features = np.stack([line["f"] for line in lines])  # (N, F)
-    picked = farthest_points(features / features.std(axis=0), count, seed)
+    rng = np.random.default_rng(seed)
+    cursive = [i for i, line in enumerate(lines) if line["f"][0] <= CURSIVE_LIFTS]
+    printed = [i for i, line in enumerate(lines) if line["f"][0] > CURSIVE_LIFTS]
+    picked = list(rng.permutation(cursive)[: count // 2])
+    picked += list(rng.permutation(printed)[: count - len(picked)])
     return [lines[i] for i in picked]
 
 
@@ -116,9 +122,11 @@ def choose(results: list[dict], default_cer: float, count: int) -> list[dict]:
     legible.sort(key=lambda r: r["cer"])
     if not legible:
         return []
+    one_hand = [i for i, r in enumerate(legible) if r["beats_real_pages"] >= ONE_HAND_SHARE]
     features = np.stack([r["features"] for r in legible])
     features = features / np.maximum(features.std(axis=0), 1e-9)
-    order = farthest_points(features, len(legible), seed=0, first=0)
+    first = one_hand[0] if one_hand else 0  # style 1, the default hand
+    order = farthest_points(features, len(legible), seed=0, first=first)
     cursive = [i for i in order if legible[i]["cursive"]][:MIN_CURSIVE]
     rest = [i for i in order if i not in cursive]
     chosen = sorted(cursive + rest[: max(count - len(cursive), 0)], key=order.index)

@@ -1,12 +1,12 @@
 """Writer identification of written handwriting (`handsynth.eval.writer_id`): top-1 among --forms
 held-out forms for the forms' own real lines (the ceiling), unprimed lines (chance) and lines
-primed with one of a form's reference lines, for each of --seeds; one JSON line on stdout.
+primed with one of a form's reference lines, and lines written by the model adapted to the form's
+reference lines (`SynthesisModel.adapted`) and primed, for each of --seeds; one JSON line on stdout.
 
     OMP_NUM_THREADS=1 python scripts/eval_writer_id.py --data /tmp/prep/smooth --seeds 0,1,2
 
 New texts are training-split lines of 30-50 characters that no held-out line has (or --texts, one a
-line). --model evaluates another synthesis model (a fine-tuned one) the same way; a writer that
-adapts a model to each form is a `Writer` passed to `evaluate` from Python.
+line). --model evaluates another synthesis model (a fine-tuned one) the same way.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from handsynth.nn.weights import weights_folder
 from handsynth.nn.writer_encoder import load_encoder
 from handsynth.options import WriteOptions
 
-MODES = ("unprimed", "primed")
+MODES = ("unprimed", "primed", "adapted")
 
 
 def main() -> None:
@@ -68,7 +68,10 @@ def main() -> None:
     for seed in [int(s) for s in args.seeds.split(",")]:
         options = EvalOptions(args.forms, args.k, args.texts_per_form, seed=seed)
         write = WriteOptions(bias=args.bias, seed=seed, wrap=0)
-        writers = {mode: synthesis_writer(model, mode == "primed", write) for mode in modes}
+        writers = {
+            mode: synthesis_writer(model, mode == "primed", write, adapted=mode == "adapted")
+            for mode in modes
+        }
         started = time.monotonic()
         picked = pick_forms(line_ids, pool, options)
         runs[seed] = {

@@ -148,22 +148,30 @@ def evaluate(
 
 
 def synthesis_writer(
-    model: SynthesisModel, primed: bool, options: WriteOptions | None = None
+    model: SynthesisModel,
+    primed: bool,
+    options: WriteOptions | None = None,
+    adapted: bool = False,
 ) -> Writer:
     """A `Writer` drawing with a synthesis model (one draw a line, no reader): unprimed, or
     primed with the form's first reference line whose strokes the model reads as its text
-    (`StyleMismatch` otherwise; a form none of whose references fit is written unprimed)."""
-    stepping = model.synthesis_stepping()
+    (`StyleMismatch` otherwise; a form none of whose references fit is written unprimed); with
+    `adapted`, by the model first fine-tuned on the form's reference lines
+    (`SynthesisModel.adapted`) and primed as well."""
     options = options or WriteOptions(wrap=0)
 
     def write(new_texts: list[str], reference_lines, reference_texts) -> list[np.ndarray]:
-        norm: Normalisation = model.normalisation
-        primes = zip(reference_lines, reference_texts, strict=True) if primed else []
+        writer = model
+        if adapted:
+            writer = model.adapted(list(zip(reference_lines, reference_texts, strict=True)))
+        stepping = writer.synthesis_stepping()
+        norm: Normalisation = writer.normalisation
+        primes = zip(reference_lines, reference_texts, strict=True) if primed or adapted else []
         for offsets, text in primes:
             try:
                 drawn = write_lines(
                     stepping,
-                    model.alphabet,
+                    writer.alphabet,
                     norm,
                     new_texts,
                     options,
@@ -172,7 +180,7 @@ def synthesis_writer(
             except StyleMismatch:
                 continue
             return [line.offsets for line in drawn]
-        drawn = write_lines(stepping, model.alphabet, norm, new_texts, options)
+        drawn = write_lines(stepping, writer.alphabet, norm, new_texts, options)
         return [line.offsets for line in drawn]
 
     return write

@@ -171,18 +171,19 @@ class SynthesisModel(HandwritingModel):
         style number, an IAM-OnDB lineStrokes .xml, an .svg whose paths are pen strokes or a
         one-line .inkml; for a file, `style_text` says what it reads (a line saved from the web
         page says it itself). None: shipped style `options.DEFAULT_STYLE`; 0 (`NO_STYLE`): no
-        style, each line in a hand of its own. A character the model cannot write raises
-        `handsynth.TextError` naming where it is; curly quotes, dashes, ellipses and special spaces
-        are first made plain, with a warning that says so. `substitute` replaces characters the
-        model cannot write by ones it can (True: the shipped map, € -> EUR, é -> e...; a mapping:
-        yours on top of it; `write.substitute`), with a warning naming what it replaced; the text
-        model's `<unk>` is always dropped. `progress` shows a bar of the pen steps
-        drawn on standard error.
+        style, each line in a hand of its own. A style file with an adaptation beside it
+        (`for_style`) is written by the model adapted to its writer. A character the model cannot
+        write raises `handsynth.TextError` naming where it is; curly quotes, dashes, ellipses and
+        special spaces are first made plain, with a warning that says so. `substitute` replaces
+        characters the model cannot write by ones it can (True: the shipped map, € -> EUR, é ->
+        e...; a mapping: yours on top of it; `write.substitute`), with a warning naming what it
+        replaced; the text model's `<unk>` is always dropped. `progress` shows a bar of the pen
+        steps drawn on standard error.
 
         `on_step`, to watch it write, is called with each pen step as it is drawn: a
         `sample.synthesis.SynthesisStep` whose offsets (B, 3) are in raw pen units, one row for each
-        non-empty line of `self.lines(text, wrap)` in order. Lines with faults are then drawn
-        again: `t` starts from 0 once more, with fewer rows; a line repaired from a faulty word
+        non-empty line of `self.lines(text, wrap)` in order. Lines with faults are then drawn again:
+        `t` starts from 0 once more, with fewer rows; a line repaired from a faulty word
         (`write.repair`) is drawn on from where that word began.
         """
         options = WriteOptions(bias, temperature, seed, wrap, retries, candidates)
@@ -196,6 +197,7 @@ class SynthesisModel(HandwritingModel):
             warnings.warn(describe_substitutions(substituted), stacklevel=2)
         lines = tidy_lines(text, self.alphabet, wrap)
         prime = self.prime(style, style_text)
+        writer = self.for_style(style)
         with tqdm(desc="writing", unit=" steps", disable=not progress, leave=False) as bar:
 
             def step_drawn(step: SynthesisStep) -> None:
@@ -205,7 +207,7 @@ class SynthesisModel(HandwritingModel):
 
             try:
                 written = write_lines(
-                    self.synthesis_stepping(),
+                    writer.synthesis_stepping(),
                     self.alphabet,
                     self.normalisation,
                     lines,
@@ -280,7 +282,41 @@ class SynthesisModel(HandwritingModel):
                 bar.set_postfix(nats=f"{nats:.0f}")
 
             tuned = adapt(self.network, data, steps, seed=seed, on_step=stepped)
-        description = {**self.description, "adapted": {"lines": len(lines), "steps": steps}}
+        return self._with_head(tuned, {"lines": len(lines), "steps": steps})
+
+    def for_style(self, style: int | str | os.PathLike | None) -> SynthesisModel:
+        """The model to write `style` with: adapted to it where the style file has an adaptation
+        beside it (`nn.adapt.adaptation_path`, which `handsynth styles adapt` writes), else this
+        one."""
+        from handsynth.nn.adaptation_file import adaptation_path
+
+        if style is None or str(style).isdigit():
+            return self
+        path = adaptation_path(style)
+        return self.with_adaptation(path) if path.is_file() else self
+
+    def save_adaptation(self, path: str | os.PathLike) -> Path:
+        """Write what `adapted` tuned (the mixture head, about 190 KB) to `path`."""
+        from handsynth.nn.adaptation_file import save_adaptation
+
+        if "adapted" not in self.description:
+            raise UserError("this model is not adapted to a writer; use adapted(lines) first")
+        head = {name: a for name, a in self.arrays.items() if name.startswith("head.")}
+        save_adaptation(path, head, self.description["adapted"])
+        return Path(path)
+
+    def with_adaptation(self, path: str | os.PathLike) -> SynthesisModel:
+        """This model with the head an adaptation file holds (`save_adaptation`)."""
+        from handsynth.nn.adaptation_file import load_adaptation
+
+        tuned, note = load_adaptation(path)
+        for name, array in tuned.items():
+            if name not in self.arrays or self.arrays[name].shape != array.shape:
+                raise CheckpointError(f"{path}: adapted for another model than {self.path}")
+        return self._with_head(tuned, note)
+
+    def _with_head(self, tuned: dict[str, np.ndarray], note: dict) -> SynthesisModel:
+        description = {**self.description, "adapted": note}
         return SynthesisModel({**self.arrays, **tuned}, description, self.path, self.device)
 
     def prime(

@@ -75,11 +75,12 @@ def main() -> None:
         started = time.monotonic()
         picked = pick_forms(line_ids, pool, options)
         runs[seed] = {
-            k: round(v, 4) for k, v in evaluate(encoder, lines, texts, picked, writers).items()
+            k: round(v, 4)
+            for k, v in evaluate(encoder, lines, texts, picked, writers, model.line_reader).items()
         }
         took = time.monotonic() - started
         print(f"seed {seed}: {json.dumps(runs[seed])} ({took:.0f}s)", file=sys.stderr, flush=True)
-    names = ["ceiling", *modes]
+    names = ["ceiling", *modes, *(f"{mode}_cer" for mode in modes)]
     summary = {
         "forms": args.forms,
         "k": args.k,

@@ -6,9 +6,10 @@ import torch
 
 from handsynth import load_model
 from handsynth.data.dataset import HandwritingData
-from handsynth.errors import UserError
+from handsynth.errors import CheckpointError, UserError
 from handsynth.nn import mdn
 from handsynth.nn.adapt import adapt, adaptation_lines
+from handsynth.nn.adaptation_file import adaptation_path, save_adaptation
 from tests.test_hostile_inputs import tiny_model
 
 
@@ -77,3 +78,36 @@ def test_adapting_to_no_lines_or_unwritable_text_is_refused(tmp_path):
     offsets = _writer_lines(np.random.default_rng(2))[0][0]
     with pytest.raises(UserError, match="cannot write"):
         model.adapted([(offsets, "h€llo")])
+
+
+def test_an_adaptation_file_beside_a_style_is_used_to_write_in_it(tmp_path):
+    tiny_model(tmp_path / "tiny.safetensors")
+    model = load_model(tmp_path / "tiny.safetensors")
+    lines = _writer_lines(np.random.default_rng(3))
+    adapted = model.adapted(lines, steps=40)
+    style = tmp_path / "mine.svg"
+    assert adaptation_path(style) == tmp_path / "mine.adapted.safetensors"
+    adapted.save_adaptation(adaptation_path(style))
+    assert adaptation_path(style).stat().st_size < 50_000  # the head alone
+    again = model.for_style(style)
+    for name, array in adapted.arrays.items():  # float16 on disk: equal to 1e-3 relative
+        np.testing.assert_allclose(again.arrays[name], array, rtol=1e-3, atol=1e-4)
+    assert again.description["adapted"] == {"lines": 3, "steps": 40}
+    assert model.for_style(tmp_path / "other.svg") is model
+    assert model.for_style("1") is model and model.for_style(None) is model
+    with pytest.raises(UserError, match="not adapted"):
+        model.save_adaptation(tmp_path / "no.safetensors")
+
+
+def test_an_adaptation_file_that_is_not_one_is_refused(tmp_path):
+    tiny_model(tmp_path / "tiny.safetensors")
+    model = load_model(tmp_path / "tiny.safetensors")
+    (tmp_path / "junk.adapted.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(CheckpointError, match="not a handsynth adaptation"):
+        model.with_adaptation(tmp_path / "junk.adapted.safetensors")
+    save_adaptation(tmp_path / "lstm.safetensors", {"backbone.x": np.zeros(3)}, {})
+    with pytest.raises(CheckpointError, match="head's weights only"):
+        model.with_adaptation(tmp_path / "lstm.safetensors")
+    save_adaptation(tmp_path / "big.safetensors", {"head.linear.bias": np.zeros(999)}, {})
+    with pytest.raises(CheckpointError, match="another model"):
+        model.with_adaptation(tmp_path / "big.safetensors")

@@ -26,8 +26,10 @@ import numpy as np
 from handsynth.data.line_pairs import form_of
 from handsynth.data.strokes import Normalisation
 from handsynth.loaded import SynthesisModel
+from handsynth.nn.ctc import character_error_rate
 from handsynth.nn.writer_encoder import WriterEncoder
 from handsynth.options import WriteOptions
+from handsynth.sample.reader import LineReader
 from handsynth.sample.synthesis import StyleMismatch
 from handsynth.write.lines import write_lines
 
@@ -127,23 +129,30 @@ def evaluate(
     texts: list[str],
     picked: list[PickedForm],
     writers: dict[str, Writer],
+    reader: LineReader | None = None,
 ) -> dict[str, float]:
     """Top-1 among the picked forms of their real query lines ("ceiling") and of the lines each
-    of `writers` writes for them, by name. `lines` (raw offsets) and `texts` are the split's."""
+    of `writers` writes for them, by name; with a `reader`, also the character error rate of its
+    reading of each writer's lines ("NAME_cer"). `lines` (raw offsets) and `texts` are the
+    split's."""
     references = np.stack([encoder.embed([lines[i] for i in p.references]) for p in picked])
     form_centres = centres(references)  # (F, D)
     real = [i for p in picked for i in p.queries]
     truth = np.array([f for f, p in enumerate(picked) for _ in p.queries])
     result = {"ceiling": top1(form_centres, encoder.embed([lines[i] for i in real]), truth)}
     for name, writer in writers.items():
-        written, truth = [], []
+        written, truth, wanted = [], [], []
         for f, p in enumerate(picked):
             drawn = writer(
                 p.texts, [lines[i] for i in p.references], [texts[i] for i in p.references]
             )
             written += drawn
             truth += [f] * len(drawn)
+            wanted += p.texts
         result[name] = top1(form_centres, encoder.embed(written), np.array(truth))
+        if reader is not None:
+            spelt = [reader.alphabet.spell(t) for t in wanted]
+            result[f"{name}_cer"] = character_error_rate(reader.read(written), spelt)
     return result
 
 

@@ -22,6 +22,7 @@ from handsynth.atomic import write_atomically
 from handsynth.data.iam import IamFormatError, line_strokes_xml, line_transcription
 from handsynth.data.strokes import offsets_to_points
 from handsynth.errors import UserError
+from handsynth.nn.adaptation_file import adaptation_path
 from handsynth.sample.reader import LineReader
 from handsynth.write.style_check import check_strokes_read
 from handsynth.write.styles import MAX_STYLE_BYTES, MAX_STYLE_CHARACTERS
@@ -146,8 +147,17 @@ class StyleFolder:
             os.replace(source, target)
             return target
         source.unlink()
+        self._move_adaptation(source, target)
         return target
 
+    def _move_adaptation(self, source: Path, target: Path) -> None:
+        """A renamed style's adaptation goes with it (`nn.adaptation_file`)."""
+        adapted = adaptation_path(source)
+        if adapted.is_file() and not adapted.is_symlink():
+            os.replace(adapted, adaptation_path(target))
+
     def delete(self, name: str) -> None:
-        """Remove saved style `name`."""
-        self.existing(name).unlink()
+        """Remove saved style `name` and its adaptation, if it has one."""
+        path = self.existing(name)
+        adaptation_path(path).unlink(missing_ok=True)
+        path.unlink()

@@ -14,6 +14,10 @@ line per candidate goes to stdout, the choice last.
 
     python scripts/choose_styles.py --data /tmp/prep/smooth --texts /tmp/practical.txt \
         --candidates 40 --lines 40 --choose 12 --out handsynth/weights/styles.npz
+    # or measure in parallel runs, then choose from what they printed:
+    python scripts/choose_styles.py ... --seed 1 > a.jsonl &
+    python scripts/choose_styles.py ... --seed 2 --no-default > b.jsonl
+    python scripts/choose_styles.py --data ... --results a.jsonl b.jsonl --out styles.npz
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ LEGIBLE_FACTOR = 1.2  # a style's lines read within this factor of the default's
 CURSIVE_LIFTS = 0.5  # at most this many pen lifts per letter: a joined-up hand (the tenth
 # of IAM-OnDB validation lines with the fewest lifts)
 MIN_CURSIVE = 2
+WRITE_SEED = 0  # every candidate writes with the same noise, as the default does
 ONE_HAND_SHARE = 0.75  # style 1 writes a letter more consistent than this share of real pages
 LETTER = Path(__file__).resolve().parents[1] / "docs" / "letter.txt"
 
@@ -137,12 +142,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="a `handsynth prepare` folder")
     parser.add_argument("--split", default="valid", help="the split to take lines from")
-    parser.add_argument("--texts", type=Path, required=True, help="texts to write, one a line")
+    parser.add_argument("--texts", type=Path, help="texts to write, one a line")
     parser.add_argument("--model", help="synthesis model file (none: the shipped one)")
     parser.add_argument("--lines", type=int, default=40, help="texts written per candidate")
     parser.add_argument("--candidates", type=int, default=40, help="real lines to try")
     parser.add_argument("--choose", type=int, default=12, help="styles to keep")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="the candidates drawn")
     parser.add_argument(
         "--characters",
         type=int,
@@ -151,17 +156,41 @@ def main() -> None:
         metavar=("MIN", "MAX"),
         help="lengths of the candidate lines",
     )
+    parser.add_argument("--no-default", action="store_true", help="do not measure the default")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        nargs="+",
+        help="choose from the JSON lines of earlier runs (one of them measured the default) "
+        "instead of measuring",
+    )
     parser.add_argument("--out", type=Path, help="write the chosen styles to this .npz")
     args = parser.parse_args()
 
     model = handsynth.load_model(args.model, kind="synthesis")
+    if args.results:
+        default_cer, results = read_results(args.results, args.data, args.split)
+    else:
+        if args.texts is None:
+            parser.error("give --texts to measure, or --results to choose from")
+        default_cer, results = measure_candidates(model, args)
+    chosen = choose(results, default_cer, args.choose)
+    print(json.dumps({"chosen": [r["id"] for r in chosen], "default_cer": default_cer}))
+    if args.out is not None and chosen:
+        write_styles(args.out, chosen, model.normalisation)
+
+
+def measure_candidates(model, args) -> tuple[float | None, list[dict]]:
+    """Measure the default (unless --no-default) and each candidate, printing each as it is done."""
     reader = model.line_reader
     texts = [t for t in args.texts.read_text(encoding="utf-8").splitlines() if t][: args.lines]
     letter = [line for line in model.lines(LETTER.read_text(encoding="utf-8")) if line]
     pages, population = real_pages(*load_prepared(args.data, args.split))
-    common = (texts, letter, args.seed, pages, population)
-    default = measure(model, reader, *common[:2], None, *common[2:])
-    print(json.dumps({"default": default}), flush=True)
+    default_cer = None
+    if not args.no_default:
+        default = measure(model, reader, texts, letter, None, WRITE_SEED, pages, population)
+        print(json.dumps({"default": default}), flush=True)
+        default_cer = default["cer"]
     candidates = candidate_lines(
         args.data, args.split, args.candidates, reader, args.seed, tuple(args.characters)
     )
@@ -172,29 +201,48 @@ def main() -> None:
         result = {
             "id": candidate["id"],
             "text": candidate["text"],
-            **measure(model, reader, *common[:2], prime, *common[2:]),
+            **measure(model, reader, texts, letter, prime, WRITE_SEED, pages, population),
             "lifts_per_letter": round(lifts_per_letter, 3),
             "cursive": lifts_per_letter <= CURSIVE_LIFTS,
         }
         print(json.dumps(result), flush=True)
         results.append({**result, "features": candidate["f"], "raw": candidate["raw"]})
-    default_cer = default["cer"]
-    chosen = choose(results, default_cer, args.choose)
-    print(json.dumps({"chosen": [r["id"] for r in chosen], "default_cer": round(default_cer, 4)}))
-    if args.out is not None and chosen:
-        lines = [model.normalisation.normalise(r["raw"]).astype(np.float32) for r in chosen]
-        arrays = {
-            "offsets": np.concatenate(lines),
-            "starts": np.concatenate([[0], np.cumsum([len(line) for line in lines])]).astype(
-                np.int64
-            ),
-            "texts": np.array([r["text"] for r in chosen]),
-            "line_ids": np.array([r["id"] for r in chosen]),
-            "cursive": np.array([r["cursive"] for r in chosen]),
-            "mean": model.normalisation.mean,
-            "std": model.normalisation.std,
-        }
-        write_atomically(args.out, lambda f: np.savez(f, **arrays))
+    return default_cer, results
+
+
+def read_results(files: list[Path], data: Path, split: str) -> tuple[float, list[dict]]:
+    """The default's CER and the candidates measured in earlier runs' output, with each line's
+    strokes and features from the data."""
+    default_cer, measured = None, {}
+    for file in files:
+        for row in map(json.loads, file.read_text(encoding="utf-8").splitlines()):
+            if "default" in row:
+                default_cer = row["default"]["cer"]
+            elif "id" in row:
+                measured[row["id"]] = row
+    if default_cer is None:
+        raise SystemExit("none of --results measured the default")
+    offsets, texts, line_ids = load_prepared(data, split)
+    results = []
+    for raw, text, line_id in zip(offsets, texts, line_ids, strict=True):
+        if line_id in measured:
+            results.append({**measured[line_id], "features": line_features(raw, text), "raw": raw})
+    return default_cer, results
+
+
+def write_styles(path: Path, chosen: list[dict], normalisation) -> None:
+    """styles.npz: the chosen lines normalised with `normalisation`, which it also holds."""
+    lines = [normalisation.normalise(r["raw"]).astype(np.float32) for r in chosen]
+    arrays = {
+        "offsets": np.concatenate(lines),
+        "starts": np.concatenate([[0], np.cumsum([len(line) for line in lines])]).astype(np.int64),
+        "texts": np.array([r["text"] for r in chosen]),
+        "line_ids": np.array([r["id"] for r in chosen]),
+        "cursive": np.array([r["cursive"] for r in chosen]),
+        "mean": normalisation.mean,
+        "std": normalisation.std,
+    }
+    write_atomically(path, lambda f: np.savez(f, **arrays))
 
 
 if __name__ == "__main__":

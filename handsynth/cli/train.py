@@ -50,6 +50,7 @@ LEGIBILITY_DEFAULTS = {
     "seed": 0,
     "ocr": None,
     "candidates": 1,
+    "style": None,
 }
 
 
@@ -332,6 +333,11 @@ def add_eval(sub) -> None:
         f"({LEGIBILITY_DEFAULTS['candidates']})",
     )
     p.add_argument(
+        "--style",
+        help="legibility: the hand every line is written in, as write --style takes it (none: "
+        "the default hand, as write writes; 0: no style)",
+    )
+    p.add_argument(
         "--ocr",
         action="store_const",
         const=True,
@@ -512,6 +518,7 @@ def run_legibility(args) -> None:
         texts=texts,
         ocr=bool(options["ocr"]),
         candidates=options["candidates"],
+        style=options["style"],
     )
     print(json.dumps({"recogniser": str(recogniser.path), "model": str(synthesis.path), **result}))
 

@@ -57,6 +57,7 @@ def legibility(
     texts: list[str] | None = None,
     ocr: bool = False,
     candidates: int = 1,
+    style: int | str | None = None,
 ) -> dict:
     """CER of the recogniser on the first `num_lines` validation lines and on synthesized lines.
 
@@ -65,7 +66,8 @@ def legibility(
     reported: the fraction of synthesized lines still faulty after the retries, and how often the
     recogniser reads the last letter of a line right, on real and synthesized lines. With more
     than one of `candidates`, the recogniser also chooses among draws of each line, so its own
-    CER flatters them: read them with `ocr` too. With `ocr`,
+    CER flatters them: read them with `ocr` too. Every line is primed with `style` as
+    `SynthesisModel.write` primes it (None: the default hand; 0: no style). With `ocr`,
     Tesseract's CER on the same raw lines (`ocr_cer_real`, `ocr_cer_synthesized`, their ratio).
     Each reader's errors are also given per class of character (`nn.char_errors`: capitals,
     digits, rare lower-case, other lower-case, punctuation) with the characters read worst.
@@ -103,12 +105,14 @@ def legibility(
         return character_error_rate(readings, references), float(np.mean(last_right)), errors
 
     options = WriteOptions(bias=bias, seed=seed, wrap=0, candidates=candidates)
+    writer = synthesis.for_style(style)
     written = write_lines(
-        synthesis.synthesis_stepping(),
+        writer.synthesis_stepping(),
         synthesis.alphabet,
         synthesis.normalisation,
         texts,
         options,
+        synthesis.prime(style),
         reader=recogniser.as_line_reader(),
     )
     cer_real, last_real, errors_real = read(raw_lines, real_texts)
@@ -138,6 +142,7 @@ def legibility(
         "texts": "novel" if novel else "validation",
         "bias": bias,
         "candidates": candidates,
+        "style": style,
         "classes_real": _rates(errors_real),
         "classes_synthesized": _rates(errors),
         "worst_synthesized": errors["worst"],

@@ -49,7 +49,13 @@ LETTER = Path(__file__).resolve().parents[1] / "docs" / "letter.txt"
 
 
 def candidate_lines(
-    data: Path, split: str, count: int, reader, seed: int, sizes: tuple[int, int]
+    data: Path,
+    split: str,
+    count: int,
+    reader,
+    seed: int,
+    sizes: tuple[int, int],
+    skip: set[str],
 ) -> list[dict]:
     """Up to `count` clean lines of different forms, drawn at random (seeded), half of them
     joined-up hands (CURSIVE_LIFTS) where there are so many, since most hands print."""
@@ -57,7 +63,7 @@ def candidate_lines(
     by_form: dict[str, dict] = {}
     for raw, text, line_id in zip(offsets, texts, line_ids, strict=True):
         features = line_features(raw, text)
-        if features is None or not sizes[0] <= len(text) <= sizes[1]:
+        if features is None or line_id in skip or not sizes[0] <= len(text) <= sizes[1]:
             continue
         by_form.setdefault(
             form_of(line_id), {"id": line_id, "raw": raw, "text": text, "f": features}
@@ -158,6 +164,13 @@ def main() -> None:
     )
     parser.add_argument("--no-default", action="store_true", help="do not measure the default")
     parser.add_argument(
+        "--skip",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="leave out the candidates measured in these earlier runs' output",
+    )
+    parser.add_argument(
         "--results",
         type=Path,
         nargs="+",
@@ -191,8 +204,9 @@ def measure_candidates(model, args) -> tuple[float | None, list[dict]]:
         default = measure(model, reader, texts, letter, None, WRITE_SEED, pages, population)
         print(json.dumps({"default": default}), flush=True)
         default_cer = default["cer"]
+    measured = {row["id"] for file in args.skip for row in read_rows(file) if "id" in row}
     candidates = candidate_lines(
-        args.data, args.split, args.candidates, reader, args.seed, tuple(args.characters)
+        args.data, args.split, args.candidates, reader, args.seed, tuple(args.characters), measured
     )
     results = []
     for candidate in candidates:
@@ -215,7 +229,7 @@ def read_results(files: list[Path], data: Path, split: str) -> tuple[float, list
     strokes and features from the data."""
     default_cer, measured = None, {}
     for file in files:
-        for row in map(json.loads, file.read_text(encoding="utf-8").splitlines()):
+        for row in read_rows(file):
             if "default" in row:
                 default_cer = row["default"]["cer"]
             elif "id" in row:
@@ -228,6 +242,11 @@ def read_results(files: list[Path], data: Path, split: str) -> tuple[float, list
         if line_id in measured:
             results.append({**measured[line_id], "features": line_features(raw, text), "raw": raw})
     return default_cer, results
+
+
+def read_rows(file: Path) -> list[dict]:
+    """The JSON lines an earlier run printed."""
+    return [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line]
 
 
 def write_styles(path: Path, chosen: list[dict], normalisation) -> None:

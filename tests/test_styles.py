@@ -20,7 +20,9 @@ from handsynth.write.styles import (
     MAX_STYLE_POINTS,
     SHIPPED_STYLE_COUNT,
     load_style,
+    shipped_normalisation,
     shipped_styles,
+    shipped_styles_path,
     strokes_from_pointer,
     svg_strokes,
 )
@@ -234,3 +236,31 @@ def test_saved_styles_are_renamed_and_deleted_by_valid_names_only(tmp_path, ship
     with pytest.raises(UserError, match="is not a file in the styles folder"):
         folder.delete("link")
     assert outside.is_file()
+
+
+def test_the_shipped_model_writes_every_line_in_style_1_unless_told_otherwise(tmp_path):
+    model = load_model()
+    offsets, text = shipped_styles()[0]
+    prime = model.prime(None)
+    np.testing.assert_array_equal(prime[0], offsets)
+    assert prime[1] == text
+    assert model.prime(0) is None and model.prime("0") is None
+    assert model.prime(3)[1] == shipped_styles()[2][1]
+
+
+def test_a_model_trained_on_other_data_writes_without_a_default_style(tmp_path):
+    from tests.test_hostile_inputs import tiny_model
+
+    tiny_model(tmp_path / "tiny.safetensors")
+    model = load_model(tmp_path / "tiny.safetensors")
+    assert model.prime(None) is None
+    offsets, _ = model.prime(1)  # asked for, a shipped style is renormalised for this model
+    raw = load_model().normalisation.denormalise(shipped_styles()[0][0])
+    np.testing.assert_allclose(model.normalisation.denormalise(offsets), raw, atol=1e-3)
+
+
+def test_shipped_styles_are_real_lines_each_with_its_source_and_statistics():
+    with np.load(shipped_styles_path(), allow_pickle=False) as data:
+        assert len(set(data["line_ids"].tolist())) == SHIPPED_STYLE_COUNT  # distinct lines
+        assert data["cursive"].shape == (SHIPPED_STYLE_COUNT,)
+    assert shipped_normalisation() == load_model().normalisation

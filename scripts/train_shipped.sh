@@ -79,6 +79,18 @@ shipped() {
         --out "$work/runs/synthesis-5" \
         --init-from "$work/synthesis-4.safetensors" --optimizer adam --lr 3e-4 --batch-size 32 \
         --checkpoint-every 25 --seed 5 --epochs 1
+    # Stage 6 goes on from stage 5's weights on the same smoothed lines, each two consecutive
+    # lines of a form also joined into one (--joined-lines: 10,488 lines + 8,954 pairs), so that
+    # the network reads a whole line of a hand and goes on in it, as a primed line does. Adam 2e-4,
+    # batch 32, seed 6, one epoch (608 steps), one thread. It ran as --epochs 3 --time-limit 125,
+    # was stopped with SIGTERM at step 164 and resumed with the same command, and was stopped in
+    # epoch 2; the rate is constant, so --epochs 1 gives the same best.pt (testset_v smoothed:
+    # -2,076.5 nats per line, stage 5: -1,990.3).
+    handsynth export "$work/runs/synthesis-5/best.pt" -o "$work/synthesis-5.safetensors"
+    OMP_NUM_THREADS=1 handsynth train synthesis --data "$work/prepared-smooth" \
+        --out "$work/runs/synthesis-6" \
+        --init-from "$work/synthesis-5.safetensors" --optimizer adam --lr 2e-4 --batch-size 32 \
+        --checkpoint-every 20 --seed 6 --epochs 1 --joined-lines
     # Prediction network for `handsynth sample`: small (2x128, K=20) so that it trains in about 20
     # minutes of one CPU core: three epochs of batch 32, Adam 1e-3, one thread.
     OMP_NUM_THREADS=1 handsynth train prediction --data "$work/prepared" \
@@ -113,11 +125,23 @@ shipped() {
     # The CPU recogniser and text model exported here are the starting points of the GPU step
     # described at ptb_char_1000 above, whose exports replace them.
     handsynth export "$work/runs/recogniser/best.pt" -o handsynth/weights/recogniser.safetensors
-    handsynth export "$work/runs/synthesis-5/best.pt" -o handsynth/weights/synthesis.safetensors
+    handsynth export "$work/runs/synthesis-6/best.pt" -o handsynth/weights/synthesis.safetensors
     handsynth export "$work/runs/prediction/best.pt" -o handsynth/weights/prediction.safetensors
     handsynth export "$work/runs/ptb-char-1000/best.pt" -o handsynth/weights/text.safetensors
-    python scripts/make_styles.py --model handsynth/weights/synthesis.safetensors \
-        --out handsynth/weights/styles.npz --seeds 1 2 3 4 5
+    # The 12 shipped styles: real testset_v lines, chosen by measurement with the model above
+    # (scripts/choose_styles.py: 22 random clean lines of 12-40 characters, each priming 24
+    # practical-set lines and docs/letter.txt; four runs side by side, then the choice).
+    python scripts/make_practical_texts.py --out "$work/practical.txt" --seed 0
+    choose=(python scripts/choose_styles.py --model handsynth/weights/synthesis.safetensors
+        --data "$work/prepared-smooth" --texts "$work/practical.txt" --lines 24 --characters 12 40)
+    "${choose[@]}" --candidates 10 --seed 1 > "$work/styles-1.jsonl"
+    "${choose[@]}" --candidates 10 --seed 2 --no-default > "$work/styles-2.jsonl"
+    "${choose[@]}" --candidates 4 --seed 3 --no-default \
+        --skip "$work/styles-1.jsonl" "$work/styles-2.jsonl" > "$work/styles-3.jsonl"
+    "${choose[@]}" --candidates 4 --seed 4 --no-default \
+        --skip "$work/styles-1.jsonl" "$work/styles-2.jsonl" > "$work/styles-4.jsonl"
+    "${choose[@]}" --results "$work"/styles-[1-4].jsonl --choose 12 \
+        --out handsynth/weights/styles.npz
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -79,18 +79,20 @@ def test_add_refuses_a_line_that_does_not_read_as_its_text_and_names_the_flag(tm
 
 def test_preview_draws_each_style_then_a_sentence_in_it(tmp_path, capsys):
     model = tmp_path / "paced.safetensors"
-    tiny_model(model, kappa_bias=float(np.log(11.5 / 341)))  # reads "hello world" over its line
+    # The window reads "hello world" over its line, and shipped style 6 (20 characters over 547
+    # points) at about the same pace.
+    tiny_model(model, kappa_bias=float(np.log(11.5 / 341)))
     folder = tmp_path / "styles"
     assert styles(capsys, folder, "add", "my-hand", str(TABLET_LINE))[0] == 0
     sheet = tmp_path / "sheet.svg"
-    argv = ["preview", "1", "my-hand", "-o", str(sheet), "--model", str(model), "--seed", "3"]
+    argv = ["preview", "6", "my-hand", "-o", str(sheet), "--model", str(model), "--seed", "3"]
     argv += ["--text", "a test"]
     status, out, err = styles(capsys, folder, *argv)
     assert status == 0, err
-    assert "2 styles, each its own line then the sample: 1, my-hand" in out
+    assert "2 styles, each its own line then the sample: 6, my-hand" in out
     paths = etree.parse(str(sheet)).getroot().iter(SVG_PATH)
     drawn = sum(1 for _ in paths)
-    own = int(shipped_styles()[0][0][:, 2].sum()) + 5  # shipped 1's strokes and the tablet's
+    own = int(shipped_styles()[5][0][:, 2].sum()) + 5  # shipped 6's strokes and the tablet's
     assert drawn > own  # and the two samples' strokes
     again = tmp_path / "again.svg"
     assert styles(capsys, folder, *argv[:4], str(again), *argv[5:])[0] == 0

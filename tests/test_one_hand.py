@@ -15,7 +15,7 @@ from handsynth.write.render import RenderOptions, layout_lines
 from tests.test_hand_metrics import box_line
 
 LETTER = Path(__file__).resolve().parents[1] / "docs" / "letter.txt"
-LETTER_SEED = 1  # the README's docs/sample-letter.png
+LETTER_SEED = 4  # the README's docs/sample-letter.png
 
 
 def _offsets(x_height: float, lean: float, tilt: float) -> np.ndarray:

@@ -157,11 +157,12 @@ class MisreadingReader:
 
 def test_a_misread_word_is_repaired_and_the_repaired_draw_is_kept(model):
     # Round 2 draws the line whole RETRY_CANDIDATES times, then repaired as many times; the
-    # reader reads only the second repair right.
+    # reader reads only the second repair right. (At seed 1 the first draw's only fault is the
+    # misread word, so it can be repaired.)
     chosen = RETRY_CANDIDATES + 1
     reader = MisreadingReader(model.alphabet, correct=[(1, chosen)])
     args = (model.synthesis_weights, model.alphabet, model.normalisation, [NAMED])
-    [written] = write_lines(*args, WriteOptions(seed=4, retries=2), reader=reader)
+    [written] = write_lines(*args, WriteOptions(seed=1, retries=2), reader=reader)
     first, repaired = reader.given[0][0], reader.given[1][chosen]
     assert [len(call) for call in reader.given] == [1, 2 * RETRY_CANDIDATES]
     assert written.faults == []

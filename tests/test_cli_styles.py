@@ -51,7 +51,7 @@ def test_add_a_tablet_app_s_inkml_line_then_list_rename_and_delete_it(tmp_path, 
     assert styles(capsys, folder, "delete", "neat")[0] == 0
     assert not (folder / "neat.xml").exists()
     status, out, _ = styles(capsys, folder, "list")
-    assert "(0; handsynth write --style FILE)" in out and "none yet" in out
+    assert "(0; handsynth write --style NAME)" in out and "none yet" in out
 
 
 def test_add_refuses_a_line_that_does_not_read_as_its_text_and_names_the_flag(tmp_path, capsys):
@@ -112,3 +112,29 @@ def test_styles_help_teaches_with_examples(capsys):
     assert "recogniser" in text and "InkML" in text
     assert cli.main(["styles"]) == 2  # an action is needed
     assert "the following arguments are required: ACTION" in capsys.readouterr().err
+
+
+def test_write_takes_a_saved_style_by_name_and_uses_its_adaptation(tmp_path, capsys):
+    model = tmp_path / "paced.safetensors"
+    tiny_model(model, kappa_bias=float(np.log(11.5 / 341)))  # reads "hello world" over its line
+    folder = tmp_path / "styles"
+    assert styles(capsys, folder, "add", "my-hand", str(TABLET_LINE), "--model", str(model))[0] == 0
+    out = tmp_path / "out.svg"
+    argv = ["write", "hello", "--model", str(model), "--seed", "1", "-o", str(out), "--wrap", "0"]
+    argv += ["--styles-dir", str(folder)]
+    assert cli.main([*argv, "--style", "my-hand"]) == 0
+    by_name = out.read_bytes()
+    assert cli.main([*argv, "--style", str(folder / "my-hand.xml")]) == 0
+    assert out.read_bytes() == by_name  # the name is its file
+    assert cli.main([*argv, "--style", "0"]) == 0
+    assert out.read_bytes() != by_name  # no style writes another line
+    status, _, err = styles(
+        capsys, folder, "adapt", "my-hand", "--model", str(model), "--steps", "5"
+    )
+    assert status == 0, err
+    assert (folder / "my-hand.adapted.safetensors").is_file()
+    assert cli.main([*argv, "--style", "my-hand"]) == 0
+    assert out.read_bytes() != by_name  # written by the adapted model
+    capsys.readouterr()
+    assert cli.main([*argv, "--style", "nobody"]) == 2
+    assert "nobody: no such style file" in capsys.readouterr().err

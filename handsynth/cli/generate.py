@@ -15,6 +15,7 @@ import numpy as np
 
 from handsynth import limits
 from handsynth.cli import args as cli_args
+from handsynth.cli.serve import default_styles_dir
 from handsynth.errors import UserError
 from handsynth.options import (
     DEFAULT_STYLE,
@@ -31,6 +32,7 @@ from handsynth.write.formats.plotter import PlotterOptions
 from handsynth.write.handwriting import FORMATS
 from handsynth.write.lines import TextError, tidy_lines
 from handsynth.write.render import RenderOptions
+from handsynth.write.style_folder import NAME, StyleFolder
 from handsynth.write.styles import SHIPPED_STYLE_COUNT
 from handsynth.write.substitute import read_substitutions
 from handsynth.write.substitute import substitute as substitute_characters
@@ -260,10 +262,19 @@ def add_write(sub) -> None:
         help=f"the hand every line is written in: one of the {SHIPPED_STYLE_COUNT} shipped styles "
         f"(a number, 1-{SHIPPED_STYLE_COUNT}; `handsynth styles preview` shows them) or a line "
         "of your own: an IAM-OnDB lineStrokes .xml, an .svg whose paths are pen strokes, or a "
-        f"one-line .inkml (digital ink from a tablet). Default: style {DEFAULT_STYLE}; "
+        "one-line .inkml (digital ink from a tablet), or the NAME of a style saved with "
+        "`handsynth styles add` or on the page. "
+        f"Default: style {DEFAULT_STYLE}; "
         f"{NO_STYLE}: no style, each line in a hand of its own",
     )
     p.add_argument("--style-text", help="what the --style file's line reads")
+    p.add_argument(
+        "--styles-dir",
+        type=Path,
+        default=str(default_styles_dir()),
+        help="folder of saved styles, where --style NAME is looked up (as handsynth serve "
+        "--styles-dir; default: %(default)s)",
+    )
     p.add_argument(
         "--substitute",
         action="store_true",
@@ -290,6 +301,17 @@ def add_write(sub) -> None:
     )
 
 
+def _style_source(style: str | None, styles_dir: Path) -> str | None:
+    """--style as `write` takes it: a saved style's NAME becomes its file in `styles_dir`; a number
+    or a path stays as given (a missing file is reported by `write`)."""
+    if style is None or style.isdigit() or Path(style).exists():
+        return style
+    folder = StyleFolder(styles_dir)
+    if NAME.fullmatch(style) and folder.path(style).is_file():
+        return str(folder.path(style))
+    return style
+
+
 def run_write(args) -> None:
     from handsynth.loaded import load_model
 
@@ -311,7 +333,7 @@ def run_write(args) -> None:
         wrap=args.wrap,
         retries=args.retries,
         candidates=args.candidates,
-        style=args.style,
+        style=_style_source(args.style, args.styles_dir),
         style_text=args.style_text,
         substitute=substitute,
         progress=sys.stderr.isatty(),

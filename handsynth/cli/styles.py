@@ -43,8 +43,7 @@ examples:
   handsynth styles rename my-hand neat
   handsynth styles delete neat
   handsynth styles adapt neat neat-2 neat-3      # tune the model to this writer's lines
-  handsynth write "in my own hand" --style ~/.local/share/handsynth/styles/neat.xml
-                                                 # a saved style is its file (styles list)"""
+  handsynth write "in my own hand" --style neat   # a saved style by name (or its file)"""
 
 
 def add_styles(sub) -> None:
@@ -155,11 +154,11 @@ def add_styles(sub) -> None:
         description="Tune the synthesis model's mixture head to the hand of saved style NAME,\n"
         "and of MORE saved lines by the same writer (the more lines, the better: 3 is good),\n"
         "and keep the result beside the style as NAME.adapted.safetensors (about 190 KB).\n"
-        "From then on write --style with NAME's file writes with the adapted model; delete\n"
+        "From then on write --style NAME writes with the adapted model; delete\n"
         "that file to go back. The network's letters are not tuned, so letters the writer\n"
         "never wrote are still written (docs/writing.md has the measurements).",
         epilog="examples:\n  handsynth styles adapt my-hand my-hand-2 my-hand-3\n"
-        "  handsynth write 'in my own hand' --style ~/.local/share/handsynth/styles/my-hand.xml",
+        "  handsynth write 'in my own hand' --style my-hand",
     )
     adapt.add_argument("name", metavar="NAME", help="the saved style to adapt to")
     adapt.add_argument(
@@ -190,7 +189,7 @@ def _list(args: argparse.Namespace) -> None:
     for number, (_, text) in enumerate(shipped, start=1):
         print(f"  {number:>3}  {text}")
     saved = folder.list()
-    print(f"saved styles in {folder.root} ({len(saved)}; handsynth write --style FILE):")
+    print(f"saved styles in {folder.root} ({len(saved)}; handsynth write --style NAME):")
     if not saved:
         print("  none yet: handsynth styles add NAME FILE, or draw one on handsynth serve's page")
     width = max((len(style.name) for style in saved), default=0)

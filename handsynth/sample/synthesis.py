@@ -371,6 +371,15 @@ def _cut_lines(texts: list[str], skip: int, drawn: _Drawn) -> list[SampledLine]:
     return lines
 
 
+def without_first_rows(line: SampledLine, rows: int) -> SampledLine:
+    """`line` without rows 1..rows of its offsets (whole strokes, `rows` ending one), as if it had
+    started after them: its first kept point becomes its start."""
+    offsets = np.concatenate([np.zeros((1, 3), np.float32), line.offsets[rows + 1 :]])
+    offsets[1, :2] = 0.0
+    phi = line.phi[rows:]  # phi row j goes with offsets row j + 1
+    return SampledLine(line.text, offsets, phi, line.finished, line.steps, line.lead + rows)
+
+
 def _joined(line: SampledLine, cut: int, drawn: _Drawn, row: int, skip: int) -> SampledLine:
     """`line` up to row `cut` of its offsets, then row `row` of a batch drawn on from there."""
     n = int(drawn.lengths[row])

@@ -42,7 +42,16 @@ def checked_ids(path: str | Path, entries: list[str], pattern, example: str, wha
             )
 
 
+def valid_normalisation(statistics) -> bool:
+    """Whether `statistics`, as JSON gives them, are a normalisation: {"mean": 2 finite numbers,
+    "std": 2 finite numbers above 0} (prepared metadata and model files both hold one)."""
+    return isinstance(statistics, dict) and all(
+        _finite_pair(statistics.get(key), positive=key == "std") for key in ("mean", "std")
+    )
+
+
 def _finite_pair(values, positive: bool) -> bool:
+    """Whether `values` is a list of 2 finite numbers (x, y; each above 0 if `positive`)."""
     if not isinstance(values, list) or len(values) != 2:
         return False
     if not all(type(v) in (int, float) and math.isfinite(v) for v in values):
@@ -74,10 +83,7 @@ def metadata(path: Path, format_version: int) -> dict:
         or alphabet.get("fold_unknown_to") not in (None, *symbols)
     ):
         raise UserError(f"{path}: damaged prepared metadata: alphabet; {AGAIN}")
-    statistics = data.get("normalisation")
-    if not isinstance(statistics, dict) or not (
-        _finite_pair(statistics.get("mean"), False) and _finite_pair(statistics.get("std"), True)
-    ):
+    if not valid_normalisation(data.get("normalisation")):
         raise UserError(
             f"{path}: the normalisation is not 2 finite means and 2 positive deviations; {AGAIN}"
         )

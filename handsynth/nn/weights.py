@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from importlib import resources
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.numpy import load_file
 
 from handsynth.atomic import write_atomically
+from handsynth.data.validate import valid_normalisation
 from handsynth.errors import CheckpointError, UserError
 from handsynth.nn.configs import CONFIGS, DATA_SIZES
 
@@ -168,10 +168,7 @@ def check_model_file(arrays: dict[str, np.ndarray], description, path: Path) -> 
         if data.get("level") not in ("char", "word"):
             raise refuse(f"data.level is {data.get('level')!r}, not 'char' or 'word'")
     else:
-        statistics = data.get("normalisation")
-        if not isinstance(statistics, dict) or not all(
-            _finite_numbers(statistics.get(key), positive=key == "std") for key in ("mean", "std")
-        ):
+        if not valid_normalisation(data.get("normalisation")):
             raise refuse("data.normalisation is not 2 finite means and 2 positive deviations")
     training = description.get("training", {})
     if not isinstance(training, dict) or not isinstance(training.get("train_config", {}), dict):
@@ -179,15 +176,6 @@ def check_model_file(arrays: dict[str, np.ndarray], description, path: Path) -> 
     bptt = training.get("train_config", {}).get("bptt", 1)
     if type(bptt) is not int or not 1 <= bptt <= MAX_CONFIG_SIZE:
         raise refuse(f"training.train_config.bptt is {bptt!r}, not a whole number")
-
-
-def _finite_numbers(values, positive: bool) -> bool:
-    """Whether `values` is a list of 2 finite numbers (x, y; each above 0 if `positive`)."""
-    if not isinstance(values, list) or len(values) != 2:
-        return False
-    if not all(type(v) in (int, float) and math.isfinite(v) for v in values):
-        return False
-    return not positive or all(v > 0 for v in values)
 
 
 def read_start_weights(path: str | Path, kind: str) -> tuple[dict[str, np.ndarray], dict, dict]:

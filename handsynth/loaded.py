@@ -51,7 +51,7 @@ from handsynth.sample.synthesis import SynthesisStep
 from handsynth.write.handwriting import Handwriting
 from handsynth.write.lines import tidy_lines, write_lines
 from handsynth.write.styles import load_style as read_style
-from handsynth.write.styles import shipped_normalisation, shipped_styles
+from handsynth.write.styles import shipped_normalisation
 from handsynth.write.substitute import describe as describe_substitutions
 from handsynth.write.substitute import substitute as substitute_characters
 from handsynth.write.typography import describe as describe_typography
@@ -260,8 +260,8 @@ class SynthesisModel(HandwritingModel):
         seed: int = 0,
     ) -> SynthesisModel:
         """A copy of this model fine-tuned on one writer's lines, each (raw pen offsets (T, 3),
-        text), for `steps` steps (`nn.adapt`; a few seconds a step on a CPU): write with it, primed
-        with one of the same lines, for more of that writer's hand."""
+        text), for `steps` steps (`nn.adapt`; its head alone, a fraction of a second a step on a
+        CPU): write with it, primed with one of the same lines, for more of that writer's hand."""
         from handsynth.data.dataset import HandwritingData
         from handsynth.nn.adapt import ADAPT_STEPS, adapt, adaptation_lines
 
@@ -286,8 +286,8 @@ class SynthesisModel(HandwritingModel):
 
     def for_style(self, style: int | str | os.PathLike | None) -> SynthesisModel:
         """The model to write `style` with: adapted to it where the style file has an adaptation
-        beside it (`nn.adapt.adaptation_path`, which `handsynth styles adapt` writes), else this
-        one."""
+        beside it (`nn.adaptation_file.adaptation_path`, which `handsynth styles adapt` writes),
+        else this one."""
         from handsynth.nn.adaptation_file import adaptation_path
 
         if style is None or str(style).isdigit():
@@ -329,7 +329,7 @@ class SynthesisModel(HandwritingModel):
             return None
         if style is not None:
             return self.load_style(style, style_text)
-        if len(shipped_styles()) < DEFAULT_STYLE or shipped_normalisation() != self.normalisation:
+        if shipped_normalisation() != self.normalisation:  # None where no styles are shipped
             return None
         return self.load_style(DEFAULT_STYLE)
 

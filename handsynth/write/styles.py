@@ -13,6 +13,7 @@ inside, and read back like any other.
 from __future__ import annotations
 
 import re
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -43,25 +44,31 @@ def shipped_styles_path() -> Path:
 
 
 def shipped_styles() -> list[tuple[np.ndarray, str]]:
-    """The shipped styles: (offsets (T, 3) normalised with `shipped_normalisation`, text) each,
-    numbered from 1 in the CLI."""
-    path = shipped_styles_path()
-    if not path.is_file():
-        return []
-    with np.load(path, allow_pickle=False) as data:
-        starts, offsets, texts = data["starts"], data["offsets"], data["texts"].tolist()
-    return [(offsets[starts[i] : starts[i + 1]], texts[i]) for i in range(len(texts))]
+    """The shipped styles: (offsets (T, 3) normalised with `shipped_normalisation`, read-only,
+    text) each, numbered from 1 in the CLI."""
+    return list(_shipped()[0])
 
 
 def shipped_normalisation() -> Normalisation | None:
     """The statistics the shipped styles are normalised with (the shipped synthesis model's)."""
+    return _shipped()[1]
+
+
+@cache
+def _shipped() -> tuple[tuple[tuple[np.ndarray, str], ...], Normalisation | None]:
+    """styles.npz, read once: the styles and their normalisation (None if it does not say)."""
     path = shipped_styles_path()
     if not path.is_file():
-        return None
+        return (), None
     with np.load(path, allow_pickle=False) as data:
-        if "mean" not in data.files:
-            return None
-        return Normalisation(data["mean"].astype(np.float64), data["std"].astype(np.float64))
+        starts, offsets, texts = data["starts"], data["offsets"], data["texts"].tolist()
+        normalisation = None
+        if "mean" in data.files:
+            mean, std = data["mean"].astype(np.float64), data["std"].astype(np.float64)
+            normalisation = Normalisation(mean, std)
+    offsets.setflags(write=False)  # shared by every caller
+    styles = tuple((offsets[starts[i] : starts[i + 1]], texts[i]) for i in range(len(texts)))
+    return styles, normalisation
 
 
 def svg_strokes(path: Path) -> list[np.ndarray]:

@@ -34,7 +34,7 @@ def test_a_mark_within_the_style_drawn_on_the_first_letter_is_dropped():
     moves = [(-10, 0, 0), (15, 0, 1), (95, 0, 0), (20, 5, 1), (30, 0, 0), (10, 0, 1)]
     line = _line(moves, focus=[0, 0, 0, 0, 1, 1])
     assert residue_rows(line, 25.0, UNIT) == 2
-    trimmed = without_style_residue(line, STYLE, UNIT)
+    trimmed = without_style_residue(line, style_right_edge(STYLE, UNIT), UNIT)
     assert trimmed.lead == 2 and len(trimmed.offsets) == len(line.offsets) - 2
     np.testing.assert_array_equal(trimmed.offsets[2:], line.offsets[4:])
     np.testing.assert_array_equal(trimmed.offsets[1], [0, 0, 0])  # it starts at its first point

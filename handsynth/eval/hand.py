@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from handsynth.data.line_pairs import form_of
 from handsynth.data.strokes import offsets_to_points
 from handsynth.write.hand_metrics import level, measure_line, shear
 
@@ -102,7 +103,7 @@ def real_pages(
     for line, text, line_id in zip(offsets, texts, line_ids, strict=True):
         features = line_features(line, text)
         if features is not None:
-            forms[line_id.rsplit("-", 1)[0]].append(features)
+            forms[form_of(line_id)].append(features)
     every_line = [f for page in forms.values() for f in page]
     pages = [page for page in forms.values() if len(page) >= MIN_PAGE_LINES]
     return pages, Population.from_lines(every_line)

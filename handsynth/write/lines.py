@@ -30,7 +30,7 @@ from handsynth.write.char_widths import wrap_by_width
 from handsynth.write.faults import Fault, badness, find_faults
 from handsynth.write.line_checks import geometry_faults, reading_faults
 from handsynth.write.repair import first_faulty_word, name_word, restart_row
-from handsynth.write.style_residue import without_style_residue
+from handsynth.write.style_residue import style_right_edge, without_style_residue
 
 if TYPE_CHECKING:
     from handsynth.sample.torch_stepper import TorchSynthesis
@@ -122,6 +122,7 @@ def write_lines(
         raise ValueError("choosing among candidates needs a reader")
     rng = np.random.default_rng(options.seed)
     knobs = (options.bias, options.temperature, rng, prime, on_step)
+    edge = None if prime is None else style_right_edge(prime[0], normalisation)
     best: dict[int, _Draw] = {}
     todo = [i for i, line in enumerate(lines) if line]
     for retry in range(options.retries + 1):
@@ -131,7 +132,7 @@ def write_lines(
         drawn_for = [i for i in todo for _ in range(draws)]
         sampled = sample_synthesis(weights, alphabet, [lines[i] for i in drawn_for], *knobs)
         if prime is not None:
-            sampled = [without_style_residue(line, prime[0], normalisation) for line in sampled]
+            sampled = [without_style_residue(line, edge, normalisation) for line in sampled]
         cuts = {i: _repair_cut(best[i]) for i in todo} if retry else {}
         repaired = [i for i in cuts if cuts[i]]
         if repaired:

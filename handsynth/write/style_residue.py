@@ -41,8 +41,9 @@ def residue_rows(line: SampledLine, right_edge: float, normalisation: Normalisat
 
 
 def without_style_residue(
-    line: SampledLine, style: np.ndarray, normalisation: Normalisation
+    line: SampledLine, right_edge: float, normalisation: Normalisation
 ) -> SampledLine:
-    """`line` without the style's ink it starts with; style (P, 3) normalised offsets."""
-    rows = residue_rows(line, style_right_edge(style, normalisation), normalisation)
+    """`line` without the style's ink it starts with; `right_edge` is the style's
+    (`style_right_edge`)."""
+    rows = residue_rows(line, right_edge, normalisation)
     return without_first_rows(line, rows) if rows else line

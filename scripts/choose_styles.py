@@ -111,15 +111,15 @@ def written(model, texts: list[str], prime, seed: int) -> list[np.ndarray]:
     return [line.offsets for line in lines]
 
 
-def measure(model, reader, texts: list[str], letter: list[str], prime, seed, pages, population):
+def measure(model, reader, texts: list[str], letter: list[str], prime, seed, real, population):
     """The recogniser's CER on `texts` and the one-handedness of the `letter` lines, written with
-    `prime`: the letter's page score and the share of real pages it is more consistent than."""
+    `prime`: the letter's page score and the share of the `real` pages' scores (R,) it is more
+    consistent than."""
     lines = written(model, texts, prime, seed)
     cer = character_error_rate(reader.read(lines), [reader.alphabet.spell(t) for t in texts])
     page = written(model, letter, prime, seed)
     features = [line_features(o, t) for o, t in zip(page, letter, strict=True)]
     score = page_score([f for f in features if f is not None], population)
-    real = np.array([page_score(p, population) for p in pages])
     return {
         "cer": round(cer, 4),
         "letter_score": round(score, 3),
@@ -199,9 +199,10 @@ def measure_candidates(model, args) -> tuple[float | None, list[dict]]:
     texts = [t for t in args.texts.read_text(encoding="utf-8").splitlines() if t][: args.lines]
     letter = [line for line in model.lines(LETTER.read_text(encoding="utf-8")) if line]
     pages, population = real_pages(*load_prepared(args.data, args.split))
+    real = np.array([page_score(page, population) for page in pages])  # (R,)
     default_cer = None
     if not args.no_default:
-        default = measure(model, reader, texts, letter, None, WRITE_SEED, pages, population)
+        default = measure(model, reader, texts, letter, None, WRITE_SEED, real, population)
         print(json.dumps({"default": default}), flush=True)
         default_cer = default["cer"]
     measured = {row["id"] for file in args.skip for row in read_rows(file) if "id" in row}
@@ -215,7 +216,7 @@ def measure_candidates(model, args) -> tuple[float | None, list[dict]]:
         result = {
             "id": candidate["id"],
             "text": candidate["text"],
-            **measure(model, reader, texts, letter, prime, WRITE_SEED, pages, population),
+            **measure(model, reader, texts, letter, prime, WRITE_SEED, real, population),
             "lifts_per_letter": round(lifts_per_letter, 3),
             "cursive": lifts_per_letter <= CURSIVE_LIFTS,
         }

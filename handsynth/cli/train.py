@@ -10,6 +10,7 @@ from pathlib import Path
 from handsynth import limits
 from handsynth.cli import args as cli_args
 from handsynth.cli.args import COUNT, SIZE, CliError
+from handsynth.data.dataset import RARE_WEIGHTINGS
 from handsynth.nn.configs import CONFIGS
 from handsynth.options import DEFAULT_BIAS
 from handsynth.train.config import LEARNING_RATES, TrainConfig
@@ -216,6 +217,15 @@ def add_train(sub) -> None:
         help="handwriting: show a line once more per rare character it holds (digits, capitals, "
         "j q x z, punctuation: each under 1 in 500 characters), up to N times an epoch "
         "(1: every line once)",
+    )
+    p.add_argument(
+        "--rare-weighting",
+        choices=sorted(RARE_WEIGHTINGS),
+        default=TRAIN.rare_weighting,
+        help="how --oversample-rare counts a line's appearances: per-character, once more per "
+        "rare character it holds; rarest, as often as its rarest character falls short of 1 in "
+        "500 (a line with an 8, seen 39 times in IAM-OnDB, up to N times; one whose rarest "
+        "letter is a k, once)",
     )
     p.add_argument(
         "--joined-lines",
@@ -447,6 +457,7 @@ def run_train(args) -> None:
         plateau_decay=args.plateau_decay,
         time_limit=None if args.time_limit is None else 60 * args.time_limit,
         max_repeats=args.oversample_rare,
+        rare_weighting=args.rare_weighting,
         joined_lines=args.joined_lines,
         augment=args.augment,
     )

@@ -38,5 +38,6 @@ class TrainConfig:
     # validation metric (None: the rate stays)
     time_limit: float | None = None  # seconds this run may train before it saves last.pt and stops
     max_repeats: int = 1  # handwriting: lines with rare characters up to this many times an epoch
+    rare_weighting: str = "per-character"  # how those repeats are counted (RARE_WEIGHTINGS)
     joined_lines: bool = False  # synthesis: also train on consecutive lines of a form joined
     augment: bool = False  # recogniser: train on randomly rescaled, stretched and slanted lines

@@ -108,7 +108,7 @@ def train(task, config: TrainConfig, log=print) -> dict:
     if config.joined_lines:
         task.add_joined_lines()
     if config.max_repeats > 1:
-        task.oversample_rare(config.max_repeats)
+        task.oversample_rare(config.max_repeats, config.rare_weighting)
     if config.augment:
         task.augment(Augmentation())
     task_state = dict(payload.get("task_state", {})) if payload else {}

@@ -19,12 +19,12 @@ from tqdm import tqdm
 
 from handsynth.data.alphabet import Alphabet
 from handsynth.data.dataset import (
+    RARE_WEIGHTINGS,
     Augmentation,
     HandwritingBatch,
     HandwritingData,
     load_handwriting,
     load_joined_handwriting,
-    rare_character_repeats,
 )
 from handsynth.data.prepare import load_metadata
 from handsynth.data.strokes import Normalisation
@@ -73,12 +73,13 @@ class HandwritingTask:
         self.repeats: np.ndarray | None = None  # (L,) appearances of each line an epoch
         self.rank, self.world = 0, 1
 
-    def oversample_rare(self, max_repeats: int) -> None:
+    def oversample_rare(self, max_repeats: int, weighting: str = "per-character") -> None:
         """Show the training lines that hold rare characters (digits, capitals, j q x z,
-        punctuation) more often: each once per rare character it holds, at most `max_repeats`
-        times an epoch (1: every line once)."""
+        punctuation) more often, at most `max_repeats` times an epoch (1: every line once):
+        "per-character" once more per rare character a line holds, "rarest" as often as its
+        rarest character falls short of the rare share (`RARE_WEIGHTINGS`)."""
         self.repeats = (
-            rare_character_repeats(
+            RARE_WEIGHTINGS[weighting](
                 self.train.chars, len(self.alphabet), self.rare_share, max_repeats
             )
             if max_repeats > 1

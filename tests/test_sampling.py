@@ -6,7 +6,11 @@ import pytest
 
 from handsynth.data.alphabet import Alphabet
 from handsynth.sample.stepper import Mixture, StepState
-from handsynth.sample.synthesis import END_GRACE_STEPS, sample_synthesis
+from handsynth.sample.synthesis import (
+    END_GRACE_STEPS,
+    MAX_AFTERTHOUGHT_POINTS,
+    sample_synthesis,
+)
 
 ALPHABET = Alphabet(list(" .,ab"))
 
@@ -78,3 +82,19 @@ def test_past_a_final_letter_the_stroke_in_progress_is_finished():
     assert len(offsets) == 1 + 13 + END_GRACE_STEPS + 1
     offsets = write("ab", LETTER_AND_DOT | {20}, passes=13)
     assert len(offsets) == 1 + 21
+
+
+def test_a_letter_begun_after_the_window_passed_the_last_one_is_not_drawn():
+    # The pen lifts at step 9 and the window passes at step 10; the stroke that follows never
+    # lifts ("Maryo"): the line ends at the lift before it, not END_GRACE_STEPS after the pass.
+    offsets = write("ab", {9}, passes=10)
+    np.testing.assert_array_equal(np.flatnonzero(offsets[:, 2]), [10])
+    assert len(offsets) == 1 + 10
+
+
+def test_a_short_stroke_begun_after_the_window_passed_is_kept():
+    # A t-cross: four points begun after the pass, then a lift that ends the line.
+    offsets = write("ab", {9, 14}, passes=10)
+    np.testing.assert_array_equal(np.flatnonzero(offsets[:, 2]), [10, 15])
+    assert len(offsets) == 1 + 15
+    assert MAX_AFTERTHOUGHT_POINTS > 15 - 10

@@ -45,6 +45,7 @@ CURSIVE_LIFTS = 0.5  # at most this many pen lifts per letter: a joined-up hand 
 MIN_CURSIVE = 2
 WRITE_SEED = 0  # every candidate writes with the same noise, as the default does
 ONE_HAND_SHARE = 0.75  # style 1 writes a letter more consistent than this share of real pages
+SPLITS = ("valid", "train")  # the prepared splits candidates are taken from
 LETTER = Path(__file__).resolve().parents[1] / "docs" / "letter.txt"
 
 
@@ -56,9 +57,11 @@ def candidate_lines(
     seed: int,
     sizes: tuple[int, int],
     skip: set[str],
+    cursive_only: bool = False,
 ) -> list[dict]:
-    """Up to `count` clean lines of different forms, drawn at random (seeded), half of them
-    joined-up hands (CURSIVE_LIFTS) where there are so many, since most hands print."""
+    """Up to `count` clean lines of different forms, drawn at random (seeded), half of them (or
+    all, `cursive_only`) joined-up hands (CURSIVE_LIFTS) where there are so many, since most
+    hands print."""
     offsets, texts, line_ids = load_prepared(data, split)
     by_form: dict[str, dict] = {}
     for raw, text, line_id in zip(offsets, texts, line_ids, strict=True):
@@ -78,7 +81,7 @@ def candidate_lines(
     rng = np.random.default_rng(seed)
     cursive = [i for i, line in enumerate(lines) if line["f"][0] <= CURSIVE_LIFTS]
     printed = [i for i, line in enumerate(lines) if line["f"][0] > CURSIVE_LIFTS]
-    picked = list(rng.permutation(cursive)[: count // 2])
+    picked = list(rng.permutation(cursive)[: count if cursive_only else count // 2])
     picked += list(rng.permutation(printed)[: count - len(picked)])
     return [lines[i] for i in picked]
 
@@ -147,7 +150,12 @@ def choose(results: list[dict], default_cer: float, count: int) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="a `handsynth prepare` folder")
-    parser.add_argument("--split", default="valid", help="the split to take lines from")
+    parser.add_argument(
+        "--split",
+        default="valid",
+        choices=SPLITS,
+        help="the split to take candidates from: valid (writers the network never saw) or train",
+    )
     parser.add_argument("--texts", type=Path, help="texts to write, one a line")
     parser.add_argument("--model", help="synthesis model file (none: the shipped one)")
     parser.add_argument("--lines", type=int, default=40, help="texts written per candidate")
@@ -163,6 +171,7 @@ def main() -> None:
         help="lengths of the candidate lines",
     )
     parser.add_argument("--no-default", action="store_true", help="do not measure the default")
+    parser.add_argument("--cursive-only", action="store_true", help="try joined-up candidates only")
     parser.add_argument(
         "--skip",
         type=Path,
@@ -182,7 +191,7 @@ def main() -> None:
 
     model = handsynth.load_model(args.model, kind="synthesis")
     if args.results:
-        default_cer, results = read_results(args.results, args.data, args.split)
+        default_cer, results = read_results(args.results, args.data)
     else:
         if args.texts is None:
             parser.error("give --texts to measure, or --results to choose from")
@@ -207,7 +216,14 @@ def measure_candidates(model, args) -> tuple[float | None, list[dict]]:
         default_cer = default["cer"]
     measured = {row["id"] for file in args.skip for row in read_rows(file) if "id" in row}
     candidates = candidate_lines(
-        args.data, args.split, args.candidates, reader, args.seed, tuple(args.characters), measured
+        args.data,
+        args.split,
+        args.candidates,
+        reader,
+        args.seed,
+        tuple(args.characters),
+        measured,
+        args.cursive_only,
     )
     results = []
     for candidate in candidates:
@@ -225,9 +241,9 @@ def measure_candidates(model, args) -> tuple[float | None, list[dict]]:
     return default_cer, results
 
 
-def read_results(files: list[Path], data: Path, split: str) -> tuple[float, list[dict]]:
+def read_results(files: list[Path], data: Path) -> tuple[float, list[dict]]:
     """The default's CER and the candidates measured in earlier runs' output, with each line's
-    strokes and features from the data."""
+    strokes and features from the data (candidates may come from any of its splits)."""
     default_cer, measured = None, {}
     for file in files:
         for row in read_rows(file):
@@ -237,11 +253,13 @@ def read_results(files: list[Path], data: Path, split: str) -> tuple[float, list
                 measured[row["id"]] = row
     if default_cer is None:
         raise SystemExit("none of --results measured the default")
-    offsets, texts, line_ids = load_prepared(data, split)
     results = []
-    for raw, text, line_id in zip(offsets, texts, line_ids, strict=True):
-        if line_id in measured:
-            results.append({**measured[line_id], "features": line_features(raw, text), "raw": raw})
+    for split in SPLITS:
+        offsets, texts, line_ids = load_prepared(data, split)
+        for raw, text, line_id in zip(offsets, texts, line_ids, strict=True):
+            if line_id in measured:
+                features = line_features(raw, text)
+                results.append({**measured[line_id], "features": features, "raw": raw})
     return default_cer, results
 
 

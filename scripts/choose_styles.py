@@ -4,8 +4,8 @@ A style is a line of real handwriting that primes every line of a page (Graves Â
 are clean lines of a prepared split, one per form (one writer each): lines of MIN..MAX characters
 that the recogniser reads almost perfectly, drawn at random, half of them joined-up hands. Each
 candidate primes the writing of the same texts (the practical set), which the recogniser reads,
-and of docs/letter.txt, whose page is scored for consistency against the split's real pages
-(`eval.hand`). A style is kept when its lines read within
+and of docs/letter.txt, whose page is scored for consistency against the real pages of the
+held-out writers (testset_v, `eval.hand`). A style is kept when its lines read within
 LEGIBLE_FACTOR of the unprimed default; among those, `--choose` styles are picked one at a time,
 each the kept candidate farthest in hand features from those already picked, starting from the
 most legible of those whose letter is more consistent than ONE_HAND_SHARE of real pages (style 1,
@@ -84,6 +84,19 @@ def candidate_lines(
     picked = list(rng.permutation(cursive)[: count if cursive_only else count // 2])
     picked += list(rng.permutation(printed)[: count - len(picked)])
     return [lines[i] for i in picked]
+
+
+def named_lines(data: Path, ids: list[str]) -> list[dict]:
+    """The lines with these ids, from any split, in the order given."""
+    found = {}
+    for split in SPLITS:
+        for raw, text, line_id in zip(*load_prepared(data, split), strict=True):
+            if line_id in ids:
+                found[line_id] = {"id": line_id, "raw": raw, "text": text}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise SystemExit(f"no line {', '.join(missing)} in {data}")
+    return [{**found[i], "f": line_features(found[i]["raw"], found[i]["text"])} for i in ids]
 
 
 def farthest_points(
@@ -173,6 +186,9 @@ def main() -> None:
     parser.add_argument("--no-default", action="store_true", help="do not measure the default")
     parser.add_argument("--cursive-only", action="store_true", help="try joined-up candidates only")
     parser.add_argument(
+        "--ids", nargs="+", help="measure these lines (any split) instead of drawing candidates"
+    )
+    parser.add_argument(
         "--skip",
         type=Path,
         nargs="+",
@@ -207,7 +223,7 @@ def measure_candidates(model, args) -> tuple[float | None, list[dict]]:
     reader = model.line_reader
     texts = [t for t in args.texts.read_text(encoding="utf-8").splitlines() if t][: args.lines]
     letter = [line for line in model.lines(LETTER.read_text(encoding="utf-8")) if line]
-    pages, population = real_pages(*load_prepared(args.data, args.split))
+    pages, population = real_pages(*load_prepared(args.data, "valid"))  # held-out writers
     real = np.array([page_score(page, population) for page in pages])  # (R,)
     default_cer = None
     if not args.no_default:
@@ -215,16 +231,19 @@ def measure_candidates(model, args) -> tuple[float | None, list[dict]]:
         print(json.dumps({"default": default}), flush=True)
         default_cer = default["cer"]
     measured = {row["id"] for file in args.skip for row in read_rows(file) if "id" in row}
-    candidates = candidate_lines(
-        args.data,
-        args.split,
-        args.candidates,
-        reader,
-        args.seed,
-        tuple(args.characters),
-        measured,
-        args.cursive_only,
-    )
+    if args.ids:
+        candidates = named_lines(args.data, args.ids)
+    else:
+        candidates = candidate_lines(
+            args.data,
+            args.split,
+            args.candidates,
+            reader,
+            args.seed,
+            tuple(args.characters),
+            measured,
+            args.cursive_only,
+        )
     results = []
     for candidate in candidates:
         prime = (model.normalisation.normalise(candidate["raw"]), candidate["text"])

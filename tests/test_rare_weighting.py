@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from handsynth.data.dataset import rare_character_repeats, rarest_character_repeats
+from handsynth.data.rare import rare_character_repeats, rarest_character_repeats
 
 
 @pytest.fixture

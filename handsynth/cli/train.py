@@ -10,7 +10,7 @@ from pathlib import Path
 from handsynth import limits
 from handsynth.cli import args as cli_args
 from handsynth.cli.args import COUNT, SIZE, CliError
-from handsynth.data.dataset import RARE_WEIGHTINGS
+from handsynth.data.rare import RARE_WEIGHTINGS
 from handsynth.nn.configs import CONFIGS
 from handsynth.options import DEFAULT_BIAS
 from handsynth.train.config import LEARNING_RATES, TrainConfig

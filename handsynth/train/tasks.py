@@ -19,7 +19,6 @@ from tqdm import tqdm
 
 from handsynth.data.alphabet import Alphabet
 from handsynth.data.dataset import (
-    RARE_WEIGHTINGS,
     Augmentation,
     HandwritingBatch,
     HandwritingData,
@@ -27,6 +26,7 @@ from handsynth.data.dataset import (
     load_joined_handwriting,
 )
 from handsynth.data.prepare import load_metadata
+from handsynth.data.rare import RARE_WEIGHTINGS
 from handsynth.data.strokes import Normalisation
 from handsynth.data.text_corpus import (
     TextCorpus,

@@ -31,7 +31,7 @@ from handsynth.data.strokes import (
 from handsynth.errors import FieldError, UserError
 
 SHIPPED_STYLES = "styles.npz"
-SHIPPED_STYLE_COUNT = 12  # lines in styles.npz, numbered 1-12 (tests/test_styles.py holds it)
+SHIPPED_STYLE_COUNT = 14  # lines in styles.npz, numbered 1-14 (tests/test_styles.py holds it)
 # One line of handwriting: IAM-OnDB lines have at most about 1,900 points and 80 characters.
 MAX_STYLE_BYTES = 2_000_000
 MAX_STYLE_POINTS = 3000

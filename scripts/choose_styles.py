@@ -86,17 +86,26 @@ def candidate_lines(
     return [lines[i] for i in picked]
 
 
-def named_lines(data: Path, ids: list[str]) -> list[dict]:
-    """The lines with these ids, from any split, in the order given."""
+def lines_by_id(data: Path, ids: set[str]) -> dict[str, dict]:
+    """The lines of any split whose ids are in `ids`, by id, in the data's order, with their
+    hand features."""
     found = {}
     for split in SPLITS:
         for raw, text, line_id in zip(*load_prepared(data, split), strict=True):
             if line_id in ids:
                 found[line_id] = {"id": line_id, "raw": raw, "text": text}
+    for line in found.values():
+        line["f"] = line_features(line["raw"], line["text"])
+    return found
+
+
+def named_lines(data: Path, ids: list[str]) -> list[dict]:
+    """The lines with these ids, from any split, in the order given."""
+    found = lines_by_id(data, set(ids))
     missing = [i for i in ids if i not in found]
     if missing:
         raise SystemExit(f"no line {', '.join(missing)} in {data}")
-    return [{**found[i], "f": line_features(found[i]["raw"], found[i]["text"])} for i in ids]
+    return [found[i] for i in ids]
 
 
 def farthest_points(
@@ -272,13 +281,10 @@ def read_results(files: list[Path], data: Path) -> tuple[float, list[dict]]:
                 measured[row["id"]] = row
     if default_cer is None:
         raise SystemExit("none of --results measured the default")
-    results = []
-    for split in SPLITS:
-        offsets, texts, line_ids = load_prepared(data, split)
-        for raw, text, line_id in zip(offsets, texts, line_ids, strict=True):
-            if line_id in measured:
-                features = line_features(raw, text)
-                results.append({**measured[line_id], "features": features, "raw": raw})
+    found = lines_by_id(data, set(measured))
+    results = [
+        {**measured[i], "features": line["f"], "raw": line["raw"]} for i, line in found.items()
+    ]
     return default_cer, results
 
 

@@ -48,6 +48,7 @@ from handsynth.options import (
 from handsynth.sample.reader import LineReader
 from handsynth.sample.stepper import SynthesisWeights
 from handsynth.sample.synthesis import SynthesisStep
+from handsynth.write.glyphs import RealGlyphs, shipped_glyphs
 from handsynth.write.handwriting import Handwriting
 from handsynth.write.lines import tidy_lines, write_lines
 from handsynth.write.styles import load_style as read_style
@@ -157,6 +158,7 @@ class SynthesisModel(HandwritingModel):
         wrap: int = WriteOptions.wrap,
         retries: int = WriteOptions.retries,
         candidates: int = WriteOptions.candidates,
+        glyphs: bool = WriteOptions.glyphs,
         style: int | str | os.PathLike | None = None,
         style_text: str | None = None,
         substitute: bool | Mapping[str, str] = False,
@@ -186,7 +188,7 @@ class SynthesisModel(HandwritingModel):
         `t` starts from 0 once more, with fewer rows; a line repaired from a faulty word
         (`write.repair`) is drawn on from where that word began.
         """
-        options = WriteOptions(bias, temperature, seed, wrap, retries, candidates)
+        options = WriteOptions(bias, temperature, seed, wrap, retries, candidates, glyphs)
         options.check()
         reader = self._reader(candidates)
         text, replaced = plain_typography(text)
@@ -215,6 +217,7 @@ class SynthesisModel(HandwritingModel):
                     prime,
                     on_step=step_drawn,
                     reader=reader,
+                    guide=self.guide(options),
                 )
             except CheckpointError as error:  # weights that draw no finite numbers
                 raise CheckpointError(f"{self.path}: {error}") from None
@@ -223,6 +226,19 @@ class SynthesisModel(HandwritingModel):
             [line.text for line in written],
             [line.faults for line in written],
         )
+
+    @cached_property
+    def _glyphs(self) -> RealGlyphs | None:
+        """The shipped glyph bank in this model's units; None where the model cannot write all
+        of its characters."""
+        bank = shipped_glyphs()
+        fits = all(not self.alphabet.unknown(char) for char in bank.drawings)
+        return RealGlyphs(bank, self.normalisation) if fits else None
+
+    def guide(self, options: WriteOptions) -> RealGlyphs | None:
+        """What draws the rarest characters from real strokes when `options.glyphs` asks for it
+        (`write.glyphs`); None to let the network write every character."""
+        return self._glyphs if options.glyphs else None
 
     @cached_property
     def line_reader(self) -> LineReader | None:

@@ -37,6 +37,9 @@ class WriteOptions:
     retries: int = 3  # extra draws for a line with faults (see handsynth.write.faults)
     # Draws of each line, of which the recogniser picks the one it reads best (sample/reader.py).
     candidates: int = 1
+    # Digits, capitals and marks the network writes badly drawn from real handwriting in its
+    # place, in the line's hand (write/glyphs.py); False: the network writes every character.
+    glyphs: bool = True
 
     def check(self) -> None:
         """Raise `FieldError` naming the first option outside its range (`handsynth.values`), as

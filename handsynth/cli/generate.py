@@ -255,6 +255,13 @@ def add_write(sub) -> None:
         f"({cli_args.span(limits.CANDIDATES)}); the draws go in one batch, so 4 take about 1.7x "
         "the time of 1",
     )
+    p.add_argument(
+        "--no-glyphs",
+        dest="glyphs",
+        action="store_false",
+        help="let the network write every character; by default digits, the rarest capitals "
+        "and a few marks are drawn from real handwriting in the line's hand (docs/legibility.md)",
+    )
     _add_render_flags(p)
     _add_output_flags(p)
     p.add_argument(
@@ -333,6 +340,7 @@ def run_write(args) -> None:
         wrap=args.wrap,
         retries=args.retries,
         candidates=args.candidates,
+        glyphs=args.glyphs,
         style=_style_source(args.style, args.styles_dir),
         style_text=args.style_text,
         substitute=substitute,

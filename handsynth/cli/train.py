@@ -52,6 +52,7 @@ LEGIBILITY_DEFAULTS = {
     "ocr": None,
     "candidates": 1,
     "style": None,
+    "no_glyphs": None,
 }
 
 
@@ -348,6 +349,12 @@ def add_eval(sub) -> None:
         "the default hand, as write writes; 0: no style)",
     )
     p.add_argument(
+        "--no-glyphs",
+        action="store_const",
+        const=True,
+        help="legibility: let the network write every character, as write --no-glyphs does",
+    )
+    p.add_argument(
         "--ocr",
         action="store_const",
         const=True,
@@ -530,6 +537,7 @@ def run_legibility(args) -> None:
         ocr=bool(options["ocr"]),
         candidates=options["candidates"],
         style=options["style"],
+        glyphs=not options["no_glyphs"],
     )
     print(json.dumps({"recogniser": str(recogniser.path), "model": str(synthesis.path), **result}))
 

@@ -58,6 +58,7 @@ def legibility(
     ocr: bool = False,
     candidates: int = 1,
     style: int | str | None = None,
+    glyphs: bool = True,
 ) -> dict:
     """CER of the recogniser on the first `num_lines` validation lines and on synthesized lines.
 
@@ -67,7 +68,8 @@ def legibility(
     recogniser reads the last letter of a line right, on real and synthesized lines. With more
     than one of `candidates`, the recogniser also chooses among draws of each line, so its own
     CER flatters them: read them with `ocr` too. Every line is primed with `style` as
-    `SynthesisModel.write` primes it (None: the default hand; 0: no style). With `ocr`,
+    `SynthesisModel.write` primes it (None: the default hand; 0: no style); `glyphs` draws the
+    characters of the shipped glyph bank from real strokes, as `write` does. With `ocr`,
     Tesseract's CER on the same raw lines (`ocr_cer_real`, `ocr_cer_synthesized`, their ratio).
     Each reader's errors are also given per class of character (`nn.char_errors`: capitals,
     digits, rare lower-case, other lower-case, punctuation) with the characters read worst.
@@ -104,7 +106,7 @@ def legibility(
         errors = character_errors(readings, references)
         return character_error_rate(readings, references), float(np.mean(last_right)), errors
 
-    options = WriteOptions(bias=bias, seed=seed, wrap=0, candidates=candidates)
+    options = WriteOptions(bias=bias, seed=seed, wrap=0, candidates=candidates, glyphs=glyphs)
     writer = synthesis.for_style(style)
     written = write_lines(
         writer.synthesis_stepping(),
@@ -114,6 +116,7 @@ def legibility(
         options,
         synthesis.prime(style),
         reader=recogniser.as_line_reader(),
+        guide=synthesis.guide(options),
     )
     cer_real, last_real, errors_real = read(raw_lines, real_texts)
     cer_synthesized, last_synthesized, errors = read([line.offsets for line in written], texts)
@@ -143,6 +146,7 @@ def legibility(
         "bias": bias,
         "candidates": candidates,
         "style": style,
+        "glyphs": glyphs,
         "classes_real": _rates(errors_real),
         "classes_synthesized": _rates(errors),
         "worst_synthesized": errors["worst"],

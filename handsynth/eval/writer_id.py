@@ -185,11 +185,14 @@ def synthesis_writer(
                     new_texts,
                     options,
                     (norm.normalise(offsets), text),
+                    guide=model.guide(options),
                 )
             except StyleMismatch:
                 continue
             return [line.offsets for line in drawn]
-        drawn = write_lines(stepping, writer.alphabet, norm, new_texts, options)
+        drawn = write_lines(
+            stepping, writer.alphabet, norm, new_texts, options, guide=model.guide(options)
+        )
         return [line.offsets for line in drawn]
 
     return write

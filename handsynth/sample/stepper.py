@@ -47,6 +47,11 @@ class StepState:
             kappa=self.kappa[keep],
         )
 
+    def window_moved(self, shift: np.ndarray) -> StepState:
+        """The state with each row's window locations moved `shift` (B,) characters on."""
+        kappa = self.kappa + shift[:, None].astype(np.float32)  # (B, K)
+        return StepState(h=self.h, c=self.c, window=self.window, kappa=kappa)
+
     @staticmethod
     def concatenate(states: list[StepState]) -> StepState:
         """One state holding the rows of `states` in order (the inverse of `rows`)."""

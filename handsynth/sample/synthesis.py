@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from handsynth.data.alphabet import Alphabet
 from handsynth.errors import CheckpointError, UserError
+from handsynth.sample.guide import Forcing, GlyphGuide
 from handsynth.sample.stepper import (
     NOT_FINITE,
     StepState,
@@ -72,7 +73,7 @@ class SampledLine:
     lead: int  # S
 
 
-def _pad_texts(alphabet: Alphabet, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def pad_texts(alphabet: Alphabet, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Encode and pad: chars (B, U) and char_mask (B, U)."""
     encoded = [alphabet.encode(text) for text in texts]
     U = max(len(e) for e in encoded)
@@ -114,9 +115,10 @@ def sample_synthesis(
     rng: np.random.Generator | None = None,
     prime: tuple[np.ndarray, str] | None = None,
     on_step: Callable[[SynthesisStep], None] | None = None,
+    guide: GlyphGuide | None = None,
 ) -> list[SampledLine]:
     """Write each of `texts` as one batch; `on_step` sees every step as it is drawn."""
-    stream = stream_synthesis(weights, alphabet, texts, bias, temperature, rng, prime)
+    stream = stream_synthesis(weights, alphabet, texts, bias, temperature, rng, prime, guide)
     return _run(stream, on_step)
 
 
@@ -142,6 +144,7 @@ def stream_synthesis(
     temperature: float = 1.0,
     rng: np.random.Generator | None = None,
     prime: tuple[np.ndarray, str] | None = None,
+    guide: GlyphGuide | None = None,
 ) -> Generator[SynthesisStep, None, list[SampledLine]]:
     """Write each of `texts`, all lines as one batch, yielding each step as it is drawn.
 
@@ -150,11 +153,14 @@ def stream_synthesis(
     torch network on its device. `rng` draws the noise (a fresh unseeded one when None). `prime`
     is (normalised offsets (P, 3), its transcription): the network reads that handwriting first,
     with its text in front of each line's text, and then continues in the same style (§5.5).
+    `guide` draws the characters it names from real strokes (`sample.guide`).
     """
     B = len(texts)
     rng = rng if rng is not None else np.random.default_rng()
     prime_text = prime[1] + " " if prime is not None else ""
-    chars, char_mask = _pad_texts(alphabet, [prime_text + t for t in texts])
+    full_texts = [prime_text + t for t in texts]
+    chars, char_mask = pad_texts(alphabet, full_texts)
+    history = np.zeros((0, 3), np.float32)  # what the network read before its first input
     stepper = weights.stepper(chars, char_mask)
     step_state = weights.initial_state(B)
     x = np.zeros((B, 3), dtype=np.float32)  # the first input, a pen at rest
@@ -167,10 +173,24 @@ def stream_synthesis(
             phi_end, step_state = stepper.read(primed, step_state)  # (B, U + 1)
             _check_prime(phi_end[0], prime[1])
             x = primed[:, -1]
+            history = strokes[:-1]
         ends_in_mark = np.array([text.endswith(FINAL_MARKS) for text in texts])
         max_steps = max(MIN_STEPS, STEPS_PER_CHARACTER * int(char_mask.sum(1).max()))
+        forcing = None
+        if guide is not None:
+            skips = [len(prime_text)] * B
+            forcing = Forcing(guide, full_texts, skips, [history] * B, rng)
         drawn = yield from _draw(
-            stepper, step_state, x, char_mask, ends_in_mark, bias, temperature, rng, max_steps
+            stepper,
+            step_state,
+            x,
+            char_mask,
+            ends_in_mark,
+            bias,
+            temperature,
+            rng,
+            max_steps,
+            forcing,
         )
     if not np.isfinite(drawn.offsets).all():  # finite weights can still overflow: a damaged file
         raise CheckpointError(NOT_FINITE)
@@ -188,6 +208,7 @@ def continue_synthesis(
     rng: np.random.Generator | None = None,
     prime: tuple[np.ndarray, str] | None = None,
     on_step: Callable[[SynthesisStep], None] | None = None,
+    guide: GlyphGuide | None = None,
 ) -> list[SampledLine]:
     """Draw each of `lines` on from row cuts[b] of its offsets (1 or more), `draws` times.
 
@@ -197,7 +218,7 @@ def continue_synthesis(
     `rng`. Returns the `draws` continuations of lines[0], then of lines[1], and so on.
     """
     stream = stream_continuation(
-        weights, alphabet, lines, cuts, draws, bias, temperature, rng, prime
+        weights, alphabet, lines, cuts, draws, bias, temperature, rng, prime, guide
     )
     return _run(stream, on_step)
 
@@ -212,12 +233,13 @@ def stream_continuation(
     temperature: float = 1.0,
     rng: np.random.Generator | None = None,
     prime: tuple[np.ndarray, str] | None = None,
+    guide: GlyphGuide | None = None,
 ) -> Generator[SynthesisStep, None, list[SampledLine]]:
     """`continue_synthesis`, yielding each step of the batch as it is drawn."""
     rng = rng if rng is not None else np.random.default_rng()
     prime_text = prime[1] + " " if prime is not None else ""
     full_texts = [prime_text + line.text for line in lines]
-    chars, char_mask = _pad_texts(alphabet, full_texts)
+    chars, char_mask = pad_texts(alphabet, full_texts)
     stepper = weights.stepper(chars, char_mask)
     style = np.zeros((0, 3), np.float32) if prime is None else np.asarray(prime[0], np.float32)
     restarts = [line.lead + cut for line, cut in zip(lines, cuts, strict=True)]  # rows of `steps`
@@ -229,6 +251,12 @@ def stream_continuation(
     # The step limit of a whole line, less the steps already drawn.
     left = [STEPS_PER_CHARACTER * len(t) - r for t, r in zip(full_texts, restarts, strict=True)]
     max_steps = max(MIN_STEPS, *left)
+    forcing = None
+    if guide is not None:  # characters the window has passed at the restart are not guided again
+        texts = [full_texts[b] for b in copies]
+        forcing = Forcing(
+            guide, texts, [len(prime_text)] * len(copies), [read[b] for b in copies], rng
+        )
     with threadpool_limits(limits=1, user_api="blas"):  # as in `stream_synthesis`
         step_state = _read_each(stepper, weights.initial_state(len(lines)), read)
         drawn = yield from _draw(
@@ -241,6 +269,7 @@ def stream_continuation(
             temperature,
             rng,
             max_steps,
+            forcing,
         )
     if not np.isfinite(drawn.offsets).all():
         raise CheckpointError(NOT_FINITE)
@@ -283,6 +312,9 @@ class _Drawn:
     phi: np.ndarray  # (B, T, U + 1) window weights per step
     lengths: np.ndarray  # (B,) steps that belong to each line
     passed: np.ndarray  # (B,) the window passed the last character
+    # (B,) the step whose point begins each line's first guided glyph (beyond the last: none);
+    # the glyph is the line's own even where the window has not yet reached its first character.
+    first_glyph: np.ndarray
 
 
 def _draw(
@@ -295,11 +327,13 @@ def _draw(
     temperature: float,
     rng: np.random.Generator,
     max_steps: int,
+    forcing: Forcing | None = None,
 ) -> Generator[SynthesisStep, None, _Drawn]:
     """Sample from the first input x (B, 3) until every line has ended (see the module doc) or
     `max_steps` steps.
 
-    ends_in_mark (B,): the line's text ends in one of FINAL_MARKS.
+    ends_in_mark (B,): the line's text ends in one of FINAL_MARKS. `forcing` feeds guided glyphs
+    in place of what was drawn (`sample.guide`); a line drawing one does not end.
     """
     B = len(x)
     ends = char_mask.sum(1)  # (B,) index of each line's "past the end" weight
@@ -315,9 +349,14 @@ def _draw(
     last_lift = np.zeros(B, dtype=np.int64)  # index in `steps` of each line's latest pen lift
     active = np.arange(B)  # the lines still being written, whose rows the stepper computes
     x_active = x
+    in_glyph = np.zeros(B, dtype=bool)
     for t in range(max_steps):
         mixture, phi_active, step_state = stepper.step(x_active, step_state)
+        at_lift = (x_active[:, 2] > 0.5) | (t == 0)  # (B_active,) the next point starts a stroke
         x_active = sample_mixture(mixture, bias, temperature, rng)  # (B_active, 3)
+        if forcing is not None:
+            step_state = forcing.apply(x_active, phi_active, at_lift, steps, active, step_state)
+            in_glyph = forcing.busy
         x = _all_rows(x_active, active, B)  # (B, 3): finished lines draw nothing more
         phi = _all_rows(phi_active, active, B)  # (B, U + 1)
         steps.append(x)
@@ -330,6 +369,7 @@ def _draw(
             passed_at[newly_passed] = t
             passed |= newly_passed
             done_now = passed & (lifted | (t - passed_at >= END_GRACE_STEPS)) & ~finished
+            done_now &= ~in_glyph
             lengths[done_now] = t + 1
             # Past a final full stop or comma, a stroke longer than a dot is the network starting
             # on text that is not there: the line ends at the lift before it.
@@ -338,7 +378,7 @@ def _draw(
             # A stroke begun once the window had passed (a lift at most a step before) that grows
             # longer than an afterthought is a letter the text does not have.
             cut |= passed & (last_lift >= passed_at) & (stroke > MAX_AFTERTHOUGHT_POINTS)
-            cut &= (last_lift > 0) & ~finished & ~done_now
+            cut &= (last_lift > 0) & ~finished & ~done_now & ~in_glyph
             lengths[cut] = last_lift[cut]
             finished |= done_now | cut
         last_lift[lifted] = t + 1
@@ -351,7 +391,8 @@ def _draw(
         if keep.sum() <= COMPACT_FRACTION * len(active):  # drop finished lines from the batch
             active, x_active = active[keep], x_active[keep]
             step_state, stepper = step_state.rows(keep), stepper.rows(keep)
-    return _Drawn(np.stack(steps, axis=1), np.stack(phis, axis=1), lengths, passed)
+    first_glyph = forcing.first_glyph if forcing is not None else np.full(B, max_steps + 1)
+    return _Drawn(np.stack(steps, axis=1), np.stack(phis, axis=1), lengths, passed, first_glyph)
 
 
 def _all_rows(values: np.ndarray, active: np.ndarray, B: int) -> np.ndarray:
@@ -369,6 +410,7 @@ def _cut_lines(texts: list[str], skip: int, drawn: _Drawn) -> list[SampledLine]:
     for b, text in enumerate(texts):
         n = int(drawn.lengths[b])
         first = _first_step_of_text(drawn.offsets[b, : n + 1], drawn.phi[b, :n], skip)
+        first = min(first, int(drawn.first_glyph[b]) - 1)
         line_offsets = np.concatenate(
             [np.zeros((1, 3), np.float32), drawn.offsets[b, first + 1 : n + 1]]
         )

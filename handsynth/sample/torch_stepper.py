@@ -31,6 +31,11 @@ class TorchStepState:
             SynthesisState(layers, self.state.window[index], self.state.kappa[index])
         )
 
+    def window_moved(self, shift: np.ndarray) -> TorchStepState:
+        """The state with each row's window locations moved `shift` (B,) characters on."""
+        kappa = self.state.kappa + torch.as_tensor(shift, device=self.state.kappa.device)[:, None]
+        return TorchStepState(SynthesisState(self.state.layers, self.state.window, kappa))
+
     @staticmethod
     def concatenate(states: list[TorchStepState]) -> TorchStepState:
         """One state holding the rows of `states` in order (the inverse of `rows`)."""

@@ -18,6 +18,7 @@ from handsynth.data.strokes import Normalisation
 from handsynth.errors import UserError
 from handsynth.nn.ctc import edit_distance
 from handsynth.options import MAX_CHARACTERS, MAX_LINE_CHARACTERS, WriteOptions
+from handsynth.sample.guide import GlyphGuide
 from handsynth.sample.reader import LineReader
 from handsynth.sample.stepper import SynthesisWeights
 from handsynth.sample.synthesis import (
@@ -103,6 +104,7 @@ def write_lines(
     prime: tuple[np.ndarray, str] | None = None,
     on_step: Callable[[SynthesisStep], None] | None = None,
     reader: LineReader | None = None,
+    guide: GlyphGuide | None = None,
 ) -> list[WrittenLine]:
     """Handwriting for each line; an empty line gives empty offsets.
 
@@ -117,6 +119,7 @@ def write_lines(
     on from there (`write.repair`). Each line keeps its least faulty draw and, among equally
     faulty ones, the one `reader` (needed for more than one candidate) reads closest to its
     text, or else the first; its remaining faults are returned with it, each naming its word.
+    `guide` draws the characters it names from real strokes (`sample.guide`).
     """
     if options.candidates > 1 and reader is None:
         raise ValueError("choosing among candidates needs a reader")
@@ -130,7 +133,8 @@ def write_lines(
             break
         draws = max(options.candidates, RETRY_CANDIDATES) if retry else options.candidates
         drawn_for = [i for i in todo for _ in range(draws)]
-        sampled = sample_synthesis(weights, alphabet, [lines[i] for i in drawn_for], *knobs)
+        texts = [lines[i] for i in drawn_for]
+        sampled = sample_synthesis(weights, alphabet, texts, *knobs, guide=guide)
         if prime is not None:
             sampled = [without_style_residue(line, edge, normalisation) for line in sampled]
         cuts = {i: _repair_cut(best[i]) for i in todo} if retry else {}
@@ -139,7 +143,9 @@ def write_lines(
             drawn_for += [i for i in repaired for _ in range(draws)]
             lines_so_far = [best[i].line for i in repaired]
             cut_rows = [cuts[i] for i in repaired]
-            sampled += continue_synthesis(weights, alphabet, lines_so_far, cut_rows, draws, *knobs)
+            sampled += continue_synthesis(
+                weights, alphabet, lines_so_far, cut_rows, draws, *knobs, guide=guide
+            )
         for i, draw in zip(drawn_for, _judge(sampled, normalisation, reader), strict=True):
             if i not in best or draw.score < best[i].score:
                 best[i] = draw

@@ -1,0 +1,211 @@
+"""Guided glyphs (sample/guide.py, write/glyphs.py): on a scripted network whose window and pen do
+what the test says, a guided character is drawn from the guide's strokes, the window is moved past
+it, and a line does not end inside one; a drawing is placed on the hand's baseline at its size."""
+
+import numpy as np
+import pytest
+
+from handsynth.data.alphabet import Alphabet
+from handsynth.data.strokes import Normalisation
+from handsynth.sample.guide import CAUGHT_UP
+from handsynth.sample.stepper import Mixture, StepState
+from handsynth.sample.synthesis import sample_synthesis
+from handsynth.write.glyphs import LETTER_GAP, WORD_GAP, GlyphBank, RealGlyphs, shipped_glyphs
+
+ALPHABET = Alphabet(list(" ab1"))
+GLYPH = np.float32([[5, 5, 0], [0, 7, 1], [3, 0, 0], [0, -7, 1]])  # two strokes
+IDENTITY = Normalisation(np.zeros(2), np.ones(2))
+
+
+class WindowScript:
+    """Stands in for `SynthesisStepper`: every step moves one unit right, or moves[t]; the pen
+    lifts at the steps in `lifts`; the window reads reading(t). It records the window locations
+    it is given."""
+
+    def __init__(self, lifts: set[int], reading, U: int, moves: dict | None = None):
+        self.lifts, self.reading, self.U, self.t = lifts, reading, U, 0
+        self.moves = moves or {}
+        self.kappas: list[float] = []
+
+    def rows(self, keep):
+        return self
+
+    def step(self, x: np.ndarray, state: StepState):
+        B = len(x)
+        self.kappas.append(float(state.kappa[0, 0]))
+        phi = np.zeros((B, self.U + 1), np.float32)
+        phi[:, self.reading(self.t)] = 1.0
+        mixture = Mixture(
+            e_hat=np.full(B, -20.0 if self.t in self.lifts else 20.0, np.float32),
+            pi_hat=np.zeros((B, 1), np.float32),
+            mu=np.tile(np.float32(self.moves.get(self.t, [1.0, 0.0])), (B, 1, 1)),
+            sigma_hat=np.zeros((B, 1, 2), np.float32),
+            rho_hat=np.zeros((B, 1), np.float32),
+        )
+        self.t += 1
+        return mixture, phi, state
+
+
+class Weights:
+    def __init__(self, script: WindowScript):
+        self.script = script
+
+    def initial_state(self, batch_size: int) -> StepState:
+        return StepState([], [], np.zeros((batch_size, 4)), np.zeros((batch_size, 1)))
+
+    def stepper(self, chars, char_mask) -> WindowScript:
+        return self.script
+
+
+class FixedGlyph:
+    """A guide for every '1', always GLYPH; it records the positions asked for."""
+
+    def __init__(self):
+        self.asked: list[int] = []
+
+    def heads_on(self, jump) -> bool:
+        return jump[0] > 0
+
+    def guided(self, text: str) -> list[int]:
+        return [u for u, c in enumerate(text) if c == "1"]
+
+    def glyph(self, text, position, read, own, rng):
+        self.asked.append(position)
+        return GLYPH
+
+
+def write(text: str, lifts: set[int], reading, guide, moves=None):
+    script = WindowScript(lifts, reading, len(text), moves)
+    (line,) = sample_synthesis(Weights(script), ALPHABET, [text], temperature=0.0, guide=guide)
+    return line, script
+
+
+def test_a_guided_character_is_drawn_from_the_guides_strokes_at_the_lift_before_it():
+    # Steps 0-4 write 'a' (lift at 4); from step 5 the window reads '1', then past the end at 12.
+    guide = FixedGlyph()
+    line, script = write("a1", {4}, lambda t: 0 if t < 5 else 1 if t < 12 else 2, guide)
+    assert guide.asked == [1]
+    # Offsets row 0 is the start; rows 1-5 are the network's five steps (row 1's jump zeroed).
+    np.testing.assert_array_equal(line.offsets[6:10], GLYPH)
+    # After the glyph's last point the window is moved CAUGHT_UP past the glyph's centre (1).
+    assert script.kappas[9] - script.kappas[8] == np.float32(CAUGHT_UP)
+    np.testing.assert_array_equal(line.offsets[10], [1, 0, 0])  # then the network goes on
+
+
+def test_a_line_does_not_end_inside_a_glyph():
+    # The window passes the end while the glyph is drawn; the lift between its strokes is no end.
+    line, _ = write("a1", {4}, lambda t: 0 if t < 5 else 1 if t < 6 else 2, FixedGlyph())
+    np.testing.assert_array_equal(line.offsets[6:10], GLYPH)
+
+
+def test_a_character_the_network_has_written_itself_is_not_drawn_again():
+    # At the only lift the window already reads past the '1': the network wrote it.
+    guide = FixedGlyph()
+    plain, _ = write("a1b", {4}, lambda t: 0 if t < 4 else 2 if t < 12 else 3, None)
+    guided, _ = write("a1b", {4}, lambda t: 0 if t < 4 else 2 if t < 12 else 3, guide)
+    assert guide.asked == []
+    np.testing.assert_array_equal(guided.offsets, plain.offsets)
+
+
+def test_a_glyph_is_not_started_before_the_network_has_written_what_comes_before_it():
+    # At the lift after 'a' the window reads 'b' (the letter before the '1'): the network writes
+    # 'b' first, and the glyph starts at the lift after it.
+    guide = FixedGlyph()
+    line, _ = write("ab1", {4, 9}, lambda t: 0 if t < 5 else 1 if t < 10 else 2, guide)
+    assert guide.asked == [2]
+    np.testing.assert_array_equal(line.offsets[11:15], GLYPH)
+
+
+def test_a_glyph_waits_while_the_network_goes_back_to_cross_a_letter():
+    # At the lift after 'a' (step 4) the window reads '1', but the pen jumps back (step 5): a
+    # t-cross. The glyph starts at the next lift (step 6), where the pen heads on.
+    guide = FixedGlyph()
+    reading = lambda t: 0 if t < 5 else 1 if t < 14 else 2  # noqa: E731
+    line, _ = write("a1", {4, 6}, reading, guide, moves={5: [-3.0, 0.0]})
+    assert guide.asked == [1]
+    np.testing.assert_array_equal(line.offsets[6:8], [[-3, 0, 0], [1, 0, 1]])
+    np.testing.assert_array_equal(line.offsets[8:12], GLYPH)
+
+
+def zigzag(x_height: float, letters: int) -> tuple[np.ndarray, np.ndarray]:
+    """One stroke of `letters` up-and-down turns between the baseline y = 0 and y = -x_height."""
+    x = np.linspace(0.0, letters * x_height, 8 * letters + 1)
+    y = -x_height * (0.5 - 0.5 * np.cos(2 * np.pi * x / x_height))
+    eos = np.zeros(len(x), bool)
+    eos[-1] = True
+    return np.stack([x, y], axis=1), eos
+
+
+def test_a_drawing_is_put_on_the_baseline_at_the_hands_size_a_gap_right_of_the_ink():
+    ink, eos = zigzag(10.0, 8)
+    read = np.zeros((len(ink), 3), np.float32)
+    read[1:, :2] = np.diff(ink, axis=0)
+    read[:, 2] = eos
+    drawing = np.float32([[0, 0], [0, -2], [1, -2]])  # 2 x-heights tall, 1 wide, upright
+    bank = GlyphBank({"1": [(drawing, np.bool_([False, False, True]))]}, x_height=30.0)
+    rng = np.random.default_rng(0)
+    for text, gap in (("a 1", WORD_GAP), ("a1", LETTER_GAP)):
+        offsets = RealGlyphs(bank, IDENTITY).glyph(
+            text, len(text) - 1, read, np.ones(len(ink), bool), rng
+        )
+        placed = ink[-1] + np.cumsum(offsets[:, :2], axis=0)
+        scale = (placed[1, 1] - placed[0, 1]) / -2.0  # the drawing's height over 2 x-heights
+        assert 9.5 <= scale <= 10.5  # the hand's x-height, give or take the size jitter
+        assert abs(placed[0, 1]) < 0.5  # on the baseline
+        assert np.isclose(placed[0, 0] - ink[:, 0].max(), gap * scale, atol=0.5)
+        assert offsets[-1, 2] == 1.0
+
+
+def test_a_bank_reads_back_as_written(tmp_path):
+    drawings = {
+        "4": [(np.float32([[0, 0], [1, -2]]), np.bool_([False, True]))],
+        "Q": [(np.float32([[0, 0], [1, -1], [2, 0]]), np.bool_([False, False, True]))] * 2,
+    }
+    GlyphBank(drawings, 40.0).save(tmp_path / "bank.npz", ["a01-000-00", "b02-000-01", "c"])
+    loaded = GlyphBank.load(tmp_path / "bank.npz")
+    assert loaded.x_height == 40.0 and set(loaded.drawings) == {"4", "Q"}
+    for char, drawn in drawings.items():
+        for (points, eos), (p, e) in zip(drawn, loaded.drawings[char], strict=True):
+            np.testing.assert_array_equal(points, p)
+            np.testing.assert_array_equal(eos, e)
+
+
+def test_the_shipped_bank_holds_every_digit():
+    bank = shipped_glyphs()
+    assert set("0123456789") <= set(bank.drawings)
+    for drawn in bank.drawings.values():
+        for points, eos in drawn:
+            assert points.shape == (len(eos), 2) and eos[-1]
+
+
+def test_the_shipped_model_draws_glyphs_unless_told_not_to():
+    from handsynth import load_model
+    from handsynth.options import WriteOptions
+
+    model = load_model()
+    assert isinstance(model.guide(WriteOptions()), RealGlyphs)
+    assert model.guide(WriteOptions(glyphs=False)) is None
+
+
+def test_write_no_glyphs_reaches_the_model(monkeypatch, tmp_path):
+    from handsynth import cli
+    from handsynth.loaded import SynthesisModel
+
+    class Called(Exception):
+        pass
+
+    def write(self, text, **kwargs):
+        raise Called(kwargs["glyphs"])
+
+    monkeypatch.setattr(SynthesisModel, "write", write)
+    for flags, expected in (([], True), (["--no-glyphs"], False)):
+        with pytest.raises(Called) as called:
+            cli.main(["write", "No. 4817", "-o", str(tmp_path / "x.svg"), *flags])
+        assert called.value.args == (expected,)
+
+
+def test_a_capital_beginning_a_word_of_small_letters_is_left_to_the_network():
+    dash = (np.float32([[0, 0], [1, 0]]), np.bool_([False, True]))
+    guide = RealGlyphs(GlyphBank({c: [dash] for c in "1AJE"}, 40.0), IDENTITY)
+    text = "Ada A. JE1 Ab1"
+    assert [text[u] + str(u) for u in guide.guided(text)] == ["A4", "J7", "E8", "19", "113"]

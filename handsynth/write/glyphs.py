@@ -22,7 +22,7 @@ from handsynth.write.hand_metrics import level, measure_line, shear, turning_poi
 
 SHIPPED_GLYPHS = "glyphs.npz"
 CONTEXT_POINTS = 600  # the latest points measured for the hand: a few words
-WORD_GAP = 1.0  # x-heights between the ink and a glyph after a space
+WORD_GAP = 1.5  # x-heights between the ink and a glyph after a space
 LETTER_GAP = 0.5  # x-heights between the ink and a glyph after a letter or digit
 SIZE_JITTER = 0.05  # each drawing is scaled by up to this fraction more or less
 BASELINE_BOTTOMS = 8  # the rightmost bottoms of the ink whose median y is the baseline for a glyph

@@ -9,10 +9,11 @@ and read: the shipped recogniser reading it alone scores 1 if it reads the chara
 a look-alike: o for 0, l for 1, c for C), and Tesseract reading it written three times in a row
 scores its share read right, the same way. Of those Tesseract reads two times in three (the
 recogniser reads alone where Tesseract is not installed), the BANK_SIZE read best go in the bank,
-the most typical (nearest to the others of the character in shape) first among equals. A slash
-and a colon, which the window rarely gives strokes of their own, are drawn as the straight stroke
-and two dots they are; so is a one, as a stroke with a short flag, as print has it: IAM-OnDB's
-writers give theirs a long up-stroke that Tesseract reads as A.
+the most typical (nearest to the others of the character in shape) first among equals. Some
+characters are drawn as the strokes they are in print instead (SHAPES): a slash and a colon,
+which the window rarely gives strokes of their own; a one, as a stroke with a short flag
+(IAM-OnDB's writers give theirs a long up-stroke that Tesseract reads as A); and H, I, X and Z,
+of which no cut drawing was read (IAM-OnDB's training lines hold 3 capital Xs and 6 Zs).
 
     python scripts/make_glyph_bank.py --data /tmp/prepared-smooth --out handsynth/weights/glyphs.npz
 """
@@ -48,7 +49,7 @@ MIN_TESSERACT = 2 / 3  # Tesseract reads at least two of three in a row right
 # Readings accepted for a drawing read alone, where a reader cannot tell it from its look-alike.
 ALIKE = {"0": "oO", "1": "lI|", "5": "S", "2": "zZ", "6": "b", "8": "B"}
 ALIKE |= {c: c.lower() for c in "CKOPSUVWXZ"}
-DRAWN = "1/:"  # drawn by `drawn_marks`, not cut from the lines
+DRAWN = "1/:HIXZ"  # drawn by `drawn_glyphs`, not cut from the lines
 DESCENDING = "JQ"  # capitals that may reach below the baseline
 HEIGHT = {"digit": (1.3, 3.2), "capital": (1.4, 3.5), "mark": (1.0, 3.5)}  # x-heights
 
@@ -202,27 +203,49 @@ def best_read(scored: list[tuple[Drawing, float]], keep: int) -> list[Drawing]:
     return [scored[i][0] for i in order[:keep]]
 
 
-def drawn_marks(rng: np.random.Generator) -> list[Drawing]:
-    """Ones, slashes and colons, each a little different: the strokes and dots they are."""
+# Characters drawn as the strokes they are in print: corners of each stroke in x-heights, for a
+# character 2 x-heights tall standing on the baseline (y = 0, growing downwards).
+SHAPES = {
+    "1": [[(0.03, -1.76), (0.35, -2.0), (0.35, 0.0)]],
+    "/": [[(0.0, 0.4), (1.1, -2.1)]],
+    "I": [[(0.0, -2.0), (0.8, -2.0)], [(0.4, -2.0), (0.4, 0.0)], [(0.0, 0.0), (0.8, 0.0)]],
+    "H": [[(0.0, -2.0), (0.0, 0.0)], [(1.0, -2.0), (1.0, 0.0)], [(0.0, -1.0), (1.0, -1.0)]],
+    "X": [[(0.0, -2.0), (1.1, 0.0)], [(1.1, -2.0), (0.0, 0.0)]],
+    "Z": [[(0.0, -2.0), (1.0, -2.0), (0.0, 0.0), (1.05, 0.0)]],
+}
+CORNER_JITTER = 0.03  # x-heights
+POINTS_PER_X_HEIGHT = 6  # along a drawn stroke
+
+
+def drawn_glyphs(rng: np.random.Generator) -> list[Drawing]:
+    """BANK_SIZE drawings of each of SHAPES and of a colon, each a little different in size and
+    in where its corners fall."""
     made = []
     for _ in range(BANK_SIZE):
-        height, flag = 2.0 + rng.uniform(-0.15, 0.15), 0.4 + rng.uniform(-0.1, 0.1)
-        t = np.linspace(0.0, 1.0, 12)[:, None]
-        stem = np.array([0.35, -height]) * (1 - t) + np.array([0.35, 0.0]) * t  # top down
-        start = np.array([[0.35 - flag * 0.8, -height + flag * 0.6]])
-        up = start + (stem[:1] - start) * np.linspace(0.0, 1.0, 5)[:-1, None]
-        one = np.concatenate([up, stem])  # (16, 2): the flag up to the top, then the stem down
-        made.append(Drawing("1", "drawn", one, _ends(16), np.zeros((0, 3))))
-        top = np.array([1.1 + rng.uniform(-0.1, 0.1), -2.1 + rng.uniform(-0.2, 0.2)])
-        t = np.linspace(0.0, 1.0, 12)[:, None]
-        slash = np.array([0.0, 0.4]) * (1 - t) + top * t  # (12, 2) from below the baseline up
-        slash[:, 0] += 0.05 * np.sin(np.pi * t[:, 0])  # a slight bow
-        made.append(Drawing("/", "drawn", slash, _ends(12), np.zeros((0, 3))))
+        for char, strokes in SHAPES.items():
+            size = np.array([rng.uniform(0.9, 1.1), rng.uniform(0.93, 1.07)])  # (x, y)
+            pieces = [
+                _polyline(
+                    np.array(corners) * size + rng.normal(0.0, CORNER_JITTER, (len(corners), 2))
+                )
+                for corners in strokes
+            ]
+            points = np.concatenate(pieces)
+            made.append(Drawing(char, "drawn", points, _ends(*map(len, pieces)), np.zeros((0, 3))))
         dot = 0.1 * np.stack([np.cos(np.arange(4) * 1.6), np.sin(np.arange(4) * 1.6)], axis=1)
         upper, lower = dot + [0.0, -0.85], dot + [0.02, -0.15]
         colon = np.concatenate([upper, lower]) + rng.normal(0.0, 0.01, (8, 2))
         made.append(Drawing(":", "drawn", colon, _ends(4, 4), np.zeros((0, 3))))
     return made
+
+
+def _polyline(corners: np.ndarray) -> np.ndarray:
+    """Points (N, 2) along straight segments through corners (C, 2), POINTS_PER_X_HEIGHT a unit."""
+    pieces = [corners[:1]]
+    for a, b in zip(corners[:-1], corners[1:], strict=True):
+        n = max(2, int(np.ceil(np.linalg.norm(b - a) * POINTS_PER_X_HEIGHT)))
+        pieces.append(a + (b - a) * np.linspace(0.0, 1.0, n + 1)[1:, None])
+    return np.concatenate(pieces)
 
 
 def _ends(*lengths: int) -> np.ndarray:
@@ -251,7 +274,7 @@ def main() -> None:
         default=DIGITS + CAPITALS + MARKS,
         help="the characters to find drawings of (default: digits, capitals and ?!)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="for the drawn slash and colon")
+    parser.add_argument("--seed", type=int, default=0, help="for the drawn characters")
     args = parser.parse_args()
     model = handsynth.load_model()
     reader = handsynth.load_model(kind="recogniser").as_line_reader()
@@ -290,7 +313,7 @@ def main() -> None:
         bank[char] = [(d.points.astype(np.float32), d.eos) for d in chosen]
         sources += [d.line for d in chosen]
         print(f"{char!r}: {len(chosen)} of {len(of_char)} readable drawings")
-    for d in drawn_marks(np.random.default_rng(args.seed)):
+    for d in drawn_glyphs(np.random.default_rng(args.seed)):
         bank.setdefault(d.char, []).append((d.points.astype(np.float32), d.eos))
         sources.append(d.line)
     GlyphBank(bank, median_x_height(data)).save(args.out, sources)

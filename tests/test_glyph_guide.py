@@ -209,3 +209,19 @@ def test_a_capital_beginning_a_word_of_small_letters_is_left_to_the_network():
     guide = RealGlyphs(GlyphBank({c: [dash] for c in "1AJE"}, 40.0), IDENTITY)
     text = "Ada A. JE1 Ab1"
     assert [text[u] + str(u) for u in guide.guided(text)] == ["A4", "J7", "E8", "19", "113"]
+
+
+def test_without_ink_of_its_own_to_measure_a_drawing_stands_on_the_glyphs_before_it():
+    # An unstyled line that began with a glyph: all the ink so far is the glyph's, none measured.
+    before = np.array([[0.0, 0.0], [0.0, -60.0], [20.0, -60.0], [20.0, 0.0]])
+    read = np.zeros((4, 3), np.float32)
+    read[1:, :2] = np.diff(before, axis=0)
+    read[-1, 2] = 1.0
+    drawing = np.float32([[0, 0], [0, -2], [1, -2]])
+    guide = RealGlyphs(GlyphBank({"1": [(drawing, np.bool_([0, 0, 1]))]}, 30.0), IDENTITY)
+    offsets = guide.glyph("11", 1, read, np.zeros(4, bool), np.random.default_rng(0))
+    placed = before[-1] + np.cumsum(offsets[:, :2], axis=0)
+    size = (placed[0, 1] - placed[1, 1]) / 2.0  # the bank's x-height, give or take the jitter
+    assert 28.5 <= size <= 31.5
+    assert placed[:, 1].max() == pytest.approx(0.0, abs=1e-4)  # on the first glyph's baseline
+    assert placed[:, 0].min() == pytest.approx(20.0 + LETTER_GAP * size, abs=1e-3)

@@ -139,13 +139,14 @@ def place(drawing: np.ndarray, hand: _Hand | None, ink: np.ndarray, gap: float) 
     """A drawing (G, 2), upright with its baseline at y = 0, put in the hand: absolute (G, 2).
 
     With `hand`, the drawing takes its slant and sits on its baseline, `gap` right of the right
-    edge of the recent `ink` (S, 2), along its tilt. Without one (too little ink) it stands
-    upright, `gap` right of the last point.
+    edge of the recent `ink` (S, 2), along its tilt. Without one (too little of the network's own
+    ink to measure: an unstyled line that began with glyphs) it stands upright, `gap` right of the
+    ink, on the ink's lowest point, where the glyphs before it stand.
     """
     drawing = shear(drawing, hand.slant if hand else 0.0, 0.0)  # (G, 2)
     drawing[:, 0] -= drawing[:, 0].min()
     if hand is None:
-        start = ink[-1] if len(ink) else np.zeros(2)
-        return drawing + [start[0] + gap, start[1]]
+        right, bottom = (ink[:, 0].max(), ink[:, 1].max()) if len(ink) else (0.0, 0.0)
+        return drawing + [right + gap, bottom]
     drawing += [level(ink, hand.tilt)[:, 0].max() + gap, hand.baseline]
     return level(drawing, -hand.tilt)

@@ -256,11 +256,12 @@ def add_write(sub) -> None:
         "the time of 1",
     )
     p.add_argument(
-        "--no-glyphs",
-        dest="glyphs",
-        action="store_false",
-        help="let the network write every character; by default digits, the rarest capitals "
-        "and a few marks are drawn from real handwriting in the line's hand (docs/legibility.md)",
+        "--glyphs",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.glyphs,
+        help="draw digits, the capitals of initials and codes, and a slash and a colon from real "
+        "handwriting, in the line's hand, where the network writes them badly (docs/legibility.md)."
+        " --no-glyphs lets the network write every character",
     )
     _add_render_flags(p)
     _add_output_flags(p)

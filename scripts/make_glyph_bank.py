@@ -29,6 +29,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import handsynth
+from handsynth.data.strokes import points_to_offsets, strokes_to_points
 from handsynth.sample.synthesis import pad_texts
 from handsynth.write.glyphs import GlyphBank
 from handsynth.write.hand_metrics import level, measure_line, shear
@@ -125,7 +126,7 @@ def _cut(line: np.ndarray, reading: np.ndarray, text: str, line_id: str, wanted:
         upright[:, 1] -= hand.baseline
         upright[:, 0] -= upright[:, 0].min()
         upright /= hand.x_height
-        if char not in DESCENDING + ":":  # digits and capitals stand on the baseline
+        if char not in DESCENDING:  # digits and capitals stand on the baseline
             upright[:, 1] -= upright[:, 1].max()
         raw = line[span].copy()
         raw[0, :2] = 0.0
@@ -166,10 +167,7 @@ def in_a_row(d: Drawing) -> np.ndarray:
     """The drawing written ROW times in a row at READ_X_HEIGHT pen units: raw offsets (N, 3)."""
     width = d.points[:, 0].max()
     points = np.concatenate([d.points + [k * (width + ROW_GAP), 0.0] for k in range(ROW)])
-    raw = np.zeros((len(points), 3), np.float32)
-    raw[1:, :2] = np.diff(points, axis=0) * READ_X_HEIGHT
-    raw[:, 2] = np.tile(d.eos, ROW)
-    return raw
+    return points_to_offsets(points * READ_X_HEIGHT, np.tile(d.eos, ROW))
 
 
 def tesseract_score(reading: str, char: str) -> float:
@@ -230,12 +228,12 @@ def drawn_glyphs(rng: np.random.Generator) -> list[Drawing]:
                 )
                 for corners in strokes
             ]
-            points = np.concatenate(pieces)
-            made.append(Drawing(char, "drawn", points, _ends(*map(len, pieces)), np.zeros((0, 3))))
+            made.append(Drawing(char, "drawn", *strokes_to_points(pieces), np.zeros((0, 3))))
         dot = 0.1 * np.stack([np.cos(np.arange(4) * 1.6), np.sin(np.arange(4) * 1.6)], axis=1)
         upper, lower = dot + [0.0, -0.85], dot + [0.02, -0.15]
-        colon = np.concatenate([upper, lower]) + rng.normal(0.0, 0.01, (8, 2))
-        made.append(Drawing(":", "drawn", colon, _ends(4, 4), np.zeros((0, 3))))
+        colon, eos = strokes_to_points([upper, lower])
+        colon += rng.normal(0.0, 0.01, (8, 2))
+        made.append(Drawing(":", "drawn", colon, eos, np.zeros((0, 3))))
     return made
 
 
@@ -246,12 +244,6 @@ def _polyline(corners: np.ndarray) -> np.ndarray:
         n = max(2, int(np.ceil(np.linalg.norm(b - a) * POINTS_PER_X_HEIGHT)))
         pieces.append(a + (b - a) * np.linspace(0.0, 1.0, n + 1)[1:, None])
     return np.concatenate(pieces)
-
-
-def _ends(*lengths: int) -> np.ndarray:
-    eos = np.zeros(sum(lengths), dtype=bool)
-    eos[np.cumsum(lengths) - 1] = True
-    return eos
 
 
 def median_x_height(data: dict, every: int = 50) -> float:

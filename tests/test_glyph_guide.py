@@ -8,53 +8,13 @@ import pytest
 from handsynth.data.alphabet import Alphabet
 from handsynth.data.strokes import Normalisation
 from handsynth.sample.guide import CAUGHT_UP
-from handsynth.sample.stepper import Mixture, StepState
 from handsynth.sample.synthesis import sample_synthesis
 from handsynth.write.glyphs import LETTER_GAP, WORD_GAP, GlyphBank, RealGlyphs, shipped_glyphs
+from tests.test_sampling import ScriptedStepper, ScriptedWeights
 
 ALPHABET = Alphabet(list(" ab1"))
 GLYPH = np.float32([[5, 5, 0], [0, 7, 1], [3, 0, 0], [0, -7, 1]])  # two strokes
 IDENTITY = Normalisation(np.zeros(2), np.ones(2))
-
-
-class WindowScript:
-    """Stands in for `SynthesisStepper`: every step moves one unit right, or moves[t]; the pen
-    lifts at the steps in `lifts`; the window reads reading(t). It records the window locations
-    it is given."""
-
-    def __init__(self, lifts: set[int], reading, U: int, moves: dict | None = None):
-        self.lifts, self.reading, self.U, self.t = lifts, reading, U, 0
-        self.moves = moves or {}
-        self.kappas: list[float] = []
-
-    def rows(self, keep):
-        return self
-
-    def step(self, x: np.ndarray, state: StepState):
-        B = len(x)
-        self.kappas.append(float(state.kappa[0, 0]))
-        phi = np.zeros((B, self.U + 1), np.float32)
-        phi[:, self.reading(self.t)] = 1.0
-        mixture = Mixture(
-            e_hat=np.full(B, -20.0 if self.t in self.lifts else 20.0, np.float32),
-            pi_hat=np.zeros((B, 1), np.float32),
-            mu=np.tile(np.float32(self.moves.get(self.t, [1.0, 0.0])), (B, 1, 1)),
-            sigma_hat=np.zeros((B, 1, 2), np.float32),
-            rho_hat=np.zeros((B, 1), np.float32),
-        )
-        self.t += 1
-        return mixture, phi, state
-
-
-class Weights:
-    def __init__(self, script: WindowScript):
-        self.script = script
-
-    def initial_state(self, batch_size: int) -> StepState:
-        return StepState([], [], np.zeros((batch_size, 4)), np.zeros((batch_size, 1)))
-
-    def stepper(self, chars, char_mask) -> WindowScript:
-        return self.script
 
 
 class FixedGlyph:
@@ -75,8 +35,9 @@ class FixedGlyph:
 
 
 def write(text: str, lifts: set[int], reading, guide, moves=None):
-    script = WindowScript(lifts, reading, len(text), moves)
-    (line,) = sample_synthesis(Weights(script), ALPHABET, [text], temperature=0.0, guide=guide)
+    script = ScriptedStepper(lifts, reading, len(text), moves)
+    weights = ScriptedWeights(script)
+    (line,) = sample_synthesis(weights, ALPHABET, [text], temperature=0.0, guide=guide)
     return line, script
 
 

@@ -16,24 +16,28 @@ ALPHABET = Alphabet(list(" .,ab"))
 
 
 class ScriptedStepper:
-    """Stands in for `SynthesisStepper`: at step t every line moves one unit right, lifts the pen
-    when t is in `lifts`, and has its window past the end of the text from step `passes` on."""
+    """Stands in for `SynthesisStepper`: at step t every line moves one unit right (or moves[t]),
+    lifts the pen when t is in `lifts`, and has its window on character reading(t) (U: past the
+    end of the text). It records the first window location of each state it is given."""
 
-    def __init__(self, lifts: set[int], passes: int, U: int):
-        self.lifts, self.passes, self.U, self.t = lifts, passes, U, 0
+    def __init__(self, lifts: set[int], reading, U: int, moves: dict | None = None):
+        self.lifts, self.reading, self.U, self.t = lifts, reading, U, 0
+        self.moves = moves or {}
+        self.kappas: list[float] = []
 
     def rows(self, keep):
         return self
 
     def step(self, x: np.ndarray, state: StepState):
         B = len(x)
+        self.kappas.append(float(state.kappa[0, 0]))
         phi = np.zeros((B, self.U + 1), np.float32)
-        phi[:, self.U if self.t >= self.passes else 0] = 1.0
+        phi[:, self.reading(self.t)] = 1.0
         e_hat = -20.0 if self.t in self.lifts else 20.0  # sigmoid(-e_hat): lift or not
         mixture = Mixture(
             e_hat=np.full(B, e_hat, np.float32),
             pi_hat=np.zeros((B, 1), np.float32),
-            mu=np.tile(np.float32([1.0, 0.0]), (B, 1, 1)),
+            mu=np.tile(np.float32(self.moves.get(self.t, [1.0, 0.0])), (B, 1, 1)),
             sigma_hat=np.zeros((B, 1, 2), np.float32),
             rho_hat=np.zeros((B, 1), np.float32),
         )
@@ -53,7 +57,9 @@ class ScriptedWeights:
 
 
 def write(text: str, lifts: set[int], passes: int) -> np.ndarray:
-    weights = ScriptedWeights(ScriptedStepper(lifts, passes, len(text)))
+    """The line's offsets, its window on the first character until step `passes`, then past."""
+    U = len(text)
+    weights = ScriptedWeights(ScriptedStepper(lifts, lambda t: U if t >= passes else 0, U))
     (line,) = sample_synthesis(weights, ALPHABET, [text], temperature=0.0)
     return line.offsets
 

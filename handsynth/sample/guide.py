@@ -139,8 +139,9 @@ class Forcing:
             return
         pending.pop(0)
         self.waiting[b] = bool(pending)
-        read = np.concatenate([self.history[b], np.stack(steps)[:, b]])  # (S + t + 1, 3)
-        own = np.concatenate([np.ones(len(self.history[b]), bool), ~np.stack(self.forced)[:, b]])
+        read = np.concatenate([self.history[b], [step[b] for step in steps]])  # (S + t + 1, 3)
+        forced = [step[b] for step in self.forced]  # (t + 1,)
+        own = np.concatenate([np.ones(len(self.history[b]), bool), ~np.array(forced)])
         self.glyphs[b] = self.guide.glyph(text, position, read, own, self.rng)
         self.busy[b] = self.glyphs[b] is not None
         self.drawn[b] = 0

@@ -9,8 +9,10 @@ import pytest
 
 from handsynth import load_model
 from handsynth.data.strokes import points_to_offsets, strokes_to_points
+from handsynth.write.formats.page import page_strokes
 from handsynth.write.hand_metrics import measure_line, measure_page
-from handsynth.write.one_hand import MAX_SCALE
+from handsynth.write.handwriting import Handwriting
+from handsynth.write.one_hand import MAX_SCALE, sized_by_letters
 from handsynth.write.render import RenderOptions, layout_lines
 from tests.test_hand_metrics import box_line
 
@@ -65,6 +67,39 @@ def test_a_line_is_scaled_by_at_most_max_scale():
     laid_out = layout_lines([LINES[0], LINES[0], huge], RenderOptions(scale=1))
     x_height = measure_line(*strokes_to_points(laid_out[2])).x_height
     assert x_height == pytest.approx(400.0 / MAX_SCALE)
+
+
+def test_a_line_of_digits_keeps_the_size_the_typical_line_is_scaled_by():
+    """A date's digits stand twice as tall as small letters, so its line measures an x-height
+    twice the others': told the texts, the layout scales it as it scales the median line (here
+    not at all) instead of shrinking its digits to the size of small letters."""
+    digits = _offsets(80.0, 0.0, 0.0)
+    texts = ["dear ada", "thank you", "see you", "12/03/2025"]
+    told = layout_lines([*LINES, digits], RenderOptions(scale=1), texts)
+    x_heights = [measure_line(*strokes_to_points(strokes)).x_height for strokes in told]
+    np.testing.assert_allclose(x_heights, [40.0, 40.0, 40.0, 80.0], rtol=1e-6)
+    untold = layout_lines([*LINES, digits], RenderOptions(scale=1))
+    x_heights = [measure_line(*strokes_to_points(strokes)).x_height for strokes in untold]
+    np.testing.assert_allclose(x_heights, 50.0, rtol=1e-6)  # the median of 32, 40, 60 and 80
+    page = Handwriting([*LINES, digits], texts, [[] for _ in texts])
+    for ours, theirs in zip(page_strokes(page, RenderOptions(scale=1)), told, strict=True):
+        for a, b in zip(ours, theirs, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("text", "sized"),
+    [
+        ("Dear Ada, thank you", True),
+        ("12 March 2025", False),  # 5 small letters of 11 characters
+        ("Order No. 4817, 10:30", False),
+        ("QWERTY", False),
+        ("", True),
+        ("ok 12", True),
+    ],
+)
+def test_a_line_is_sized_by_its_letters_when_half_its_characters_are_small_letters(text, sized):
+    assert sized_by_letters(text) is sized
 
 
 def test_a_written_letter_comes_out_in_one_hand():

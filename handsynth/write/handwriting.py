@@ -48,7 +48,7 @@ class Handwriting:
 
     def to_svg(self, **options) -> str:
         """The SVG text of the page, one <path> per stroke."""
-        return render_svg(self.offsets, None, RenderOptions(**options))
+        return render_svg(self.offsets, None, RenderOptions(**options), self.texts)
 
     def save(
         self,
@@ -75,16 +75,18 @@ class Handwriting:
         from handsynth.write import formats
 
         if suffix == ".svg" and animate:
-            formats.write_animated_svg(self.offsets, path, render, speed)
-        elif suffix in (".svg", ".png"):
-            (render_png if suffix == ".png" else render_svg)(self.offsets, path, render)
+            formats.write_animated_svg(self, path, render, speed)
+        elif suffix == ".svg":
+            render_svg(self.offsets, path, render, self.texts)
+        elif suffix == ".png":
+            render_png(self.offsets, path, render, texts=self.texts)
         elif suffix == ".pdf":
-            formats.write_pdf(self.offsets, path, pdf, render)
+            formats.write_pdf(self, path, pdf, render)
         elif suffix in (".gcode", ".hpgl"):
             write = formats.write_gcode if suffix == ".gcode" else formats.write_hpgl
-            write(self.offsets, path, plotter, render)
+            write(self, path, plotter, render)
         elif suffix in (".gif", ".webp"):
-            formats.write_animated_image(self.offsets, path, render, speed)
+            formats.write_animated_image(self, path, render, speed)
         else:
-            formats.write_inkml(self.offsets, path, render, texts=self.texts)
+            formats.write_inkml(self, path, render)
         return path

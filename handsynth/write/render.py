@@ -51,12 +51,15 @@ class RenderOptions:
     one_hand: bool = True
 
 
-def layout_lines(lines: Sequence[np.ndarray], options: RenderOptions) -> list[list[np.ndarray]]:
+def layout_lines(
+    lines: Sequence[np.ndarray], options: RenderOptions, texts: Sequence[str] | None = None
+) -> list[list[np.ndarray]]:
     """Place each line's strokes on the page; returns per line its strokes as (n, 2) px points.
 
     Each line is scaled by `options.scale`. With `options.one_hand` and more than one line drawn,
     the lines are first brought to one hand (`one_hand.match_lines`: the page's median x-height and
-    slant, levelled) and sit at an even pitch on their baselines; otherwise they are left as drawn
+    slant, levelled; `texts`, what each line says, tells it which lines are too few small letters
+    to measure) and sit at an even pitch on their baselines; otherwise they are left as drawn
     and sit at an even pitch on their middles (the median height of their points), so tall
     capitals and deep descenders do not push the next line down. The pitch is 1 + `line_spacing`
     median line heights; the first line's box starts at the margin. Lines are aligned to the
@@ -74,7 +77,7 @@ def layout_lines(lines: Sequence[np.ndarray], options: RenderOptions) -> list[li
         drawn_lines.append((points * options.scale, eos))
     drawn = [i for i, (points, _) in enumerate(drawn_lines) if len(points)]
     if options.one_hand and len(drawn) > 1:
-        placed, anchors = match_lines(drawn_lines)
+        placed, anchors = match_lines(drawn_lines, texts)
     else:
         placed = [points for points, _ in drawn_lines]
         anchors = [float(np.median(points[:, 1])) if len(points) else 0.0 for points in placed]
@@ -116,10 +119,12 @@ def render_svg(
     lines: Sequence[np.ndarray],
     path: str | Path | None = None,
     options: RenderOptions | None = None,
+    texts: Sequence[str] | None = None,
 ) -> str:
-    """The SVG text of `lines`, one <path> per stroke; written atomically to `path` if given."""
+    """The SVG text of `lines`, one <path> per stroke; written atomically to `path` if given.
+    `texts`, what each line says, helps the layout size the lines (`layout_lines`)."""
     options = options or RenderOptions()
-    laid_out = layout_lines(lines, options)
+    laid_out = layout_lines(lines, options, texts)
     width, height = page_size(laid_out, options)
     drawing = svgwrite.Drawing(size=(f"{width:.2f}px", f"{height:.2f}px"))
     drawing.viewbox(0, 0, round(width, 2), round(height, 2))
@@ -153,15 +158,17 @@ def render_png(
     path: str | Path,
     options: RenderOptions | None = None,
     dpi: float = 96,
+    texts: Sequence[str] | None = None,
 ) -> None:
-    """Write `lines` as a PNG (atomically). At dpi=96 one SVG pixel is one PNG pixel."""
+    """Write `lines` as a PNG (atomically). At dpi=96 one SVG pixel is one PNG pixel. `texts`,
+    what each line says, helps the layout size the lines (`layout_lines`)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Circle, PathPatch
     from matplotlib.path import Path as MplPath
 
     options = options or RenderOptions()
-    laid_out = layout_lines(lines, options)
+    laid_out = layout_lines(lines, options, texts)
     width, height = page_size(laid_out, options)
     check_pixels(width * dpi / CSS_PX_PER_INCH, height * dpi / CSS_PX_PER_INCH)
     figure = Figure(figsize=(width / CSS_PX_PER_INCH, height / CSS_PX_PER_INCH), dpi=dpi)

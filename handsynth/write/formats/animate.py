@@ -17,7 +17,13 @@ import numpy as np
 from lxml import etree
 
 from handsynth.atomic import write_atomically
-from handsynth.write.formats.page import Source, line_offsets, page_strokes, stroke_times
+from handsynth.write.formats.page import (
+    Source,
+    line_offsets,
+    line_texts,
+    page_strokes,
+    stroke_times,
+)
 from handsynth.write.render import RenderOptions, check_pixels, page_size, render_svg
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -42,7 +48,7 @@ def write_animated_svg(
     lines = page_strokes(source, render)
     strokes = [stroke for strokes in lines for stroke in strokes]
     times = [t for line_times in stroke_times(lines, speed) for t in line_times]
-    svg = render_svg(line_offsets(source), None, render)
+    svg = render_svg(line_offsets(source), None, render, line_texts(source))
     root = etree.fromstring(svg.encode("utf-8"))
     paths = list(root.iter(f"{{{SVG_NS}}}path"))
     assert len(paths) == len(strokes), "render_svg draws one path per stroke"

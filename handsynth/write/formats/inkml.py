@@ -25,7 +25,7 @@ from lxml import etree
 from handsynth.atomic import write_atomically
 from handsynth.data.iam import safe_xml_parser
 from handsynth.errors import UserError
-from handsynth.write.formats.page import Source, page_strokes, stroke_times
+from handsynth.write.formats.page import Source, line_texts, page_strokes, stroke_times
 from handsynth.write.render import CSS_PX_PER_INCH, RenderOptions
 
 INKML_NS = "http://www.w3.org/2003/InkML"
@@ -65,7 +65,7 @@ def write_inkml(
     lines = page_strokes(source, render)
     times = stroke_times(lines)
     if texts is None:
-        texts = list(getattr(source, "texts", [""] * len(lines)))
+        texts = line_texts(source) or [""] * len(lines)
     ink = etree.Element(f"{{{INKML_NS}}}ink", nsmap={None: INKML_NS})
     context = etree.SubElement(etree.SubElement(ink, "definitions"), "context")
     context.set(XML_ID, "page")

@@ -30,9 +30,14 @@ def line_offsets(source: Source) -> list[np.ndarray]:
     return list(getattr(source, "offsets", source))
 
 
+def line_texts(source: Source) -> list[str] | None:
+    """What each line of a Handwriting says; None for bare offsets."""
+    return getattr(source, "texts", None)
+
+
 def page_strokes(source: Source, options: RenderOptions | None = None) -> list[list[np.ndarray]]:
     """Per line its strokes (n_i, 2) in page px, placed exactly as `render.render_svg` does."""
-    return layout_lines(line_offsets(source), options or RenderOptions())
+    return layout_lines(line_offsets(source), options or RenderOptions(), line_texts(source))
 
 
 def stroke_times(lines: list[list[np.ndarray]], speed: float = 1.0) -> list[list[np.ndarray]]:

@@ -50,7 +50,7 @@ MIN_TESSERACT = 2 / 3  # Tesseract reads at least two of three in a row right
 # Readings accepted for a drawing read alone, where a reader cannot tell it from its look-alike.
 ALIKE = {"0": "oO", "1": "lI|", "5": "S", "2": "zZ", "6": "b", "8": "B"}
 ALIKE |= {c: c.lower() for c in "CKOPSUVWXZ"}
-DRAWN = "1/:HIXZ"  # drawn by `drawn_glyphs`, not cut from the lines
+DRAWN = "1/:HIXZ."  # drawn by `drawn_glyphs` and `full_stops`, not cut from the lines
 DESCENDING = "JQ"  # capitals that may reach below the baseline
 HEIGHT = {"digit": (1.3, 3.2), "capital": (1.4, 3.5), "mark": (1.0, 3.5)}  # x-heights
 
@@ -237,6 +237,18 @@ def drawn_glyphs(rng: np.random.Generator) -> list[Drawing]:
     return made
 
 
+def full_stops(rng: np.random.Generator) -> list[Drawing]:
+    """BANK_SIZE full stops: a small round dot just above the baseline, each a little different.
+    (Drawn after a drawn character only: `write.glyphs.RealGlyphs.guided`.)"""
+    made = []
+    for _ in range(BANK_SIZE):
+        angles = np.arange(4) * 1.6 + rng.uniform(0.0, np.pi)
+        dot = rng.uniform(0.08, 0.12) * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+        points, eos = strokes_to_points([dot + [0.1, -0.1] + rng.normal(0.0, 0.01, (4, 2))])
+        made.append(Drawing(".", "drawn", points, eos, np.zeros((0, 3))))
+    return made
+
+
 def _polyline(corners: np.ndarray) -> np.ndarray:
     """Points (N, 2) along straight segments through corners (C, 2), POINTS_PER_X_HEIGHT a unit."""
     pieces = [corners[:1]]
@@ -291,7 +303,6 @@ def main() -> None:
     else:
         print("tesseract is not installed: drawings are chosen by the recogniser alone")
     bank, sources = {}, []
-    bank, sources = {}, []
     for char in wanted:
         of_char = [
             (d, s)
@@ -305,7 +316,8 @@ def main() -> None:
         bank[char] = [(d.points.astype(np.float32), d.eos) for d in chosen]
         sources += [d.line for d in chosen]
         print(f"{char!r}: {len(chosen)} of {len(of_char)} readable drawings")
-    for d in drawn_glyphs(np.random.default_rng(args.seed)):
+    drawn = drawn_glyphs(np.random.default_rng(args.seed))
+    for d in drawn + full_stops(np.random.default_rng([args.seed, 1])):
         bank.setdefault(d.char, []).append((d.points.astype(np.float32), d.eos))
         sources.append(d.line)
     GlyphBank(bank, median_x_height(data)).save(args.out, sources)

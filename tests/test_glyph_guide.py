@@ -42,15 +42,48 @@ def write(text: str, lifts: set[int], reading, guide, moves=None):
 
 
 def test_a_guided_character_is_drawn_from_the_guides_strokes_at_the_lift_before_it():
-    # Steps 0-4 write 'a' (lift at 4); from step 5 the window reads '1', then past the end at 12.
+    # Steps 0-4 write 'a' (lift at 4); from step 5 the window reads '1', from 12 'b', then past
+    # the end at 20.
     guide = FixedGlyph()
-    line, script = write("a1", {4}, lambda t: 0 if t < 5 else 1 if t < 12 else 2, guide)
+    reading = lambda t: 0 if t < 5 else 1 if t < 12 else 2 if t < 20 else 3  # noqa: E731
+    line, script = write("a1b", {4}, reading, guide)
     assert guide.asked == [1]
     # Offsets row 0 is the start; rows 1-5 are the network's five steps (row 1's jump zeroed).
     np.testing.assert_array_equal(line.offsets[6:10], GLYPH)
     # After the glyph's last point the window is moved CAUGHT_UP past the glyph's centre (1).
     assert script.kappas[9] - script.kappas[8] == np.float32(CAUGHT_UP)
     np.testing.assert_array_equal(line.offsets[10], [1, 0, 0])  # then the network goes on
+
+
+def test_a_line_whose_last_character_is_a_glyph_ends_with_it():
+    # The window stays on the '1' after the glyph: without the rule the network would draw on.
+    line, _ = write("a1", {4}, lambda t: 0 if t < 5 else 1, FixedGlyph())
+    np.testing.assert_array_equal(line.offsets[6:], GLYPH)
+
+
+def test_a_line_goes_on_after_a_glyph_until_the_network_has_drawn_a_stroke_of_what_follows():
+    # The window passes the end while the '1' is drawn (steps 5-8). The glyph's last lift is no
+    # end: 'b' still has to be written, and the line ends at the network's next lift (step 14).
+    line, _ = write("a1b", {4, 14}, lambda t: 0 if t < 5 else 1 if t < 6 else 3, FixedGlyph())
+    np.testing.assert_array_equal(line.offsets[6:10], GLYPH)
+    assert len(line.offsets) == 16  # the start and steps 0-14
+
+
+def test_a_glyph_right_after_a_glyph_follows_it_wherever_the_window_ran():
+    # While the first '1' is drawn the window runs past the second to 'b': the second is drawn all
+    # the same, at once.
+    guide = FixedGlyph()
+    line, _ = write("a11b", {4, 20}, lambda t: 0 if t < 5 else 1 if t < 7 else 3, guide)
+    assert guide.asked == [1, 2]
+    np.testing.assert_array_equal(line.offsets[6:14], np.concatenate([GLYPH, GLYPH]))
+
+
+def test_a_full_stop_is_drawn_only_right_after_a_drawn_character():
+    dot = (np.zeros((1, 2), np.float32), np.ones(1, bool))
+    bank = GlyphBank({"7": [dot], "A": [dot], ".": [dot]}, 1.0)
+    glyphs = RealGlyphs(bank, IDENTITY)
+    assert glyphs.guided("1947. Mr. A. Lopez. Ann.") == [3, 4, 10, 11]
+    assert "." in shipped_glyphs().drawings
 
 
 def test_a_line_does_not_end_inside_a_glyph():

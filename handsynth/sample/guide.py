@@ -9,7 +9,9 @@ what it drew for those steps is set aside.
 
 A guided character is started at a pen lift (or at the line's start) once the window reads the
 character before it, or a space before it, and the network has not started on it itself: a letter
-joined to the next one is never cut. A line is not ended while a glyph is being drawn.
+joined to the next one is never cut. A guided character right after a glyph follows it at once. A
+line is not ended while a glyph is being drawn, nor after one until the network has drawn a
+stroke of the text that follows it; a line whose last character is a glyph ends with it.
 """
 
 from __future__ import annotations
@@ -82,6 +84,17 @@ class Forcing:
         # Per step, (B,) the rows whose input was a glyph's point; the first input is the network's.
         self.forced = [np.zeros(len(texts), dtype=bool)]
         self.first_glyph = np.full(len(texts), np.iinfo(np.int64).max)  # (B,) see `_start`
+        # (B,) rows whose glyph has ended with text after it that the network has not yet begun:
+        # until it lifts the pen from a stroke of its own the line must not end, or a last full
+        # stop after a last digit is never drawn.
+        self.owed = np.zeros(len(texts), dtype=bool)
+        # (B,) rows whose text's last character was a glyph, now drawn: the line is done.
+        self.completed = np.zeros(len(texts), dtype=bool)
+
+    @property
+    def holding(self) -> np.ndarray:
+        """(B,) rows that must not end now: drawing a glyph or owing the text after one."""
+        return self.busy | self.owed
 
     def apply(
         self,
@@ -101,6 +114,7 @@ class Forcing:
         """
         shift = np.zeros(len(active), dtype=np.float32)  # (B_active,)
         forced = np.zeros(len(self.texts), dtype=bool)
+        self.owed[active[~self.busy[active] & (x[:, 2] > 0.5)]] = False  # the network lifted
         concerned = self.busy[active] | (at_lift & self.waiting[active])  # (B_active,)
         for r in np.flatnonzero(concerned):
             b = active[r]
@@ -114,6 +128,8 @@ class Forcing:
             self.drawn[b] += 1
             if self.drawn[b] == len(glyph):
                 self.glyphs[b], self.busy[b] = None, False
+                self.owed[b] = self.last[b] < len(self.texts[b]) - 1
+                self.completed[b] = not self.owed[b]
                 shift[r] = _catch_up(phi[r], self.last[b])
         self.forced.append(forced)
         return state.window_moved(shift) if shift.any() else state
@@ -127,7 +143,9 @@ class Forcing:
         network drew to its next stroke must head on: one back is a t-cross or an i-dot, drawn
         once the window has moved on, and the glyph waits for the lift after it."""
         pending = self.pending[b]
-        while pending and pending[0] < reading:  # the network wrote it itself
+        # A glyph right after the one just drawn follows it, wherever the window has run to.
+        chained = bool(pending) and self.last[b] == pending[0] - 1
+        while pending and pending[0] < reading and not chained:  # the network wrote it itself
             pending.pop(0)
         self.waiting[b] = bool(pending)
         if not pending:

@@ -349,27 +349,29 @@ def _draw(
     last_lift = np.zeros(B, dtype=np.int64)  # index in `steps` of each line's latest pen lift
     active = np.arange(B)  # the lines still being written, whose rows the stepper computes
     x_active = x
-    in_glyph = np.zeros(B, dtype=bool)
+    held = np.zeros(B, dtype=bool)  # (B,) rows a glyph keeps from ending (`Forcing.holding`)
     for t in range(max_steps):
         mixture, phi_active, step_state = stepper.step(x_active, step_state)
         at_lift = (x_active[:, 2] > 0.5) | (t == 0)  # (B_active,) the next point starts a stroke
         x_active = sample_mixture(mixture, bias, temperature, rng)  # (B_active, 3)
         if forcing is not None:
             step_state = forcing.apply(x_active, phi_active, at_lift, steps, active, step_state)
-            in_glyph = forcing.busy
+            held = forcing.holding
         x = _all_rows(x_active, active, B)  # (B, 3): finished lines draw nothing more
         phi = _all_rows(phi_active, active, B)  # (B, U + 1)
         steps.append(x)
         phis.append(phi)
         lifted = x[:, 2] > 0.5
         newly_passed = ((phi + padding).argmax(axis=1) == ends) & ~passed
+        if forcing is not None:  # a last character drawn as a glyph has been passed too
+            newly_passed |= forcing.completed & ~passed
         ending = any_passed or newly_passed.any()  # most steps: no line is near its end
         if ending:
             any_passed = True
             passed_at[newly_passed] = t
             passed |= newly_passed
             done_now = passed & (lifted | (t - passed_at >= END_GRACE_STEPS)) & ~finished
-            done_now &= ~in_glyph
+            done_now &= ~held
             lengths[done_now] = t + 1
             # Past a final full stop or comma, a stroke longer than a dot is the network starting
             # on text that is not there: the line ends at the lift before it.
@@ -378,7 +380,7 @@ def _draw(
             # A stroke begun once the window had passed (a lift at most a step before) that grows
             # longer than an afterthought is a letter the text does not have.
             cut |= passed & (last_lift >= passed_at) & (stroke > MAX_AFTERTHOUGHT_POINTS)
-            cut &= (last_lift > 0) & ~finished & ~done_now & ~in_glyph
+            cut &= (last_lift > 0) & ~finished & ~done_now & ~held
             lengths[cut] = last_lift[cut]
             finished |= done_now | cut
         last_lift[lifted] = t + 1

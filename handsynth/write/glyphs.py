@@ -26,6 +26,10 @@ WORD_GAP = 1.5  # x-heights between the ink and a glyph after a space
 LETTER_GAP = 0.5  # x-heights between the ink and a glyph after a letter or digit
 SIZE_JITTER = 0.05  # each drawing is scaled by up to this fraction more or less
 BASELINE_BOTTOMS = 8  # the rightmost bottoms of the ink whose median y is the baseline for a glyph
+# Marks drawn from the bank only right after a drawn character ("1947.", "A. Lopez"): left to
+# itself the network, its window moved on past the glyph, often ends the line or draws a stroke
+# where the full stop goes.
+FOLLOWERS = "."
 
 
 @dataclass(frozen=True)
@@ -80,12 +84,15 @@ class RealGlyphs:
         """Every character of the bank but a capital that begins a word of small letters: the
         network writes "Dear" and "Greta" well enough, and a drawn capital leaves it writing the
         rest of the word worse; initials, codes and capitals alone ("A. Lopez", "JE1 2SP") it
-        does not."""
-        return [
-            u
-            for u, char in enumerate(text)
-            if char in self.bank.drawings and not (char.isupper() and text[u + 1 : u + 2].islower())
-        ]
+        does not. A full stop (FOLLOWERS) is drawn only right after a drawn character."""
+        guided = []
+        for u, char in enumerate(text):
+            if char not in self.bank.drawings or (char.isupper() and text[u + 1 : u + 2].islower()):
+                continue
+            if char in FOLLOWERS and not (guided and guided[-1] == u - 1):
+                continue
+            guided.append(u)
+        return guided
 
     def glyph(
         self,

@@ -10,6 +10,7 @@ from handsynth.data.strokes import Normalisation
 from handsynth.sample.guide import CAUGHT_UP
 from handsynth.sample.synthesis import sample_synthesis
 from handsynth.write.glyphs import LETTER_GAP, WORD_GAP, GlyphBank, RealGlyphs, shipped_glyphs
+from handsynth.write.hand_metrics import shear
 from tests.test_sampling import ScriptedStepper, ScriptedWeights
 
 ALPHABET = Alphabet(list(" ab1"))
@@ -22,6 +23,7 @@ class FixedGlyph:
 
     def __init__(self):
         self.asked: list[int] = []
+        self.spaced: list[tuple[np.ndarray, np.ndarray]] = []  # what next_word was given
 
     def heads_on(self, jump) -> bool:
         return jump[0] > 0
@@ -32,6 +34,10 @@ class FixedGlyph:
     def glyph(self, text, position, read, own, rng):
         self.asked.append(position)
         return GLYPH
+
+    def next_word(self, jump, read, own):
+        self.spaced.append((read[-len(GLYPH) :].copy(), own[-len(GLYPH) - 1 :].copy()))
+        return jump + np.float32([10, 0, 0])
 
 
 def write(text: str, lifts: set[int], reading, guide, moves=None):
@@ -67,6 +73,54 @@ def test_a_line_goes_on_after_a_glyph_until_the_network_has_drawn_a_stroke_of_wh
     line, _ = write("a1b", {4, 14}, lambda t: 0 if t < 5 else 1 if t < 6 else 3, FixedGlyph())
     np.testing.assert_array_equal(line.offsets[6:10], GLYPH)
     assert len(line.offsets) == 16  # the start and steps 0-14
+
+
+def test_the_jump_to_the_word_after_a_glyph_and_a_space_is_the_guides():
+    # "a1 b": the network's first jump after the glyph is handed to the guide with the glyph as
+    # the last thing read; what comes back is drawn. No space after it ("a1b"): not asked.
+    guide = FixedGlyph()
+    reading = lambda t: 0 if t < 5 else 1 if t < 9 else 3 if t < 20 else 4  # noqa: E731
+    line, _ = write("a1 b", {4, 14}, reading, guide)
+    ((read, own),) = guide.spaced
+    np.testing.assert_array_equal(read, GLYPH)
+    np.testing.assert_array_equal(own, [True, False, False, False, False])
+    np.testing.assert_array_equal(line.offsets[10], [11, 0, 0])  # the scripted move and 10
+    spaced = FixedGlyph()
+    write("a1b", {4, 14}, lambda t: 0 if t < 5 else 1 if t < 9 else 2, spaced)
+    assert spaced.spaced == []
+
+
+def test_a_jump_back_after_a_glyph_is_left_alone_and_the_word_gap_waits_for_one_heading_on():
+    # Step 9 jumps back (a t-cross); the stroke lifts at 11 and step 12 heads on: that jump is
+    # the one moved.
+    guide = FixedGlyph()
+    reading = lambda t: 0 if t < 5 else 1 if t < 9 else 3 if t < 20 else 4  # noqa: E731
+    line, _ = write("a1 b", {4, 11, 14}, reading, guide, moves={9: [-3.0, 0.0]})
+    assert len(guide.spaced) == 1
+    np.testing.assert_array_equal(line.offsets[10], [-3, 0, 0])
+    np.testing.assert_array_equal(line.offsets[13], [11, 0, 0])
+
+
+def test_a_word_after_a_glyph_starts_a_word_gap_right_of_it():
+    ink, eos = zigzag(10.0, 8)  # x-height 10, ink up to x = 80
+    glyph = np.array([[85.0, 0.0], [95.0, -20.0], [90.0, -10.0]])  # its right edge at x = 95
+    points = np.concatenate([ink, glyph])
+    read = np.zeros((len(points), 3), np.float32)
+    read[1:, :2] = np.diff(points, axis=0)
+    read[:, 2] = np.concatenate([eos, [False, False, True]])
+    own = np.arange(len(points)) < len(ink)
+    guide = RealGlyphs(GlyphBank({}, 30.0), IDENTITY)
+    short = guide.next_word(np.float32([2, 1, 0]), read, own)
+    np.testing.assert_allclose(short, [95 - 90 + WORD_GAP * 10, 1, 0], atol=0.2)
+    far = np.float32([40, 1, 0])
+    np.testing.assert_array_equal(guide.next_word(far, read, own), far)
+    # The same hand leaning right (shear 0.4) and a word that starts 20 units up, at the top of
+    # a t: the gap is measured along the slant, so the start moves 0.4 * 20 further right.
+    leaning = shear(points, 0.4, 0.0)
+    read[1:, :2] = np.diff(leaning, axis=0)
+    up = guide.next_word(np.float32([2, -20, 0]), read, own)
+    start_x = 95 + WORD_GAP * 10 - 0.4 * (leaning[-1, 1] - 20)
+    np.testing.assert_allclose(up, [start_x - leaning[-1, 0], -20, 0], atol=0.5)
 
 
 def test_a_glyph_right_after_a_glyph_follows_it_wherever_the_window_ran():

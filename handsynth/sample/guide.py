@@ -49,6 +49,12 @@ class GlyphGuide(Protocol):
         style) rather than a glyph: row 0 jumps from the last point read to the glyph's first
         point, the last row lifts the pen. None when it has no strokes for it there."""
 
+    def next_word(self, jump: np.ndarray, read: np.ndarray, own: np.ndarray) -> np.ndarray:
+        """The network's jump (3,) normalised to the first stroke of the word after a glyph and a
+        space, moved on if it would start that word closer to the ink than a word gap. read
+        (S, 3): what the network has read, up to the stroke before the jump; own (S,) as for
+        `glyph`."""
+
 
 def _catch_up(phi: np.ndarray, position: int) -> float:
     """How many characters to move a window phi (U + 1,) on so that its centre of weight lies
@@ -90,6 +96,8 @@ class Forcing:
         self.owed = np.zeros(len(texts), dtype=bool)
         # (B,) rows whose text's last character was a glyph, now drawn: the line is done.
         self.completed = np.zeros(len(texts), dtype=bool)
+        # (B,) rows whose glyph has ended before a space: their next jump on is a word gap.
+        self.spacing = np.zeros(len(texts), dtype=bool)
 
     @property
     def holding(self) -> np.ndarray:
@@ -115,6 +123,7 @@ class Forcing:
         shift = np.zeros(len(active), dtype=np.float32)  # (B_active,)
         forced = np.zeros(len(self.texts), dtype=bool)
         self.owed[active[~self.busy[active] & (x[:, 2] > 0.5)]] = False  # the network lifted
+        spacing = self.spacing[active] & at_lift  # (B_active,) x jumps to a new stroke
         concerned = self.busy[active] | (at_lift & self.waiting[active])  # (B_active,)
         for r in np.flatnonzero(concerned):
             b = active[r]
@@ -130,7 +139,12 @@ class Forcing:
                 self.glyphs[b], self.busy[b] = None, False
                 self.owed[b] = self.last[b] < len(self.texts[b]) - 1
                 self.completed[b] = not self.owed[b]
+                self.spacing[b] = self.texts[b][self.last[b] + 1 : self.last[b] + 2] == " "
                 shift[r] = _catch_up(phi[r], self.last[b])
+        for r in np.flatnonzero(spacing & ~forced[active]):
+            if self.guide.heads_on(x[r]):  # not back to cross or dot a letter
+                x[r] = self.guide.next_word(x[r], *self._read(active[r], steps))
+                self.spacing[active[r]] = False
         self.forced.append(forced)
         return state.window_moved(shift) if shift.any() else state
 
@@ -157,12 +171,18 @@ class Forcing:
             return
         pending.pop(0)
         self.waiting[b] = bool(pending)
-        read = np.concatenate([self.history[b], [step[b] for step in steps]])  # (S + t + 1, 3)
-        forced = [step[b] for step in self.forced]  # (t + 1,)
-        own = np.concatenate([np.ones(len(self.history[b]), bool), ~np.array(forced)])
-        self.glyphs[b] = self.guide.glyph(text, position, read, own, self.rng)
+        self.glyphs[b] = self.guide.glyph(text, position, *self._read(b, steps), self.rng)
         self.busy[b] = self.glyphs[b] is not None
+        self.spacing[b] &= not self.busy[b]  # a glyph after the space is placed by the guide
         self.drawn[b] = 0
         if self.busy[b]:  # its first point will be steps[len(steps)]
             self.first_glyph[b] = min(self.first_glyph[b], len(steps))
         self.last[b] = position
+
+    def _read(self, b: int, steps: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """What row b's network has read so far (S + t + 1, 3), and which of it it drew itself or
+        read from a style (S + t + 1,) rather than from a glyph."""
+        read = np.concatenate([self.history[b], [step[b] for step in steps]])
+        forced = [step[b] for step in self.forced]  # (t + 1,)
+        own = np.concatenate([np.ones(len(self.history[b]), bool), ~np.array(forced)])
+        return read, own

@@ -94,6 +94,24 @@ class RealGlyphs:
             guided.append(u)
         return guided
 
+    def next_word(self, jump: np.ndarray, read: np.ndarray, own: np.ndarray) -> np.ndarray:
+        """The jump moved on so the next word's first point is WORD_GAP x-heights right of the
+        right edge of the ink, if the network's jump fell short ("2025to"). Both are measured
+        along the hand's slant: a word that starts at the top of a slanted t or l reaches back
+        to the left as it comes down."""
+        raw = self.normalisation.denormalise(read)  # (S, 3)
+        ink = np.cumsum(raw[:, :2], axis=0)  # (S, 2)
+        hand = _hand(ink[own][-CONTEXT_POINTS:], raw[own, 2][-CONTEXT_POINTS:] > 0.5)
+        x_height, lean = (hand.x_height, hand.slant) if hand else (self.bank.x_height, 0.0)
+        upright = shear(ink[-CONTEXT_POINTS:], -lean, 0.0)  # (S', 2) leaning no more
+        moved = self.normalisation.denormalise(jump[None])  # (1, 3)
+        start = ink[-1] + moved[0, :2]  # (2,) where the next word begins
+        wanted = upright[:, 0].max() + WORD_GAP * x_height - lean * start[1]  # its x, as drawn
+        if start[0] >= wanted:
+            return jump
+        moved[0, 0] = wanted - ink[-1, 0]
+        return self.normalisation.normalise(moved)[0].astype(jump.dtype)
+
     def glyph(
         self,
         text: str,

@@ -16,6 +16,9 @@ which the window rarely gives strokes of their own; a one, as a stroke with a sh
 of which no cut drawing was read (IAM-OnDB's training lines hold 3 capital Xs and 6 Zs).
 
     python scripts/make_glyph_bank.py --data /tmp/prepared-smooth --out handsynth/weights/glyphs.npz
+
+With `--pool` it writes every plausible cut instead, unread and unchosen, with no drawn
+characters: the bank `handsynth train recogniser --splice` writes words from (train/splice.py).
 """
 
 from __future__ import annotations
@@ -279,13 +282,28 @@ def main() -> None:
         help="the characters to find drawings of (default: digits, capitals and ?!)",
     )
     parser.add_argument("--seed", type=int, default=0, help="for the drawn characters")
+    parser.add_argument(
+        "--pool",
+        action="store_true",
+        help="every plausible cut drawing, unread: a bank for `train recogniser --splice`",
+    )
     args = parser.parse_args()
     model = handsynth.load_model()
-    reader = handsynth.load_model(kind="recogniser").as_line_reader()
     with np.load(f"{args.data}/train.npz") as npz:
         data = dict(npz)
-    wanted = "".join(c for c in args.characters if c not in DRAWN)
+    # The pool holds real drawings of every character asked for, the drawn ones too.
+    wanted = "".join(c for c in args.characters if args.pool or c not in DRAWN)
     drawings = [d for d in aligned_drawings(model, data, wanted) if plausible(d)]
+    if args.pool:
+        pool: dict[str, list[Drawing]] = {}
+        for d in drawings:
+            pool.setdefault(d.char, []).append(d)
+        bank = {c: [(d.points.astype(np.float32), d.eos) for d in of] for c, of in pool.items()}
+        sources = [d.line for of in pool.values() for d in of]
+        GlyphBank(bank, median_x_height(data)).save(args.out, sources)
+        print(f"wrote {args.out}: {len(drawings)} drawings of {len(bank)} characters")
+        return
+    reader = handsynth.load_model(kind="recogniser").as_line_reader()
     readings = []
     for k in range(0, len(drawings), 64):
         readings += reader.read([d.raw for d in drawings[k : k + 64]])

@@ -240,6 +240,14 @@ def add_train(sub) -> None:
         help="recogniser: train on lines randomly rescaled (+-15 %%), stretched (+-10 %%) and "
         "slanted (shear +-0.25), so that it reads hands it has not seen",
     )
+    p.add_argument(
+        "--splice",
+        type=cli_args.input_file,
+        metavar="BANK",
+        help="recogniser: write a word of 1-5 real characters drawn from BANK (made by "
+        "`scripts/make_glyph_bank.py --pool`) after half the lines, in each line's size and "
+        "slant, so that it sees digits and capitals as often as letters",
+    )
     clips = f"{TRAIN.output_clip:g} / {TRAIN.lstm_clip:g}"
     p.add_argument("--no-clip", action="store_true", help=f"turn off derivative clipping ({clips})")
     p.add_argument(
@@ -467,11 +475,14 @@ def run_train(args) -> None:
         rare_weighting=args.rare_weighting,
         joined_lines=args.joined_lines,
         augment=args.augment,
+        splice=None if args.splice is None else str(args.splice),
     )
     if args.joined_lines and args.kind != "synthesis":
         raise CliError("--joined-lines applies to the synthesis network")
     if args.augment and args.kind != "recogniser":
         raise CliError("--augment applies to the recogniser")
+    if args.splice is not None and args.kind != "recogniser":
+        raise CliError("--splice applies to the recogniser")
     if args.oversample_rare > 1 and args.kind == "text":
         raise CliError("--oversample-rare applies to handwriting, not to a text network")
     if args.kind == "text" and args.data.is_dir():

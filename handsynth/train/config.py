@@ -41,3 +41,4 @@ class TrainConfig:
     rare_weighting: str = "per-character"  # how those repeats are counted (RARE_WEIGHTINGS)
     joined_lines: bool = False  # synthesis: also train on consecutive lines of a form joined
     augment: bool = False  # recogniser: train on randomly rescaled, stretched and slanted lines
+    splice: str | None = None  # recogniser: a bank of cut characters to write after half the lines

@@ -36,7 +36,9 @@ from handsynth.nn.weights import read_start_weights
 from handsynth.train.config import TrainConfig
 from handsynth.train.optim import make_optimizer
 from handsynth.train.precision import require_bf16
+from handsynth.train.splice import Splicing
 from handsynth.train.tasks import move
+from handsynth.write.glyphs import GlyphBank
 
 
 class TrainingDiverged(FieldError):
@@ -111,6 +113,11 @@ def train(task, config: TrainConfig, log=print) -> dict:
         task.oversample_rare(config.max_repeats, config.rare_weighting)
     if config.augment:
         task.augment(Augmentation())
+    if config.splice is not None:
+        try:
+            task.splice(Splicing(GlyphBank.load(config.splice), task.alphabet))
+        except ValueError as error:
+            raise UserError(f"--splice {config.splice}: {error}") from None
     task_state = dict(payload.get("task_state", {})) if payload else {}
     trained = model
     if world > 1:

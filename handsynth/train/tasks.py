@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +41,7 @@ from handsynth.nn import mdn
 from handsynth.nn.ctc import character_error_rate, read_texts
 from handsynth.nn.recogniser import ctc_loss, ctc_per_sequence
 from handsynth.sample.text import sample_text
+from handsynth.train.splice import Splicing
 
 
 def move(batch, device):
@@ -158,6 +158,7 @@ class RecognitionTask(HandwritingTask):
     def __init__(self, data_dir: str | Path, normalisation: Normalisation | None = None):
         super().__init__("recogniser", data_dir, normalisation)
         self.augmentation: Augmentation | None = None
+        self.splicing: Splicing | None = None
 
     def augment(self, augmentation: Augmentation | None) -> None:
         """Train on randomly rescaled and slanted copies of the lines (None: the lines as they
@@ -165,14 +166,28 @@ class RecognitionTask(HandwritingTask):
         them."""
         self.augmentation = augmentation
 
+    def splice(self, splicing: Splicing | None) -> None:
+        """Train on lines with a word of real cut characters written after them (`splice.py`);
+        drawn, like the augmentation, from each batch's line indices."""
+        self.splicing = splicing
+
     def iter_batches(self, order: list, start: int, state: dict) -> Iterator[HandwritingBatch]:
-        if self.augmentation is None:
+        if self.augmentation is None and self.splicing is None:
             yield from self.train.iter_batches(order, start)
             return
         for indices in order[start:]:
             rng = np.random.default_rng(indices)
-            change = partial(self.augmentation.apply, normalisation=self.normalisation, rng=rng)
-            yield self.train.batch(indices, change)
+            offsets, chars = [], []
+            for i in indices:
+                line, text = self.train.offsets[i], self.train.chars[i]
+                if self.splicing is not None:
+                    line, text = self.splicing.apply(line, text, self.normalisation, rng)
+                if self.augmentation is not None:
+                    line = self.augmentation.apply(line, self.normalisation, rng)
+                offsets.append(line)
+                chars.append(text)
+            texts = ["".join(self.alphabet.decode(text)) for text in chars]
+            yield HandwritingData(offsets, chars, texts).batch(np.arange(len(indices)))
 
     def model_config(self, **overrides) -> dict:
         return {"alphabet_size": len(self.alphabet), **overrides}

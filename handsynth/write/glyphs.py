@@ -101,7 +101,7 @@ class RealGlyphs:
         to the left as it comes down."""
         raw = self.normalisation.denormalise(read)  # (S, 3)
         ink = np.cumsum(raw[:, :2], axis=0)  # (S, 2)
-        hand = _hand(ink[own][-CONTEXT_POINTS:], raw[own, 2][-CONTEXT_POINTS:] > 0.5)
+        hand = measure_hand(ink[own][-CONTEXT_POINTS:], raw[own, 2][-CONTEXT_POINTS:] > 0.5)
         x_height, lean = (hand.x_height, hand.slant) if hand else (self.bank.x_height, 0.0)
         upright = shear(ink[-CONTEXT_POINTS:], -lean, 0.0)  # (S', 2) leaning no more
         moved = self.normalisation.denormalise(jump[None])  # (1, 3)
@@ -127,7 +127,7 @@ class RealGlyphs:
         raw = self.normalisation.denormalise(read)  # (S, 3)
         ink = np.cumsum(raw[:, :2], axis=0)  # (S, 2) absolute positions, y down
         gap = WORD_GAP if position > 0 and text[position - 1] == " " else LETTER_GAP
-        hand = _hand(ink[own][-CONTEXT_POINTS:], raw[own, 2][-CONTEXT_POINTS:] > 0.5)
+        hand = measure_hand(ink[own][-CONTEXT_POINTS:], raw[own, 2][-CONTEXT_POINTS:] > 0.5)
         size = (hand.x_height if hand else self.bank.x_height) * rng.uniform(
             1 - SIZE_JITTER, 1 + SIZE_JITTER
         )
@@ -141,14 +141,14 @@ class RealGlyphs:
 
 
 @dataclass(frozen=True)
-class _Hand:
+class Hand:
     tilt: float  # dy/dx of the baseline
     baseline: float  # y of the baseline under the right end of the ink, levelled
     x_height: float
     slant: float
 
 
-def _hand(ink: np.ndarray, eos: np.ndarray) -> _Hand | None:
+def measure_hand(ink: np.ndarray, eos: np.ndarray) -> Hand | None:
     """The hand of ink (S, 2), eos (S,), with the baseline measured under its last few letters
     (the `BASELINE_BOTTOMS` rightmost bottoms of the levelled ink), where a glyph goes next;
     None when there is too little ink to measure."""
@@ -157,10 +157,10 @@ def _hand(ink: np.ndarray, eos: np.ndarray) -> _Hand | None:
         return None
     _, bottoms = turning_points(level(ink, metrics.tilt), eos)  # (B, 2)
     rightmost = bottoms[np.argsort(bottoms[:, 0])[-BASELINE_BOTTOMS:]]
-    return _Hand(metrics.tilt, float(np.median(rightmost[:, 1])), metrics.x_height, metrics.slant)
+    return Hand(metrics.tilt, float(np.median(rightmost[:, 1])), metrics.x_height, metrics.slant)
 
 
-def place(drawing: np.ndarray, hand: _Hand | None, ink: np.ndarray, gap: float) -> np.ndarray:
+def place(drawing: np.ndarray, hand: Hand | None, ink: np.ndarray, gap: float) -> np.ndarray:
     """A drawing (G, 2), upright with its baseline at y = 0, put in the hand: absolute (G, 2).
 
     With `hand`, the drawing takes its slant and sits on its baseline, `gap` right of the right

@@ -123,7 +123,10 @@ def test_cli_trains_a_recogniser_and_scores_legibility(prepared_dir, tmp_path, c
     assert best["cer"] >= 0 and best["sequences"] == 2
 
     assert cli.main(["eval", str(out / "last.pt"), "--data", str(prepared_dir)]) == 0
-    assert json.loads(capsys.readouterr().out)["kind"] == "recogniser"
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["kind"] == "recogniser"
+    assert set(evaluated["classes"]) == {"capitals", "digits", "rare lower-case",
+                                         "other lower-case", "punctuation"}  # fmt: skip
 
     synthesis = tmp_path / "tiny.safetensors"
     tiny_synthesis_file(prepared_dir, synthesis)

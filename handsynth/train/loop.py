@@ -302,6 +302,7 @@ def _end_epoch(task, model, config: TrainConfig, progress: dict, log, rank: int)
     key = task.best_metric  # lower is better
     if rank == 0 and (progress["best"] is None or metrics[key] < progress["best"][key]):
         progress["best"] = record
-    log(f"epoch {record['epoch']}: " + ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
+    numbers = {k: v for k, v in metrics.items() if isinstance(v, int | float)}  # not per class
+    log(f"epoch {record['epoch']}: " + ", ".join(f"{k}={v:.4g}" for k, v in numbers.items()))
     progress["epoch"] += 1
     progress["batch_in_epoch"] = 0

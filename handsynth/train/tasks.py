@@ -38,6 +38,7 @@ from handsynth.data.text_corpus import (
 )
 from handsynth.errors import UserError
 from handsynth.nn import mdn
+from handsynth.nn.char_errors import character_errors
 from handsynth.nn.ctc import character_error_rate, read_texts
 from handsynth.nn.recogniser import ctc_loss, ctc_per_sequence
 from handsynth.sample.text import sample_text
@@ -198,7 +199,8 @@ class RecognitionTask(HandwritingTask):
 
     @torch.no_grad()
     def evaluate(self, model, batch_size: int = 32, device="cpu", data: HandwritingData = None):
-        """Greedy-decoding CER and CTC nats per line over the validation lines (or `data`)."""
+        """Greedy-decoding CER and CTC nats per line over the validation lines (or `data`), and
+        the error rate of each class of character (`nn.char_errors`)."""
         data = data or self.valid
         total_nats, predictions, references = 0.0, [], []
         for indices in _progress(data.sequential_order(batch_size), "recognising"):
@@ -208,10 +210,12 @@ class RecognitionTask(HandwritingTask):
             total_nats += float(nats.sum())
             predictions += read_texts(log_probs, out_lengths, self.alphabet)
             references += ["".join(self.alphabet.decode(data.chars[i])) for i in indices]
+        classes = character_errors(predictions, references)["classes"]
         return {
             "cer": character_error_rate(predictions, references),
             "ctc_per_sequence": total_nats / len(data),
             "sequences": len(data),
+            "classes": {name: errors["error_rate"] for name, errors in classes.items()},
         }
 
 

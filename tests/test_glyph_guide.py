@@ -140,6 +140,12 @@ def test_a_full_stop_is_drawn_only_right_after_a_drawn_character():
     assert "." in shipped_glyphs().drawings
 
 
+def test_a_capital_beginning_a_word_is_left_to_the_network_but_for_i_x_and_z():
+    dot = (np.zeros((1, 2), np.float32), np.ones(1, bool))
+    glyphs = RealGlyphs(GlyphBank({c: [dot] for c in "DXZI"}, 1.0), IDENTITY)
+    assert glyphs.guided("Dear Xavier, Zoe, Ivy. DX") == [5, 13, 18, 23, 24]
+
+
 def test_a_line_does_not_end_inside_a_glyph():
     # The window passes the end while the glyph is drawn; the lift between its strokes is no end.
     line, _ = write("a1", {4}, lambda t: 0 if t < 5 else 1 if t < 6 else 2, FixedGlyph())

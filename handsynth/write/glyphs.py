@@ -30,6 +30,9 @@ BASELINE_BOTTOMS = 8  # the rightmost bottoms of the ink whose median y is the b
 # itself the network, its window moved on past the glyph, often ends the line or draws a stroke
 # where the full stop goes.
 FOLLOWERS = "."
+# Capitals drawn even where they begin a word of small letters ("Xavier", "Zoe", "Ivanova"): the
+# network writes these illegibly there too.
+ALWAYS_DRAWN = "IXZ"
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,8 @@ class RealGlyphs:
         does not. A full stop (FOLLOWERS) is drawn only right after a drawn character."""
         guided = []
         for u, char in enumerate(text):
-            if char not in self.bank.drawings or (char.isupper() and text[u + 1 : u + 2].islower()):
+            begins_word = char.isupper() and text[u + 1 : u + 2].islower()
+            if char not in self.bank.drawings or (begins_word and char not in ALWAYS_DRAWN):
                 continue
             if char in FOLLOWERS and not (guided and guided[-1] == u - 1):
                 continue

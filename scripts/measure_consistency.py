@@ -20,6 +20,7 @@ import numpy as np
 import handsynth
 from handsynth.data.prepare import load_prepared
 from handsynth.eval.hand import line_features, page_score, real_pages
+from handsynth.options import DEFAULT_BIAS
 
 LETTER = Path(__file__).resolve().parents[1] / "docs" / "letter.txt"
 
@@ -44,7 +45,7 @@ def main() -> None:
     parser.add_argument("--text", type=Path, default=LETTER, help="text to write (docs/letter.txt)")
     parser.add_argument("--model", help="synthesis model file (none: the shipped one)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="drawings")
-    parser.add_argument("--bias", type=float, default=1.0)
+    parser.add_argument("--bias", type=float, default=DEFAULT_BIAS)
     parser.add_argument("--candidates", type=int, default=1)
     parser.add_argument("--style", help="prime every line with this style (a number or a file)")
     parser.add_argument("--style-text", help="what the --style file's line reads")

@@ -20,6 +20,7 @@ from pathlib import Path
 import handsynth
 from handsynth.eval.ocr import read_lines
 from handsynth.nn.ctc import character_error_rate
+from handsynth.options import DEFAULT_BIAS
 
 PARAGRAPH = (
     "Thank you for the letter and the photographs of the garden. "
@@ -37,7 +38,12 @@ def main() -> None:
     )
     parser.add_argument("--seeds", type=int, default=20, help="pages, seeds 1..N (default: 20)")
     parser.add_argument("--wrap", type=int, default=40, help="characters a line (default: 40)")
-    parser.add_argument("--bias", type=float, default=1.0, help="sampling bias (default: 1)")
+    parser.add_argument(
+        "--bias",
+        type=float,
+        default=DEFAULT_BIAS,
+        help=f"sampling bias (default: {DEFAULT_BIAS:g})",
+    )
     parser.add_argument("--candidates", type=int, default=1, help="draws a line (default: 1)")
     args = parser.parse_args()
 

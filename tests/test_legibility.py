@@ -17,6 +17,7 @@ from handsynth.nn.ctc import character_error_rate, edit_distance, greedy_decode
 from handsynth.nn.models import SynthesisConfig, SynthesisNetwork
 from handsynth.nn.recogniser import Recogniser, RecogniserConfig, ctc_loss
 from handsynth.nn.weights import export_weights
+from handsynth.options import DEFAULT_BIAS
 from handsynth.train.tasks import RecognitionTask
 
 
@@ -135,7 +136,9 @@ def test_cli_trains_a_recogniser_and_scores_legibility(prepared_dir, tmp_path, c
     assert cli.main(legibility) == 0
     result = json.loads(capsys.readouterr().out)
     assert 0 <= result["cer_real"] < math.inf and 0 <= result["cer_synthesized"] < math.inf
-    assert result["lines"] == 2 and result["bias"] == 1.0 and result["texts"] == "validation"
+    assert (
+        result["lines"] == 2 and result["bias"] == DEFAULT_BIAS and result["texts"] == "validation"
+    )
     assert 0 <= result["faulty_lines"] <= 1 and 0 <= result["last_letter_synthesized"] <= 1
 
     sentences = tmp_path / "sentences.txt"

@@ -117,7 +117,7 @@ def train(task, config: TrainConfig, log=print) -> dict:
         try:
             task.splice(Splicing(GlyphBank.load(config.splice), task.alphabet))
         except ValueError as error:
-            raise UserError(f"--splice {config.splice}: {error}") from None
+            raise UserError(f"the bank to splice from, {config.splice}: {error}") from None
     task_state = dict(payload.get("task_state", {})) if payload else {}
     trained = model
     if world > 1:

@@ -202,8 +202,8 @@ def add_write(sub) -> None:
         help="write text as handwriting (SVG, PNG, PDF, G-code, an animation, InkML)",
         description="Write TEXT in handwriting with the synthesis network. Works out of the box "
         "with the shipped model; --model takes your own checkpoint or exported weights.",
-        epilog='example: handsynth write "Dear Ada, thank you" -o letter.svg --bias 1 --seed 3\n'
-        "most legible (about 1.7x slower): add --candidates 4, and --bias 2 for neater",
+        epilog='example: handsynth write "Dear Ada, thank you" -o letter.svg --seed 1\n'
+        "most legible (about 1.7x slower): add --candidates 4; looser and more varied: --bias 1",
     )
     p.add_argument("text", help="the text; '-' reads it from standard input; newlines start lines")
     p.add_argument(

@@ -67,6 +67,10 @@ def test_the_recogniser_trains_on_spliced_lines(prepared_dir, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["step"] == 2
     assert cli.main([*argv, *tiny, "--splice", str(foreign)]) == 2
     assert "no character of the alphabet" in capsys.readouterr().err
+    text = tmp_path / "notes.txt"
+    text.write_text("not a bank")
+    assert cli.main([*argv, *tiny, "--splice", str(text)]) == 2
+    assert f"{text}: not a glyph bank" in capsys.readouterr().err
     synthesis = ["train", "synthesis", "--data", str(prepared_dir), "--out", str(tmp_path / "s")]
     assert cli.main([*synthesis, "--splice", str(bank)]) == 2
     assert "--splice applies to the recogniser" in capsys.readouterr().err

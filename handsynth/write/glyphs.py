@@ -11,6 +11,7 @@ ink, on the baseline.
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -44,10 +45,16 @@ class GlyphBank:
 
     @classmethod
     def load(cls, path: str | Path) -> GlyphBank:
-        with np.load(path, allow_pickle=False) as data:
-            points, eos, starts = data["points"], data["eos"], data["starts"]
-            chars = [str(c) for c in data["chars"]]
-            x_height = float(data["x_height"])
+        """The bank in `path`; ValueError when it is not one (`save` writes them)."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                points, eos, starts = data["points"], data["eos"], data["starts"]
+                chars = [str(c) for c in data["chars"]]
+                x_height = float(data["x_height"])
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            raise ValueError(
+                f"not a glyph bank (an .npz that scripts/make_glyph_bank.py writes): {error}"
+            ) from None
         drawings: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
         for g, char in enumerate(chars):
             span = slice(starts[g], starts[g + 1])

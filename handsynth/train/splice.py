@@ -16,7 +16,14 @@ import numpy as np
 
 from handsynth.data.alphabet import Alphabet
 from handsynth.data.strokes import Normalisation
-from handsynth.write.glyphs import LETTER_GAP, WORD_GAP, GlyphBank, measure_hand, place
+from handsynth.write.glyphs import (
+    LETTER_GAP,
+    WORD_GAP,
+    GlyphBank,
+    measure_hand,
+    place,
+    placed_offsets,
+)
 
 SHARE = 0.5  # of the lines, those that get a spliced word
 MAX_CHARACTERS = 5  # a spliced word has 1 to this many characters
@@ -58,11 +65,7 @@ class Splicing:
             points, eos = drawings[rng.integers(len(drawings))]
             gap = (WORD_GAP if k == 0 else LETTER_GAP) * hand.x_height
             placed = place(points * hand.x_height, hand, written, gap)  # (G, 2)
-            steps = np.zeros((len(placed), 3))
-            steps[:, :2] = np.diff(placed, axis=0, prepend=written[-1:])
-            steps[:, 2] = eos
-            steps[-1, 2] = 1.0
-            pieces.append(steps)
+            pieces.append(placed_offsets(placed, eos, written[-1]))
             written = np.concatenate([written, placed])
         spliced = normalisation.normalise(np.concatenate(pieces))
         return spliced, np.concatenate([chars, self.alphabet.encode(" " + "".join(word))])

@@ -110,9 +110,7 @@ class RealGlyphs:
         right edge of the ink, if the network's jump fell short ("2025to"). Both are measured
         along the hand's slant: a word that starts at the top of a slanted t or l reaches back
         to the left as it comes down."""
-        raw = self.normalisation.denormalise(read)  # (S, 3)
-        ink = np.cumsum(raw[:, :2], axis=0)  # (S, 2)
-        hand = measure_hand(ink[own][-CONTEXT_POINTS:], raw[own, 2][-CONTEXT_POINTS:] > 0.5)
+        ink, hand = self._ink_and_hand(read, own)
         x_height, lean = (hand.x_height, hand.slant) if hand else (self.bank.x_height, 0.0)
         upright = shear(ink[-CONTEXT_POINTS:], -lean, 0.0)  # (S', 2) leaning no more
         moved = self.normalisation.denormalise(jump[None])  # (1, 3)
@@ -135,20 +133,22 @@ class RealGlyphs:
         if not drawings:
             return None
         points, eos = drawings[rng.integers(len(drawings))]
-        raw = self.normalisation.denormalise(read)  # (S, 3)
-        ink = np.cumsum(raw[:, :2], axis=0)  # (S, 2) absolute positions, y down
+        ink, hand = self._ink_and_hand(read, own)
         gap = WORD_GAP if position > 0 and text[position - 1] == " " else LETTER_GAP
-        hand = measure_hand(ink[own][-CONTEXT_POINTS:], raw[own, 2][-CONTEXT_POINTS:] > 0.5)
         size = (hand.x_height if hand else self.bank.x_height) * rng.uniform(
             1 - SIZE_JITTER, 1 + SIZE_JITTER
         )
         placed = place(points * size, hand, ink[-CONTEXT_POINTS:], gap * size)  # (G, 2)
-        offsets = np.zeros((len(placed), 3), np.float64)
-        offsets[0, :2] = placed[0] - (ink[-1] if len(ink) else 0.0)
-        offsets[1:, :2] = np.diff(placed, axis=0)
-        offsets[:, 2] = eos
-        offsets[-1, 2] = 1.0
-        return self.normalisation.normalise(offsets)
+        rest = ink[-1] if len(ink) else np.zeros(2)
+        return self.normalisation.normalise(placed_offsets(placed, eos, rest))
+
+    def _ink_and_hand(self, read: np.ndarray, own: np.ndarray) -> tuple[np.ndarray, Hand | None]:
+        """The ink of what the network has read, normalised offsets (S, 3) -> absolute points
+        (S, 2) in pen units, y down; and the hand of its latest own ink (`own` (S,))."""
+        raw = self.normalisation.denormalise(read)  # (S, 3)
+        ink = np.cumsum(raw[:, :2], axis=0)  # (S, 2)
+        hand = measure_hand(ink[own][-CONTEXT_POINTS:], raw[own, 2][-CONTEXT_POINTS:] > 0.5)
+        return ink, hand
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,16 @@ def measure_hand(ink: np.ndarray, eos: np.ndarray) -> Hand | None:
     _, bottoms = turning_points(level(ink, metrics.tilt), eos)  # (B, 2)
     rightmost = bottoms[np.argsort(bottoms[:, 0])[-BASELINE_BOTTOMS:]]
     return Hand(metrics.tilt, float(np.median(rightmost[:, 1])), metrics.x_height, metrics.slant)
+
+
+def placed_offsets(placed: np.ndarray, eos: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """Raw offsets (G, 3) drawing the points `placed` (G, 2) with `eos` (G,) for a pen resting at
+    `rest` (2,): row 0 jumps from there to the first point, the last row lifts the pen."""
+    offsets = np.zeros((len(placed), 3))
+    offsets[:, :2] = np.diff(placed, axis=0, prepend=np.reshape(rest, (1, 2)))
+    offsets[:, 2] = eos
+    offsets[-1, 2] = 1.0
+    return offsets
 
 
 def place(drawing: np.ndarray, hand: Hand | None, ink: np.ndarray, gap: float) -> np.ndarray:

@@ -49,6 +49,7 @@ from handsynth.data.prepare import load_metadata, load_prepared, save_split
 from handsynth.data.strokes import normalisation_stats, offsets_to_points, points_to_offsets
 
 JOBS = ("synthesis-400", "synthesis-256", "ptb-char", "ptb-word", "recogniser")
+SPLICE_BANK = "splice.npz"  # in the bundle and the work folder, where pack was given one
 FIRST_PLAN = JOBS[:4]  # what `run` trains unless --jobs names others
 TINY_EPOCHS = 2  # the dry run ends by work done, not by the clock, however busy the machine
 
@@ -58,9 +59,10 @@ TINY_EPOCHS = 2  # the dry run ends by work done, not by the clock, however busy
 # cleaning keeps them so), compressed; the smoothed lines are rebuilt from them on the GPU machine.
 
 
-def pack(prepared: Path, ptb: Path, out: Path) -> dict:
+def pack(prepared: Path, ptb: Path, out: Path, splice: Path | None = None) -> dict:
     """Write out/lines.npz, out/metadata.json and out/ptb.zip from a `prepare` folder made without
-    --smooth (the lines as recorded)."""
+    --smooth (the lines as recorded), and out/splice.npz from `splice`, a bank of cut characters
+    that the recogniser job writes after half its lines (`train --splice`)."""
     metadata = load_metadata(prepared)
     if metadata["options"]["smooth"] or metadata["options"]["slant_correction"]:
         raise SystemExit(f"{prepared}: pack the lines as recorded (prepare without --smooth)")
@@ -80,6 +82,8 @@ def pack(prepared: Path, ptb: Path, out: Path) -> dict:
     np.savez_compressed(out / "lines.npz", **arrays)
     shutil.copyfile(prepared / "metadata.json", out / "metadata.json")
     shutil.copyfile(ptb, out / "ptb.zip")
+    if splice is not None:
+        shutil.copyfile(splice, out / SPLICE_BANK)
     return {p.name: p.stat().st_size for p in sorted(out.iterdir())}
 
 
@@ -197,7 +201,7 @@ def _job_settings(name: str, tiny: bool) -> dict:
             "model": {"hidden_size": size(None, 8), "num_layers": size(None, 1)},
             "train": {
                 "optimizer": "adam",
-                "learning_rate": 1e-3,
+                "learning_rate": 3e-4,
                 "batch_size": size(32, 4),
                 "seed": 2,
                 "max_repeats": 4,
@@ -259,6 +263,8 @@ def run_job(
         init_from=init,
         **settings["train"],
     )
+    if name == "recogniser" and (work / SPLICE_BANK).is_file():
+        config.splice = str(work / SPLICE_BANK)
     log = _logger(out / f"{name}.log")
     task = _task(name, settings, work)
     started = time.monotonic()
@@ -390,6 +396,8 @@ def run_plan(
         shrink_ptb(bundle / "ptb.zip", work / "ptb.zip", characters=3000)
     else:
         shutil.copyfile(bundle / "ptb.zip", work / "ptb.zip")
+    if (bundle / SPLICE_BANK).is_file():
+        shutil.copyfile(bundle / SPLICE_BANK, work / SPLICE_BANK)
     seconds = max(1.0, minutes * 60 - (time.monotonic() - started))
     jobs_out = work / "out"
     processes = {}
@@ -462,6 +470,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--prepared", type=Path, required=True, help="`prepare` output, not smoothed")
     p.add_argument("--ptb", type=Path, required=True, help="ptb.zip")
     p.add_argument("--out", type=Path, required=True, help="bundle folder")
+    p.add_argument(
+        "--splice",
+        type=Path,
+        help="a bank of cut characters (make_glyph_bank.py --pool) for the recogniser to splice",
+    )
     p = sub.add_parser("run", help="train the four jobs side by side")
     p.add_argument("--bundle", type=Path, required=True, help="folder written by pack")
     p.add_argument("--out", type=Path, required=True, help="what comes back ($OUT)")
@@ -497,7 +510,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--init", help="model file to start from")
     args = parser.parse_args(argv)
     if args.command == "pack":
-        print(json.dumps(pack(args.prepared, args.ptb, args.out)))
+        print(json.dumps(pack(args.prepared, args.ptb, args.out, args.splice)))
     elif args.command == "run":
         jobs = tuple(args.jobs.split(","))
         unknown = sorted(set(jobs) - set(JOBS))

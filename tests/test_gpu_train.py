@@ -14,6 +14,7 @@ import pytest
 
 from handsynth.data.prepare import load_prepared
 from handsynth.loaded import load_model
+from handsynth.nn.weights import weights_folder
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "gpu_train.py"
 SENTENCES = "the cat sat on the mat\nthe dog ate the bone\na cat and a dog\n" * 40
@@ -62,7 +63,7 @@ def test_the_bundle_holds_the_prepared_lines_exactly(prepared_dir, tmp_path):
 def test_the_whole_plan_runs_on_the_cpu_with_toy_sizes(prepared_dir, tmp_path):
     bundle, out = tmp_path / "bundle", tmp_path / "out"
     script("pack", "--prepared", str(prepared_dir), "--ptb", str(toy_ptb(tmp_path / "ptb.zip")),
-           "--out", str(bundle))  # fmt: skip
+           "--out", str(bundle), "--splice", str(weights_folder() / "glyphs.npz"))  # fmt: skip
     script("run", "--bundle", str(bundle), "--out", str(out), "--work", str(tmp_path / "work"),
            "--minutes", "30", "--device", "cpu", "--tiny",
            "--jobs", "synthesis-400,synthesis-256,ptb-char,ptb-word,recogniser")  # fmt: skip
@@ -79,6 +80,8 @@ def test_the_whole_plan_runs_on_the_cpu_with_toy_sizes(prepared_dir, tmp_path):
     for name in ("synthesis-400", "synthesis-256", "recogniser", "ptb-char"):
         model = load_model(out / f"{name}.safetensors")
         assert model.kind == {"ptb-char": "text"}.get(name, name.split("-")[0])
+    splice = results["jobs"]["recogniser"]["train_config"]["splice"]
+    assert Path(splice).read_bytes() == (weights_folder() / "glyphs.npz").read_bytes()
     assert not (out / "ptb-word.safetensors").exists()  # too large to ship: numbers only
     assert (out / "synthesis-400-epochs.tar").stat().st_size > 0
     assert len(list(out.iterdir())) <= 8  # what the GPU machine sends back

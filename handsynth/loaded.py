@@ -38,6 +38,7 @@ from handsynth.errors import CheckpointError, UserError
 from handsynth.nn.weights import read_model_arrays, shipped_path, write_model_file
 from handsynth.options import (
     DEFAULT_BPTT,
+    DEFAULT_CANDIDATES,
     DEFAULT_STYLE,
     NO_STYLE,
     SAMPLE_BIAS,
@@ -157,7 +158,7 @@ class SynthesisModel(HandwritingModel):
         seed: int | None = WriteOptions.seed,
         wrap: int = WriteOptions.wrap,
         retries: int = WriteOptions.retries,
-        candidates: int = WriteOptions.candidates,
+        candidates: int | None = None,
         glyphs: bool = WriteOptions.glyphs,
         style: int | str | os.PathLike | None = None,
         style_text: str | None = None,
@@ -174,20 +175,24 @@ class SynthesisModel(HandwritingModel):
         one-line .inkml; for a file, `style_text` says what it reads (a line saved from the web
         page says it itself). None: shipped style `options.DEFAULT_STYLE`; 0 (`NO_STYLE`): no
         style, each line in a hand of its own. A style file with an adaptation beside it
-        (`for_style`) is written by the model adapted to its writer. A character the model cannot
-        write raises `handsynth.TextError` naming where it is; curly quotes, dashes, ellipses and
-        special spaces are first made plain, with a warning that says so. `substitute` replaces
-        characters the model cannot write by ones it can (True: the shipped map, € -> EUR, é ->
-        e...; a mapping: yours on top of it; `write.substitute`), with a warning naming what it
-        replaced; the text model's `<unk>` is always dropped. `progress` shows a bar of the pen
-        steps drawn on standard error.
+        (`for_style`) is written by the model adapted to its writer. `candidates` draws of each line
+        go in one batch and the recogniser keeps the one it reads best (None:
+        `options.DEFAULT_CANDIDATES` where it reads this model's alphabet, else 1). A character
+        the model cannot write raises `handsynth.TextError` naming where it is; curly quotes,
+        dashes, ellipses and special spaces are first made plain, with a warning that says so.
+        `substitute` replaces characters the model cannot write by ones it can (True: the shipped
+        map, € -> EUR, é -> e...; a mapping: yours on top of it; `write.substitute`), with a
+        warning naming what it replaced; the text model's `<unk>` is always dropped. `progress`
+        shows a bar of the pen steps drawn on standard error.
 
         `on_step`, to watch it write, is called with each pen step as it is drawn: a
         `sample.synthesis.SynthesisStep` whose offsets (B, 3) are in raw pen units, one row for each
-        non-empty line of `self.lines(text, wrap)` in order. Lines with faults are then drawn again:
-        `t` starts from 0 once more, with fewer rows; a line repaired from a faulty word
-        (`write.repair`) is drawn on from where that word began.
+        non-empty line of `self.lines(text, wrap)` in order (its first candidate). Lines with
+        faults are then drawn again: `t` starts from 0 once more, with a row for each redraw; a
+        line repaired from a faulty word (`write.repair`) is drawn on from where that word began.
         """
+        if candidates is None:
+            candidates = DEFAULT_CANDIDATES if self.line_reader is not None else 1
         options = WriteOptions(bias, temperature, seed, wrap, retries, candidates, glyphs)
         options.check()
         reader = self._reader(candidates)

@@ -12,6 +12,10 @@ from handsynth import limits, values
 # set of names, dates and numbers Tesseract misread 0.133 of the characters at bias 1, 0.118 at
 # 1.5 and 0.112 at 2 (docs/legibility.md), and the hand still varies as a person's does.
 DEFAULT_BIAS = 2.0
+# Draws of each line that `write` lets the recogniser choose among unless told (where it reads the
+# model's alphabet): on the practical set Tesseract misread 0.124 of the characters with one draw
+# and 0.115 with two, which take about 1.2x the time of one (docs/legibility.md).
+DEFAULT_CANDIDATES = 2
 MAX_CHARACTERS = 5000  # about two pages; longer texts should be written in several calls
 MAX_LINE_CHARACTERS = 120  # beyond this the attention window was never trained (IAM lines ≤ ~80)
 
@@ -36,7 +40,8 @@ class WriteOptions:
     seed: int | None = None  # fixes the drawing; None draws a fresh one each time
     wrap: int = 50  # characters per written line; 0 keeps the text's own lines
     retries: int = 3  # extra draws for a line with faults (see handsynth.write.faults)
-    # Draws of each line, of which the recogniser picks the one it reads best (sample/reader.py).
+    # Draws of each line, of which the recogniser picks the one it reads best (sample/reader.py);
+    # `SynthesisModel.write` draws DEFAULT_CANDIDATES unless told.
     candidates: int = 1
     # Digits, capitals and marks the network writes badly drawn from real handwriting in its
     # place, in the line's hand (write/glyphs.py); False: the network writes every character.

@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--model", help="synthesis model file (none: the shipped one)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="drawings")
     parser.add_argument("--bias", type=float, default=DEFAULT_BIAS)
-    parser.add_argument("--candidates", type=int, default=1)
+    parser.add_argument("--candidates", type=int, help="draws a line (default: write's)")
     parser.add_argument("--style", help="prime every line with this style (a number or a file)")
     parser.add_argument("--style-text", help="what the --style file's line reads")
     args = parser.parse_args()

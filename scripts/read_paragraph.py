@@ -44,7 +44,7 @@ def main() -> None:
         default=DEFAULT_BIAS,
         help=f"sampling bias (default: {DEFAULT_BIAS:g})",
     )
-    parser.add_argument("--candidates", type=int, default=1, help="draws a line (default: 1)")
+    parser.add_argument("--candidates", type=int, help="draws a line (default: write's)")
     args = parser.parse_args()
 
     model = handsynth.load_model()

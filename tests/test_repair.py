@@ -4,8 +4,9 @@ network was in, and `write_lines` keeping the repaired draw or naming the line i
 import numpy as np
 import pytest
 
+from handsynth.errors import UserError
 from handsynth.loaded import load_model
-from handsynth.options import WriteOptions
+from handsynth.options import DEFAULT_CANDIDATES, WriteOptions
 from handsynth.sample.stepper import Mixture, sample_mixture
 from handsynth.sample.synthesis import _read_each, continue_synthesis, sample_synthesis
 from handsynth.sample.torch_stepper import TorchSynthesis
@@ -179,7 +180,25 @@ def test_a_line_still_wrong_after_repair_is_named_in_the_faults(model):
         handwriting = model.write(f"\n{NAMED}", seed=4, retries=1)  # an empty line, then NAMED
     finally:
         del model.line_reader
-    assert [len(call) for call in reader.given] == [1, 2 * RETRY_CANDIDATES]  # it was repaired
+    # write's default candidates, then RETRY_CANDIDATES whole draws and as many repairs
+    assert [len(call) for call in reader.given] == [DEFAULT_CANDIDATES, 2 * RETRY_CANDIDATES]
     assert handwriting.faults[0] == []
     [fault] = handwriting.faults[1]
     assert fault.kind == "misread" and repr(WORD) in str(fault)
+
+
+def test_a_model_the_recogniser_cannot_read_writes_one_draw_unless_told_more(model):
+    model.line_reader = None  # as for a model of another alphabet
+    try:
+        model.write("ab", seed=0, retries=0)  # one draw: two would need a reader
+        with pytest.raises(UserError, match="cannot choose among candidates"):
+            model.write("ab", seed=0, candidates=2)
+    finally:
+        del model.line_reader
+    reader = MisreadingReader(model.alphabet)
+    model.line_reader = reader
+    try:
+        model.write("ab", seed=0, retries=0)
+    finally:
+        del model.line_reader
+    assert [len(call) for call in reader.given] == [DEFAULT_CANDIDATES]

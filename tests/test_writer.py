@@ -244,6 +244,7 @@ class ShortestReader:
 
     def read(self, lines):
         self.calls.append(len(lines))
+        self.lines = lines
         self.lengths = [len(line) for line in lines]
         return ["a" * (len(line) // 10) for line in lines]
 
@@ -262,6 +263,17 @@ def test_the_reader_chooses_among_candidates_and_faulty_lines_get_several_draws(
     assert all(f.kind != "unreadable" for line in first for f in line.faults)  # no reader
     with pytest.raises(ValueError, match="needs a reader"):
         write_lines(*args, WriteOptions(candidates=2))
+
+    seen = []
+    write_lines(
+        *args, WriteOptions(seed=3, retries=0, candidates=3), on_step=seen.append, reader=reader
+    )
+    assert all(step.offsets.shape == (2, 3) for step in seen)  # one row a line, not a draw
+    for row in range(2):  # the row is the line's first draw (drawn in order, line by line)
+        first_draw = reader.lines[3 * row]  # (T, 3) raw pen units
+        shown = np.array([step.offsets[row] for step in seen[: len(first_draw) - 1]])
+        shown = model.normalisation.denormalise(shown)
+        np.testing.assert_allclose(shown[1:, :2], first_draw[2:, :2], rtol=1e-5, atol=1e-3)
 
     reader = ShortestReader(model.alphabet)
     written = write_lines(*args, WriteOptions(seed=3, retries=1), reader=reader)

@@ -18,6 +18,7 @@ from handsynth.cli import args as cli_args
 from handsynth.cli.serve import default_styles_dir
 from handsynth.errors import UserError
 from handsynth.options import (
+    DEFAULT_CANDIDATES,
     DEFAULT_STYLE,
     MAX_CHARACTERS,
     MAX_LINE_CHARACTERS,
@@ -250,10 +251,10 @@ def add_write(sub) -> None:
     p.add_argument(
         "--candidates",
         type=cli_args.integer(*limits.CANDIDATES),
-        default=defaults.candidates,
         help="draws of each line, of which the shipped recogniser keeps the one it reads best "
-        f"({cli_args.span(limits.CANDIDATES)}); the draws go in one batch, so 4 take about 1.7x "
-        "the time of 1",
+        f"({cli_args.span(limits.CANDIDATES)}; default {DEFAULT_CANDIDATES}, or 1 for a model "
+        "whose alphabet the recogniser does not read); the draws go in one batch, so 2 take "
+        "about 1.2x the time of 1 and 4 about 1.7x",
     )
     p.add_argument(
         "--glyphs",

@@ -12,7 +12,7 @@ from handsynth.cli import args as cli_args
 from handsynth.cli.args import COUNT, SIZE, CliError
 from handsynth.data.rare import RARE_WEIGHTINGS
 from handsynth.nn.configs import CONFIGS
-from handsynth.options import DEFAULT_BIAS
+from handsynth.options import DEFAULT_BIAS, DEFAULT_CANDIDATES
 from handsynth.train.config import LEARNING_RATES, TrainConfig
 
 TRAIN = TrainConfig(out_dir="")  # the library's defaults, which the flags take
@@ -50,7 +50,7 @@ LEGIBILITY_DEFAULTS = {
     "bias": DEFAULT_BIAS,
     "seed": 0,
     "ocr": None,
-    "candidates": 1,
+    "candidates": DEFAULT_CANDIDATES,
     "style": None,
     "no_glyphs": None,
 }

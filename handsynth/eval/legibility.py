@@ -21,7 +21,7 @@ from handsynth.loaded import RecogniserModel, SynthesisModel
 from handsynth.nn.char_errors import character_errors
 from handsynth.nn.ctc import character_error_rate, read_texts
 from handsynth.nn.recogniser import Recogniser
-from handsynth.options import DEFAULT_BIAS, WriteOptions
+from handsynth.options import DEFAULT_BIAS, DEFAULT_CANDIDATES, WriteOptions
 from handsynth.write.lines import write_lines
 
 
@@ -56,7 +56,7 @@ def legibility(
     batch_size: int = 32,
     texts: list[str] | None = None,
     ocr: bool = False,
-    candidates: int = 1,
+    candidates: int = DEFAULT_CANDIDATES,
     style: int | str | None = None,
     glyphs: bool = True,
 ) -> dict:

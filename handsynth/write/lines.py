@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -124,7 +124,6 @@ def write_lines(
     if options.candidates > 1 and reader is None:
         raise ValueError("choosing among candidates needs a reader")
     rng = np.random.default_rng(options.seed)
-    knobs = (options.bias, options.temperature, rng, prime, on_step)
     edge = None if prime is None else style_right_edge(prime[0], normalisation)
     best: dict[int, _Draw] = {}
     todo = [i for i, line in enumerate(lines) if line]
@@ -132,6 +131,8 @@ def write_lines(
         if not todo:
             break
         draws = max(options.candidates, RETRY_CANDIDATES) if retry else options.candidates
+        watch = on_step if retry or on_step is None else _first_of_each(on_step, draws)
+        knobs = (options.bias, options.temperature, rng, prime, watch)
         drawn_for = [i for i in todo for _ in range(draws)]
         texts = [lines[i] for i in drawn_for]
         sampled = sample_synthesis(weights, alphabet, texts, *knobs, guide=guide)
@@ -159,6 +160,18 @@ def write_lines(
         else:
             written.append(WrittenLine(text, empty, []))
     return written
+
+
+def _first_of_each(
+    on_step: Callable[[SynthesisStep], None], draws: int
+) -> Callable[[SynthesisStep], None]:
+    """`on_step` shown the first of each line's `draws` candidates (rows drawn line by line):
+    one row a line, as the first round promises watchers."""
+
+    def watch(step: SynthesisStep) -> None:
+        on_step(replace(step, offsets=step.offsets[::draws], finished=step.finished[::draws]))
+
+    return watch if draws > 1 else on_step
 
 
 @dataclass

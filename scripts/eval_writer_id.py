@@ -25,7 +25,7 @@ from handsynth.eval.writer_id import EvalOptions, evaluate, pick_forms, synthesi
 from handsynth.loaded import load_model
 from handsynth.nn.weights import weights_folder
 from handsynth.nn.writer_encoder import load_encoder
-from handsynth.options import WriteOptions
+from handsynth.options import DEFAULT_CANDIDATES, WriteOptions
 
 MODES = ("unprimed", "primed", "adapted")
 
@@ -45,6 +45,12 @@ def main() -> None:
     parser.add_argument("--texts", help="file of new texts to write, one a line")
     parser.add_argument("--seeds", default="0", help="comma-separated seeds (forms, texts, ink)")
     parser.add_argument("--bias", type=float, default=WriteOptions.bias, help="writing bias")
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        default=DEFAULT_CANDIDATES,
+        help="draws of each line, of which the recogniser keeps the best, as write draws them",
+    )
     defaults = EvalOptions()
     parser.add_argument("--forms", type=int, default=defaults.forms, help="forms to choose among")
     parser.add_argument("--k", type=int, default=defaults.k, help="reference lines per form")
@@ -67,7 +73,7 @@ def main() -> None:
     runs = {}
     for seed in [int(s) for s in args.seeds.split(",")]:
         options = EvalOptions(args.forms, args.k, args.texts_per_form, seed=seed)
-        write = WriteOptions(bias=args.bias, seed=seed, wrap=0)
+        write = WriteOptions(bias=args.bias, seed=seed, wrap=0, candidates=args.candidates)
         writers = {
             mode: synthesis_writer(model, mode == "primed", write, adapted=mode == "adapted")
             for mode in modes
@@ -86,6 +92,8 @@ def main() -> None:
         "k": args.k,
         "texts_per_form": args.texts_per_form,
         "chance": 1 / args.forms,
+        "bias": args.bias,
+        "candidates": args.candidates,
         "seeds": list(runs),
         **{name: round(float(np.mean([r[name] for r in runs.values()])), 4) for name in names},
         "per_seed": runs,

@@ -20,7 +20,7 @@ import numpy as np
 import handsynth
 from handsynth.data.prepare import load_prepared
 from handsynth.eval.hand import line_features, page_score, real_pages
-from handsynth.options import DEFAULT_BIAS
+from handsynth.options import DEFAULT_BIAS, DEFAULT_CANDIDATES
 
 LETTER = Path(__file__).resolve().parents[1] / "docs" / "letter.txt"
 
@@ -46,7 +46,9 @@ def main() -> None:
     parser.add_argument("--model", help="synthesis model file (none: the shipped one)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="drawings")
     parser.add_argument("--bias", type=float, default=DEFAULT_BIAS)
-    parser.add_argument("--candidates", type=int, help="draws a line (default: write's)")
+    parser.add_argument(
+        "--candidates", type=int, default=DEFAULT_CANDIDATES, help="draws a line (default: write's)"
+    )
     parser.add_argument("--style", help="prime every line with this style (a number or a file)")
     parser.add_argument("--style-text", help="what the --style file's line reads")
     args = parser.parse_args()

@@ -20,7 +20,7 @@ from pathlib import Path
 import handsynth
 from handsynth.eval.ocr import read_lines
 from handsynth.nn.ctc import character_error_rate
-from handsynth.options import DEFAULT_BIAS
+from handsynth.options import DEFAULT_BIAS, DEFAULT_CANDIDATES
 
 PARAGRAPH = (
     "Thank you for the letter and the photographs of the garden. "
@@ -44,7 +44,9 @@ def main() -> None:
         default=DEFAULT_BIAS,
         help=f"sampling bias (default: {DEFAULT_BIAS:g})",
     )
-    parser.add_argument("--candidates", type=int, help="draws a line (default: write's)")
+    parser.add_argument(
+        "--candidates", type=int, default=DEFAULT_CANDIDATES, help="draws a line (default: write's)"
+    )
     args = parser.parse_args()
 
     model = handsynth.load_model()

@@ -162,12 +162,14 @@ def synthesis_writer(
     options: WriteOptions | None = None,
     adapted: bool = False,
 ) -> Writer:
-    """A `Writer` drawing with a synthesis model (one draw a line, no reader): unprimed, or
-    primed with the form's first reference line whose strokes the model reads as its text
-    (`StyleMismatch` otherwise; a form none of whose references fit is written unprimed); with
-    `adapted`, by the model first fine-tuned on the form's reference lines
-    (`SynthesisModel.adapted`) and primed as well."""
+    """A `Writer` drawing with a synthesis model (`options.candidates` draws a line, of which the
+    model's reader keeps the one it reads best, as `write` does): unprimed, or primed with the
+    form's first reference line whose strokes the model reads as its text (`StyleMismatch`
+    otherwise; a form none of whose references fit is written unprimed); with `adapted`, by the
+    model first fine-tuned on the form's reference lines (`SynthesisModel.adapted`) and primed as
+    well."""
     options = options or WriteOptions(wrap=0)
+    reader = model.line_reader if options.candidates > 1 else None
 
     def write(new_texts: list[str], reference_lines, reference_texts) -> list[np.ndarray]:
         writer = model
@@ -185,13 +187,20 @@ def synthesis_writer(
                     new_texts,
                     options,
                     (norm.normalise(offsets), text),
+                    reader=reader,
                     guide=model.guide(options),
                 )
             except StyleMismatch:
                 continue
             return [line.offsets for line in drawn]
         drawn = write_lines(
-            stepping, writer.alphabet, norm, new_texts, options, guide=model.guide(options)
+            stepping,
+            writer.alphabet,
+            norm,
+            new_texts,
+            options,
+            reader=reader,
+            guide=model.guide(options),
         )
         return [line.offsets for line in drawn]
 

@@ -8,11 +8,12 @@ from handsynth.data.alphabet import Alphabet
 from handsynth.sample.stepper import Mixture, StepState
 from handsynth.sample.synthesis import (
     END_GRACE_STEPS,
+    LATE_STROKES,
     MAX_AFTERTHOUGHT_POINTS,
     sample_synthesis,
 )
 
-ALPHABET = Alphabet(list(" .,ab"))
+ALPHABET = Alphabet(list(" .,abt"))
 
 
 class ScriptedStepper:
@@ -56,10 +57,12 @@ class ScriptedWeights:
         return self.scripted
 
 
-def write(text: str, lifts: set[int], passes: int) -> np.ndarray:
-    """The line's offsets, its window on the first character until step `passes`, then past."""
+def write(text: str, lifts: set[int], passes: int, moves: dict | None = None) -> np.ndarray:
+    """The line's offsets, its window on the first character until step `passes`, then past;
+    `moves` as ScriptedStepper takes them."""
     U = len(text)
-    weights = ScriptedWeights(ScriptedStepper(lifts, lambda t: U if t >= passes else 0, U))
+    reading = lambda t: U if t >= passes else 0  # noqa: E731 - the script's window
+    weights = ScriptedWeights(ScriptedStepper(lifts, reading, U, moves))
     (line,) = sample_synthesis(weights, ALPHABET, [text], temperature=0.0)
     return line.offsets
 
@@ -104,3 +107,22 @@ def test_a_short_stroke_begun_after_the_window_passed_is_kept():
     np.testing.assert_array_equal(np.flatnonzero(offsets[:, 2]), [10, 15])
     assert len(offsets) == 1 + 15
     assert MAX_AFTERTHOUGHT_POINTS > 15 - 10
+
+
+def test_a_final_t_keeps_its_cross_drawn_after_the_lift_that_ends_its_stem():
+    # The window passes at step 8 while the stem is drawn; the stem lifts at 9, the pen moves back
+    # to begin the cross, four points, which lifts at 14. A line ending in "b" ends at the stem's
+    # lift; one ending in "t" (a letter of LATE_STROKES) at the cross's.
+    assert "t" in LATE_STROKES and "b" not in LATE_STROKES
+    back = {10: [-3.0, -1.0]}
+    offsets = write("ab", {9, 14}, passes=8, moves=back)
+    np.testing.assert_array_equal(np.flatnonzero(offsets[:, 2]), [10])
+    offsets = write("at", {9, 14}, passes=8, moves=back)
+    np.testing.assert_array_equal(np.flatnonzero(offsets[:, 2]), [10, 15])
+    assert len(offsets) == 1 + 15
+    # A short stroke that heads on from the stem is a mark, not a cross; a stroke that goes back
+    # but never lifts is no cross either: either way the line ends at the stem's lift.
+    for lifts, moves in (({9, 14}, None), ({9}, back)):
+        offsets = write("at", lifts, passes=8, moves=moves)
+        np.testing.assert_array_equal(np.flatnonzero(offsets[:, 2]), [10])
+        assert len(offsets) == 1 + 10

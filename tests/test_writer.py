@@ -16,6 +16,7 @@ from handsynth.nn.weights import export_weights
 from handsynth.options import WriteOptions
 from handsynth.sample.synthesis import (
     END_GRACE_STEPS,
+    LATE_STROKES,
     StyleMismatch,
     _check_prime,
     _first_step_of_text,
@@ -103,10 +104,11 @@ def test_sampling_stops_when_the_window_passes_the_end(model_file):
         assert line.finished
         assert line.phi.shape == (len(line.offsets) - 1, len(line.text) + 1)
         assert line.offsets[-1, 2] == 1.0
-        # The line ends at the first pen lift after the window passed the end, or after the grace.
+        # The line ends at the first pen lift after the window passed the end (at most the second
+        # after a letter that takes a later stroke, such as the j's dot), or after the grace.
         passed = np.flatnonzero(line.phi[:, -1] > line.phi[:, :-1].max(1))[0]
         lifts = np.flatnonzero(line.offsets[passed + 1 : -1, 2] > 0.5)
-        assert len(lifts) == 0
+        assert len(lifts) <= (line.text[-1] in LATE_STROKES)
         assert len(line.offsets) - 1 - passed <= END_GRACE_STEPS + 1
     # The window passes the end of the longer text no sooner than that of the shorter.
     short, long = (np.flatnonzero(line.phi[:, -1] > line.phi[:, :-1].max(1))[0] for line in lines)

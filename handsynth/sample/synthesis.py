@@ -4,7 +4,9 @@ Each step feeds the last pen offset back in and draws the next from the mixture 
 bias). A line ends once its window has moved past the last character (Graves's rule,
 phi(t, U + 1) above phi(t, u) for every real character u, §5.3) *and* the pen has lifted, so the
 last letter is finished rather than cut off (the window often passes before the cross of a final
-t is drawn); END_GRACE_STEPS bounds the wait for that lift. Past a final full stop or comma only
+t is drawn); END_GRACE_STEPS bounds the wait for that lift. After a final t, i, j or x the line
+waits for one more lift, that of the cross, dot or second stroke, where the pen moves back to
+begin it. Past a final full stop or comma only
 a dot may still be drawn: a longer stroke is the network starting on text that is not there, and
 the line ends at the lift before it. The same holds past any last character for a stroke begun
 once the window has passed (at most a step before): a t-cross, an i-dot or an apostrophe is short,
@@ -44,6 +46,10 @@ END_GRACE_STEPS = 40  # past the last character, steps allowed for the pen to fi
 # always) drawn: a stroke longer than a dot is the network going on to text that is not there.
 FINAL_MARKS = (".", ",")
 MAX_DOT_POINTS = 8  # IAM-OnDB full stops ending a line are 5 points (median of testset_v)
+# Letters whose writers add a stroke once the body is written (a t's cross, an i's or j's dot, an
+# x's second stroke): a line ending in one ends at the lift after that stroke, not the one before,
+# where the stroke begins with a move back (normalised dx <= 0: raw dx at most the mean step).
+LATE_STROKES = "tijx"
 # Past the last character, a stroke begun after the window passed and longer than this is a letter
 # the text does not have. On testset_v lines read by the shipped model, 90 % of the strokes begun
 # then are shorter (t-crosses, i-dots); on 240 sampled lines, cutting the longer ones read 25
@@ -174,7 +180,7 @@ def stream_synthesis(
             _check_prime(phi_end[0], prime[1])
             x = primed[:, -1]
             history = strokes[:-1]
-        ends_in_mark = np.array([text.endswith(FINAL_MARKS) for text in texts])
+        last_characters = np.array([text[-1:] for text in texts])
         max_steps = max(MIN_STEPS, STEPS_PER_CHARACTER * int(char_mask.sum(1).max()))
         forcing = None
         if guide is not None:
@@ -185,7 +191,7 @@ def stream_synthesis(
             step_state,
             x,
             char_mask,
-            ends_in_mark,
+            last_characters,
             bias,
             temperature,
             rng,
@@ -247,7 +253,7 @@ def stream_continuation(
     read = [np.concatenate([style, line.steps[:r]]) for line, r in pairs]  # each (P + r, 3)
     copies = np.repeat(np.arange(len(lines)), draws)  # (B,) the line each draw continues
     x = np.stack([line.steps[r] for line, r in pairs])[copies]  # (B, 3) the kept last points
-    ends_in_mark = np.array([line.text.endswith(FINAL_MARKS) for line in lines])[copies]
+    last_characters = np.array([line.text[-1:] for line in lines])[copies]
     # The step limit of a whole line, less the steps already drawn.
     left = [STEPS_PER_CHARACTER * len(t) - r for t, r in zip(full_texts, restarts, strict=True)]
     max_steps = max(MIN_STEPS, *left)
@@ -264,7 +270,7 @@ def stream_continuation(
             step_state.rows(copies),
             x,
             char_mask[copies],
-            ends_in_mark,
+            last_characters,
             bias,
             temperature,
             rng,
@@ -322,7 +328,7 @@ def _draw(
     step_state: StepState | TorchStepState,
     x: np.ndarray,
     char_mask: np.ndarray,
-    ends_in_mark: np.ndarray,
+    last_characters: np.ndarray,
     bias: float,
     temperature: float,
     rng: np.random.Generator,
@@ -332,10 +338,15 @@ def _draw(
     """Sample from the first input x (B, 3) until every line has ended (see the module doc) or
     `max_steps` steps.
 
-    ends_in_mark (B,): the line's text ends in one of FINAL_MARKS. `forcing` feeds guided glyphs
-    in place of what was drawn (`sample.guide`); a line drawing one does not end.
+    last_characters (B,): each line's last character. `forcing` feeds guided glyphs in place of
+    what was drawn (`sample.guide`); a line drawing one does not end.
     """
     B = len(x)
+    ends_in_mark = np.isin(last_characters, FINAL_MARKS)  # (B,)
+    # (B,) lifts past the end before the line may end: after the body of a final t, i, j or x
+    # comes its cross, dot or second stroke
+    lifts_owed = np.isin(last_characters, list(LATE_STROKES)).astype(np.int64)
+    lifts_past = np.zeros(B, dtype=np.int64)  # (B,) lifts since the window passed the end
     ends = char_mask.sum(1)  # (B,) index of each line's "past the end" weight
     U = char_mask.shape[1]
     # (B, U + 1): -inf after each line's "past the end" weight, so the padding never wins an argmax
@@ -370,7 +381,9 @@ def _draw(
             any_passed = True
             passed_at[newly_passed] = t
             passed |= newly_passed
-            done_now = passed & (lifted | (t - passed_at >= END_GRACE_STEPS)) & ~finished
+            lifts_past += passed & lifted
+            lifted_free = lifted & (lifts_past > lifts_owed)
+            done_now = passed & (lifted_free | (t - passed_at >= END_GRACE_STEPS)) & ~finished
             done_now &= ~held
             lengths[done_now] = t + 1
             # Past a final full stop or comma, a stroke longer than a dot is the network starting
@@ -380,6 +393,10 @@ def _draw(
             # A stroke begun once the window had passed (a lift at most a step before) that grows
             # longer than an afterthought is a letter the text does not have.
             cut |= passed & (last_lift >= passed_at) & (stroke > MAX_AFTERTHOUGHT_POINTS)
+            # The stroke owed to a final t, i, j or x goes back over the letter: one that heads on
+            # from the lift (a forward move) is a mark the text does not have.
+            owed_now = passed & (lifts_owed > 0) & (lifts_past == lifts_owed) & (last_lift == t)
+            cut |= owed_now & (x[:, 0] > 0)
             cut &= (last_lift > 0) & ~finished & ~done_now & ~held
             lengths[cut] = last_lift[cut]
             finished |= done_now | cut

@@ -17,7 +17,10 @@ bound by kernel launches, not by the GPU's arithmetic, so they share it well):
 - ptb-char: the shipped 1x1000 Penn Treebank character model trained on to its best validation
   (the rate halved after each epoch without a better one); test bits per character, static and
   dynamic, beside Graves's 1.32 / 1.29 (Table 1);
-- ptb-word: 1x1000 on Penn Treebank words from scratch, measured in bits per character.
+- ptb-word: 1x1000 on Penn Treebank words from scratch, measured in bits per character;
+- recogniser (when --jobs names it): the shipped recogniser trained on with augmentation, rare
+  lines oversampled and, where `pack --splice` gave a bank, cut characters spliced in; each epoch
+  is exported, as its validation CER alone does not say which reads digits and capitals best.
 
 Each run stops at its time limit with its checkpoint saved (the same command resumes it, given the
 work folder), and writes under --out: the exported float16 weights, a JSON of what it measured and
@@ -49,6 +52,7 @@ from handsynth.data.prepare import load_metadata, load_prepared, save_split
 from handsynth.data.strokes import normalisation_stats, offsets_to_points, points_to_offsets
 
 JOBS = ("synthesis-400", "synthesis-256", "ptb-char", "ptb-word", "recogniser")
+EPOCHS_TAR = "epochs.tar"  # under --out: every epoch exported, as NAME/epoch-N.safetensors
 SPLICE_BANK = "splice.npz"  # in the bundle and the work folder, where pack was given one
 FIRST_PLAN = JOBS[:4]  # what `run` trains unless --jobs names others
 TINY_EPOCHS = 2  # the dry run ends by work done, not by the clock, however busy the machine
@@ -268,7 +272,7 @@ def run_job(
     log = _logger(out / f"{name}.log")
     task = _task(name, settings, work)
     started = time.monotonic()
-    if name.startswith("synthesis"):
+    if name.startswith("synthesis") or name == "recogniser":
         epochs = _train_by_epoch(task, config, seconds, out, name, log)
         report["exports"] = epochs
     else:
@@ -445,22 +449,25 @@ def run_plan(
 
 def _collect(jobs_out: Path, out: Path, summary: dict, jobs: tuple[str, ...]) -> None:
     """What comes back (at most 8 files): results.json, the logs in one file, the exported
-    weights, and each synthesis job's epochs in one tar."""
+    weights, and every epoch the synthesis and recogniser jobs exported in one tar (NAME/FILE)."""
     _write_json(out / "results.json", summary)
     with (out / "logs.txt").open("w") as logs:
         for name in jobs:
             path = jobs_out / f"{name}.log"
             if path.exists():
                 logs.write(f"=== {name}\n{path.read_text()}")
+    exported = []
     for name in jobs:
         weights = jobs_out / f"{name}.safetensors"
         if weights.exists():
             shutil.copyfile(weights, out / weights.name)
         epochs = jobs_out / f"{name}-epochs"
-        if epochs.is_dir() and any(epochs.iterdir()):
-            with tarfile.open(out / f"{name}-epochs.tar", "w") as tar:
-                for path in sorted(epochs.iterdir()):
-                    tar.add(path, arcname=path.name)
+        if epochs.is_dir():
+            exported += [(name, path) for path in sorted(epochs.iterdir())]
+    if exported:
+        with tarfile.open(out / EPOCHS_TAR, "w") as tar:
+            for name, path in exported:
+                tar.add(path, arcname=f"{name}/{path.name}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,19 +1,18 @@
 """Sampling handwriting from the synthesis network, many lines at once, in numpy (`stepper.py`).
 
 Each step feeds the last pen offset back in and draws the next from the mixture (eqs 61-62 for the
-bias). A line ends once its window has moved past the last character (Graves's rule,
-phi(t, U + 1) above phi(t, u) for every real character u, §5.3) *and* the pen has lifted, so the
-last letter is finished rather than cut off (the window often passes before the cross of a final
-t is drawn); END_GRACE_STEPS bounds the wait for that lift. After a final t, i, j or x the line
-waits for one more lift, that of the cross, dot or second stroke, where the pen moves back to
-begin it. Past a final full stop or comma only
-a dot may still be drawn: a longer stroke is the network starting on text that is not there, and
-the line ends at the lift before it. The same holds past any last character for a stroke begun
-once the window has passed (at most a step before): a t-cross, an i-dot or an apostrophe is short,
-a longer one is a letter the text does not have ("Maryo"), and the line ends at the lift before
-it. The attention record of each line is kept for `faults.find_faults`, and every step the
-network read, so that `continue_synthesis` can draw a line on again from any of its pen lifts
-(redrawing a bad word without the words before it).
+bias). A line ends once its window has moved past the last character (Graves's rule, phi(t, U + 1)
+above phi(t, u) for every real character u, §5.3) *and* the pen has lifted, so the last letter is
+finished rather than cut off (the window often passes before the cross of a final t is drawn);
+END_GRACE_STEPS bounds the wait for that lift. After a final t, i, j or x the line waits for one
+more lift, that of the cross, dot or second stroke, where the pen moves back to begin it. Past a
+final full stop or comma only a dot may still be drawn: a longer stroke is the network starting on
+text that is not there, and the line ends at the lift before it. The same holds past any last
+character for a stroke begun once the window has passed (at most a step before): a t-cross, an i-dot
+or an apostrophe is short, a longer one is a letter the text does not have ("Maryo"), and the line
+ends at the lift before it. The attention record of each line is kept for `faults.find_faults`, and
+every step the network read, so that `continue_synthesis` can draw a line on again from any of its
+pen lifts (redrawing a bad word without the words before it).
 """
 
 from __future__ import annotations

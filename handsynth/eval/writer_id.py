@@ -163,11 +163,11 @@ def synthesis_writer(
     adapted: bool = False,
 ) -> Writer:
     """A `Writer` drawing with a synthesis model (`options.candidates` draws a line, of which the
-    model's reader keeps the one it reads best, as `write` does): unprimed, or primed with the
-    form's first reference line whose strokes the model reads as its text (`StyleMismatch`
-    otherwise; a form none of whose references fit is written unprimed); with `adapted`, by the
-    model first fine-tuned on the form's reference lines (`SynthesisModel.adapted`) and primed as
-    well."""
+    model's reader keeps the one it reads best, as `write` does; with one, no reader at all, so no
+    misread word is redrawn as `write` would): unprimed, or primed with the form's first reference
+    line whose strokes the model reads as its text (`StyleMismatch` otherwise; a form none of whose
+    references fit is written unprimed); with `adapted`, by the model first fine-tuned on the form's
+    reference lines (`SynthesisModel.adapted`) and primed as well."""
     options = options or WriteOptions(wrap=0)
     reader = model.line_reader if options.candidates > 1 else None
 

@@ -11,8 +11,8 @@ from handsynth.sample.stepper import Mixture, sample_mixture
 from handsynth.sample.synthesis import _read_each, continue_synthesis, sample_synthesis
 from handsynth.sample.torch_stepper import TorchSynthesis
 from handsynth.write.faults import Fault
-from handsynth.write.lines import RETRY_CANDIDATES, write_lines
-from handsynth.write.repair import first_faulty_word, name_word, restart_row
+from handsynth.write.lines import POLISH_DRAWS, POLISH_ROUNDS, RETRY_CANDIDATES, write_lines
+from handsynth.write.repair import first_faulty_word, first_misread_word, name_word, restart_row
 
 TEXT = "the lazy dogs run home"
 NAMED = "we wrote to Ada Lovelace today"
@@ -54,6 +54,14 @@ def test_the_first_faulty_word_is_where_repair_starts():
     assert first_faulty_word(text, [Fault("misread", 6, ""), Fault("stray", None, "")]) is None
     assert first_faulty_word(text, [Fault("unreadable", 6, "")]) is None  # drawn again whole
     assert first_faulty_word(text, []) is None
+
+
+def test_polishing_starts_at_the_first_word_read_wrong():
+    assert first_misread_word("ab xd ef", "ab cd ef") == 3
+    assert first_misread_word("ab cd f", "ab cd ef") == 6  # a letter left out of the reading
+    assert first_misread_word("b cd", "ab cd") == 0
+    assert first_misread_word("ab cd ef", "ab cd ef") is None
+    assert first_misread_word("ab cd eff", "ab cd ef") is None  # only a character added
 
 
 def test_a_fault_names_its_word_once():
@@ -202,3 +210,47 @@ def test_a_model_the_recogniser_cannot_read_writes_one_draw_unless_told_more(mod
     finally:
         del model.line_reader
     assert [len(call) for call in reader.given] == [DEFAULT_CANDIDATES]
+
+
+class GarblingReader:
+    """Reads `text` with `word` garbled, except the draws named in `correct` ((call, row) pairs);
+    keeps what it was given."""
+
+    def __init__(self, alphabet, text, word, correct=()):
+        self.alphabet, self.text, self.word = alphabet, text, word
+        self.correct, self.given = set(correct), []
+
+    def read(self, lines):
+        self.given.append(lines)
+        call = len(self.given) - 1
+        garbled = self.text.replace(self.word, "x" * len(self.word))
+        return [self.text if (call, row) in self.correct else garbled for row in range(len(lines))]
+
+
+def test_a_misread_lower_case_word_is_drawn_on_from_where_it_began(model):
+    # "dogs" read wrong is no fault (no name or number), so the line is polished: drawn on once
+    # from the lift before "dogs"; the reader reads that draw right, which ends the rounds.
+    reader = GarblingReader(model.alphabet, TEXT, "dogs", correct=[(1, 0)])
+    args = (model.synthesis_weights, model.alphabet, model.normalisation, [TEXT])
+    options = WriteOptions(seed=1, retries=3, candidates=2)
+    [written] = write_lines(*args, options, reader=reader)
+    assert [len(call) for call in reader.given] == [2, POLISH_DRAWS]
+    assert written.faults == []
+    polished = reader.given[1][0]
+    np.testing.assert_array_equal(written.offsets, polished)
+    first = next(d for d in reader.given[0] if np.array_equal(d[:10], polished[:10]))
+    kept = np.flatnonzero((first[: len(polished)] != polished[: len(first)]).any(axis=1))[0]
+    assert kept > len(first) // 4  # "the lazy" is kept...
+    assert first[kept - 1, 2] == 1.0  # ...up to a pen lift
+
+
+def test_polishing_stops_after_its_rounds_and_a_misread_first_word_is_drawn_whole(model):
+    reader = GarblingReader(model.alphabet, TEXT, "the")
+    args = (model.synthesis_weights, model.alphabet, model.normalisation, [TEXT])
+    [written] = write_lines(*args, WriteOptions(seed=1, retries=3, candidates=2), reader=reader)
+    assert [len(call) for call in reader.given] == [2] + [POLISH_DRAWS] * POLISH_ROUNDS
+    assert written.faults == []  # a misread word that is not a name or number is no fault
+    for call in reader.given[1:]:  # drawn whole: no draw begins as a first-round draw did
+        assert not any(
+            np.array_equal(d[:20], first[:20]) for d in call for first in reader.given[0]
+        )

@@ -29,8 +29,8 @@ from handsynth.sample.synthesis import (
 )
 from handsynth.write.char_widths import wrap_by_width
 from handsynth.write.faults import Fault, badness, find_faults
-from handsynth.write.line_checks import geometry_faults, reading_faults
-from handsynth.write.repair import first_faulty_word, name_word, restart_row
+from handsynth.write.line_checks import MIN_READ_LETTERS, geometry_faults, reading_faults
+from handsynth.write.repair import first_faulty_word, first_misread_word, name_word, restart_row
 from handsynth.write.style_residue import style_right_edge, without_style_residue
 
 if TYPE_CHECKING:
@@ -41,6 +41,13 @@ if TYPE_CHECKING:
 # later words, again from the first faulty word on: most lines come out clean at the first draw,
 # so the extra draws cost little, and a hard line gets several chances a round.
 RETRY_CANDIDATES = 4
+# A line with no fault that the reader still reads other than its text is drawn on again from its
+# first misread word (the whole line when that is its first) POLISH_DRAWS times a round, in the
+# first POLISH_ROUNDS retry rounds: a word drawn again usually comes out readable, and the words
+# before it stay as they were. One draw in each of two rounds read better than two draws in one
+# (practical set, Tesseract CER 0.099 against 0.110 at seed 0) and costs about as much time.
+POLISH_DRAWS = 1
+POLISH_ROUNDS = 2
 
 
 class TextError(UserError):
@@ -116,9 +123,11 @@ def write_lines(
     fresh noise, at least RETRY_CANDIDATES times each, for up to `options.retries` rounds. A line
     whose faults all lie in words after its first (none in the whole line) is also repaired, as
     many times: its best draw is kept up to the pen lift before the first faulty word and drawn
-    on from there (`write.repair`). Each line keeps its least faulty draw and, among equally
-    faulty ones, the one `reader` (needed for more than one candidate) reads closest to its
-    text, or else the first; its remaining faults are returned with it, each naming its word.
+    on from there (`write.repair`). A line with no fault that `reader` reads other than its text
+    is drawn on, in the same rounds, from its first misread word (POLISH_DRAWS times). Each line
+    keeps its least faulty draw and, among equally faulty ones, the one `reader` (needed for more
+    than one candidate) reads closest to its text, or else the first; its remaining faults are
+    returned with it, each naming its word.
     `guide` draws the characters it names from real strokes (`sample.guide`).
     """
     if options.candidates > 1 and reader is None:
@@ -131,26 +140,29 @@ def write_lines(
         if not todo:
             break
         draws = max(options.candidates, RETRY_CANDIDATES) if retry else options.candidates
+        whole, again = _plan_round(todo, best, draws) if retry else ({i: draws for i in todo}, {})
         watch = on_step if retry or on_step is None else _first_of_each(on_step, draws)
         knobs = (options.bias, options.temperature, rng, prime, watch)
-        drawn_for = [i for i in todo for _ in range(draws)]
-        texts = [lines[i] for i in drawn_for]
-        sampled = sample_synthesis(weights, alphabet, texts, *knobs, guide=guide)
+        drawn_for = [i for i in whole for _ in range(whole[i])]
+        sampled = []
+        if drawn_for:
+            texts = [lines[i] for i in drawn_for]
+            sampled = sample_synthesis(weights, alphabet, texts, *knobs, guide=guide)
         if prime is not None:
             sampled = [without_style_residue(line, edge, normalisation) for line in sampled]
-        cuts = {i: _repair_cut(best[i]) for i in todo} if retry else {}
-        repaired = [i for i in cuts if cuts[i]]
-        if repaired:
-            drawn_for += [i for i in repaired for _ in range(draws)]
+        if again:
+            repaired = [i for i in again for _ in range(again[i][1])]
+            drawn_for += repaired
             lines_so_far = [best[i].line for i in repaired]
-            cut_rows = [cuts[i] for i in repaired]
+            cut_rows = [again[i][0] for i in repaired]
             sampled += continue_synthesis(
-                weights, alphabet, lines_so_far, cut_rows, draws, *knobs, guide=guide
+                weights, alphabet, lines_so_far, cut_rows, 1, *knobs, guide=guide
             )
         for i, draw in zip(drawn_for, _judge(sampled, normalisation, reader), strict=True):
             if i not in best or draw.score < best[i].score:
                 best[i] = draw
-        todo = [i for i in todo if best[i].faults]
+        polish = retry < POLISH_ROUNDS
+        todo = [i for i in todo if best[i].faults or polish and _misread(best[i], lines[i])]
     empty = np.zeros((0, 3), dtype=np.float32)
     written = []
     for i, text in enumerate(lines):
@@ -182,6 +194,7 @@ class _Draw:
     raw: np.ndarray  # (T, 3) its offsets in raw pen units
     faults: list[Fault]
     score: tuple[int, int]  # (badness of the faults, edit distance of the reading): lower is better
+    misread_at: int | None  # the first word the reader reads wrong (`repair.first_misread_word`)
 
 
 def _judge(
@@ -194,13 +207,49 @@ def _judge(
     for line, offsets, reading in zip(sampled, raw, readings, strict=True):
         faults = find_faults(line.text, line.offsets, line.phi, line.finished)
         faults += geometry_faults(offsets)
-        distance = 0
+        distance, misread_at = 0, None
         if reading is not None:
             wanted = reader.alphabet.spell(line.text)
             faults += reading_faults(reading, wanted)
             distance = edit_distance(reading, wanted)
-        draws.append(_Draw(line, offsets, faults, (badness(faults), distance)))
+            misread_at = first_misread_word(reading, wanted) if distance else None
+        draws.append(_Draw(line, offsets, faults, (badness(faults), distance), misread_at))
     return draws
+
+
+def _plan_round(
+    todo: list[int], best: dict[int, _Draw], draws: int
+) -> tuple[dict[int, int], dict[int, tuple[int, int]]]:
+    """A retry round for the lines `todo`, from their best draws so far: how many times to draw
+    each line whole ({line: draws}) and from which row of its best draw to draw it on, how many
+    times ({line: (row, draws)}). A faulty line is drawn whole `draws` times and, where its
+    faults lie after its first word, drawn on as many times; a misread line is drawn on from its
+    first misread word (whole when that is its first) POLISH_DRAWS times."""
+    whole, again = {}, {}
+    for i in todo:
+        if best[i].faults:
+            whole[i] = draws
+            cut, times = _repair_cut(best[i]), draws
+        else:
+            cut, times = _polish_cut(best[i]), POLISH_DRAWS
+            if not cut:
+                whole[i] = times
+        if cut:
+            again[i] = (cut, times)
+    return whole, again
+
+
+def _misread(draw: _Draw, text: str) -> bool:
+    """Whether the reader read a draw of `text` other than its text, where the text is long enough
+    for its reading to judge it (`line_checks.MIN_READ_LETTERS`)."""
+    return draw.score[1] > 0 and sum(not c.isspace() for c in text) >= MIN_READ_LETTERS
+
+
+def _polish_cut(draw: _Draw) -> int:
+    """The row of a misread draw's offsets to draw it on from; 0: draw it whole."""
+    if draw.misread_at is None:
+        return 0
+    return restart_row(draw.line.offsets, draw.line.phi, draw.misread_at)
 
 
 def _repair_cut(draw: _Draw) -> int:

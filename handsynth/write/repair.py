@@ -1,16 +1,19 @@
-"""Where to redraw a faulty line from, so that the words before its first bad word are kept.
+"""Where to redraw a faulty or misread line from, so that the words before its first bad word are
+kept.
 
 A fault read from the window or the reading names a character of the line's text (`Fault.position`);
 the first word holding one is drawn again. It began at the pen lift before the window first
 reached its first character: the strokes up to that lift are kept and the network draws on from
 there (`sample.synthesis.continue_synthesis`). A fault of the whole line (ink off the line, never
-finished) has no position: such a line is drawn again whole.
+finished) has no position: such a line is drawn again whole. A line with no fault that the reader
+still reads other than its text is drawn on from its first misread word (`first_misread_word`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from handsynth.nn.char_errors import compare
 from handsynth.write.faults import Fault
 
 WHOLE_LINE = ("unreadable",)  # faults with a position that still call for drawing the line again
@@ -36,6 +39,14 @@ def first_faulty_word(text: str, faults: list[Fault]) -> int | None:
     if not faults or any(f.position is None or f.kind in WHOLE_LINE for f in faults):
         return None
     return min(word_start(text, f.position) for f in faults)
+
+
+def first_misread_word(reading: str, text: str) -> int | None:
+    """The start of the first word of `text` with a character `reading` does not read as itself;
+    None when the reading differs only by characters it adds."""
+    _, pairs = compare(reading, text)
+    wrong = next((k for k, (wanted, got) in enumerate(pairs) if wanted != got), None)
+    return None if wrong is None else word_start(text, wrong)
 
 
 def restart_row(offsets: np.ndarray, phi: np.ndarray, position: int) -> int:

@@ -17,8 +17,11 @@ of which no cut drawing was read (IAM-OnDB's training lines hold 3 capital Xs an
 
     python scripts/make_glyph_bank.py --data /tmp/prepared-smooth --out handsynth/weights/glyphs.npz
 
-With `--pool` it writes every plausible cut instead, unread and unchosen, with no drawn
-characters: the bank `handsynth train recogniser --splice` writes words from (train/splice.py).
+With `--pool` it writes every plausible cut instead, unread and unchosen, and as many drawn
+one, slash, colon, H, I, X and Z as cut ones (at least POOL_DRAWN): the bank `handsynth train
+recogniser --splice` writes words from (train/splice.py), so that the recogniser learns to read
+the strokes `write` draws those characters with as well as the hands it cuts (`--cut-only`:
+without them).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ CAPITALS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MARKS = "?!"
 LINES_PER_CHARACTER = 60  # training lines read for each character (all of them for digits)
 BANK_SIZE = 8  # drawings kept per character
+POOL_DRAWN = 32  # the fewest drawn drawings of a drawn character in a `--pool` bank
 MIN_PURITY = 0.6  # of a stroke's points, the share the window gives to its character
 BATCH = 32
 ROW = 3  # Tesseract reads each drawing written this many times in a row
@@ -240,6 +244,19 @@ def drawn_glyphs(rng: np.random.Generator) -> list[Drawing]:
     return made
 
 
+def add_drawn(pool: dict[str, list[Drawing]], rng: np.random.Generator) -> None:
+    """Add to a pool of cut drawings as many of each drawn character (`drawn_glyphs`) as it holds
+    cut ones, and at least POOL_DRAWN."""
+    wanted = {c: max(POOL_DRAWN, len(pool.get(c, []))) for c in [*SHAPES, ":"]}
+    made: dict[str, list[Drawing]] = {c: [] for c in wanted}
+    while any(len(made[c]) < n for c, n in wanted.items()):
+        for d in drawn_glyphs(rng):
+            if len(made[d.char]) < wanted[d.char]:
+                made[d.char].append(d)
+    for char, drawn in made.items():
+        pool.setdefault(char, []).extend(drawn)
+
+
 def full_stops(rng: np.random.Generator) -> list[Drawing]:
     """BANK_SIZE full stops: a small round dot just above the baseline, each a little different.
     (Drawn after a drawn character only: `write.glyphs.RealGlyphs.guided`.)"""
@@ -285,7 +302,13 @@ def main() -> None:
     parser.add_argument(
         "--pool",
         action="store_true",
-        help="every plausible cut drawing, unread: a bank for `train recogniser --splice`",
+        help="every plausible cut drawing, unread, and drawn ones: a bank for `train recogniser "
+        "--splice`",
+    )
+    parser.add_argument(
+        "--cut-only",
+        action="store_true",
+        help="with --pool: no drawn characters (the bank of the recogniser's first --splice run)",
     )
     args = parser.parse_args()
     model = handsynth.load_model()
@@ -298,6 +321,8 @@ def main() -> None:
         pool: dict[str, list[Drawing]] = {}
         for d in drawings:
             pool.setdefault(d.char, []).append(d)
+        if not args.cut_only:
+            add_drawn(pool, np.random.default_rng(args.seed))
         bank = {c: [(d.points.astype(np.float32), d.eos) for d in of] for c, of in pool.items()}
         sources = [d.line for of in pool.values() for d in of]
         GlyphBank(bank, median_x_height(data)).save(args.out, sources)

@@ -148,6 +148,10 @@ def test_continuations_keep_each_line_up_to_its_cut(model):
         np.testing.assert_array_equal(d.offsets[2:-1], d.steps[d.lead + 2 : -1])
         assert d.offsets[-1, 2] == 1.0
     assert not np.array_equal(drawn[0].offsets, drawn[1].offsets)  # fresh noise for each draw
+    each = continue_synthesis(
+        weights, model.alphabet, lines, cuts, [2, 1], 1.0, 1.0, np.random.default_rng(2)
+    )
+    assert [d.text for d in each] == [TEXT, TEXT, NAMED]  # a number of draws for each line
 
 
 class MisreadingReader:

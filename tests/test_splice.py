@@ -3,6 +3,8 @@ it was, the word's drawings follow it on its baseline at its size with its text 
 and `train recogniser --splice BANK` trains on such lines."""
 
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +20,7 @@ ALPHABET = Alphabet(list(" abc7Q"))
 NORMALISATION = Normalisation(np.array([2.0, 0.5]), np.array([3.0, 4.0]))
 SEVEN = (np.float32([[0, -2], [1, -2], [0.3, 0]]), np.bool_([False, False, True]))  # 2 x-heights
 BANK = GlyphBank({"7": [SEVEN], "%": [SEVEN]}, 1.0)  # % is not in the alphabet: never written
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
 
 def _line() -> tuple[np.ndarray, np.ndarray]:
@@ -74,3 +77,22 @@ def test_the_recogniser_trains_on_spliced_lines(prepared_dir, tmp_path, capsys):
     synthesis = ["train", "synthesis", "--data", str(prepared_dir), "--out", str(tmp_path / "s")]
     assert cli.main([*synthesis, "--splice", str(bank)]) == 2
     assert "--splice applies to the recogniser" in capsys.readouterr().err
+
+
+def test_the_pool_gets_as_many_drawn_characters_as_cut_ones():
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        from make_glyph_bank import POOL_DRAWN, SHAPES, Drawing, add_drawn
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    cut = [Drawing("1", f"a01-000-0{k % 10}", *SEVEN, np.zeros((0, 3))) for k in range(40)]
+    pool = {"1": list(cut), "X": cut[:2], "7": cut[:5]}
+    add_drawn(pool, np.random.default_rng(0))
+    counts = {char: len(drawings) for char, drawings in pool.items()}
+    assert counts == {"1": 80, "X": 2 + POOL_DRAWN, "7": 5} | {
+        char: POOL_DRAWN for char in [*SHAPES, ":"] if char not in "1X"
+    }
+    assert pool["1"][:40] == cut and all(d.line == "drawn" for d in pool["1"][40:])
+    ones = np.stack([d.points[-1] for d in pool["1"][40:]])  # where each drawn 1's stem ends
+    np.testing.assert_allclose(ones, np.tile(SHAPES["1"][0][-1], (40, 1)), atol=0.15)
+    assert len({d.points.tobytes() for d in pool["1"][40:]}) == 40  # no two alike

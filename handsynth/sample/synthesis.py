@@ -207,7 +207,7 @@ def continue_synthesis(
     alphabet: Alphabet,
     lines: list[SampledLine],
     cuts: list[int],
-    draws: int,
+    draws: int | list[int],
     bias: float = 0.0,
     temperature: float = 1.0,
     rng: np.random.Generator | None = None,
@@ -215,12 +215,13 @@ def continue_synthesis(
     on_step: Callable[[SynthesisStep], None] | None = None,
     guide: GlyphGuide | None = None,
 ) -> list[SampledLine]:
-    """Draw each of `lines` on from row cuts[b] of its offsets (1 or more), `draws` times.
+    """Draw each of `lines` on from row cuts[b] of its offsets (1 or more), `draws` times (or
+    draws[b] times).
 
     Each line keeps its rows up to cuts[b] exactly; the network reads the steps that drew them
     (after `prime`, the style the lines were first drawn with), which brings it back to the state
     it was in there, and then every draw of every line goes on as one batch with fresh noise from
-    `rng`. Returns the `draws` continuations of lines[0], then of lines[1], and so on.
+    `rng`. Returns the continuations of lines[0], then of lines[1], and so on.
     """
     stream = stream_continuation(
         weights, alphabet, lines, cuts, draws, bias, temperature, rng, prime, guide
@@ -233,7 +234,7 @@ def stream_continuation(
     alphabet: Alphabet,
     lines: list[SampledLine],
     cuts: list[int],
-    draws: int,
+    draws: int | list[int],
     bias: float = 0.0,
     temperature: float = 1.0,
     rng: np.random.Generator | None = None,

@@ -151,12 +151,11 @@ def write_lines(
         if prime is not None:
             sampled = [without_style_residue(line, edge, normalisation) for line in sampled]
         if again:
-            repaired = [i for i in again for _ in range(again[i][1])]
-            drawn_for += repaired
-            lines_so_far = [best[i].line for i in repaired]
-            cut_rows = [again[i][0] for i in repaired]
+            drawn_for += [i for i in again for _ in range(again[i][1])]
+            lines_so_far = [best[i].line for i in again]
+            cut_rows, times = [again[i][0] for i in again], [again[i][1] for i in again]
             sampled += continue_synthesis(
-                weights, alphabet, lines_so_far, cut_rows, 1, *knobs, guide=guide
+                weights, alphabet, lines_so_far, cut_rows, times, *knobs, guide=guide
             )
         for i, draw in zip(drawn_for, _judge(sampled, normalisation, reader), strict=True):
             if i not in best or draw.score < best[i].score:

@@ -1,6 +1,8 @@
 """Repairing a line's bad word: where the word began, drawing on from there in the state the
 network was in, and `write_lines` keeping the repaired draw or naming the line it could not fix."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -11,7 +13,7 @@ from handsynth.sample.stepper import Mixture, sample_mixture
 from handsynth.sample.synthesis import _read_each, continue_synthesis, sample_synthesis
 from handsynth.sample.torch_stepper import TorchSynthesis
 from handsynth.write.faults import Fault
-from handsynth.write.lines import POLISH_DRAWS, POLISH_ROUNDS, RETRY_CANDIDATES, write_lines
+from handsynth.write.lines import POLISH_DRAWS, RETRY_CANDIDATES, write_lines
 from handsynth.write.repair import first_faulty_word, first_misread_word, name_word, restart_row
 
 TEXT = "the lazy dogs run home"
@@ -248,13 +250,40 @@ def test_a_misread_lower_case_word_is_drawn_on_from_where_it_began(model):
     assert first[kept - 1, 2] == 1.0  # ...up to a pen lift
 
 
-def test_polishing_stops_after_its_rounds_and_a_misread_first_word_is_drawn_whole(model):
+def test_polishing_stops_after_the_retries_and_a_misread_first_word_is_drawn_anew(model):
     reader = GarblingReader(model.alphabet, TEXT, "the")
     args = (model.synthesis_weights, model.alphabet, model.normalisation, [TEXT])
     [written] = write_lines(*args, WriteOptions(seed=1, retries=3, candidates=2), reader=reader)
-    assert [len(call) for call in reader.given] == [2] + [POLISH_DRAWS] * POLISH_ROUNDS
+    assert [len(call) for call in reader.given] == [2] + [POLISH_DRAWS] * 3  # every retry round
     assert written.faults == []  # a misread word that is not a name or number is no fault
-    for call in reader.given[1:]:  # drawn whole: no draw begins as a first-round draw did
+    for call in reader.given[1:]:  # drawn from the start: none begins as a first-round draw did
         assert not any(
             np.array_equal(d[:20], first[:20]) for d in call for first in reader.given[0]
         )
+
+
+@pytest.mark.parametrize("style", [None, 1])
+def test_drawing_on_from_a_kept_state_draws_what_reading_the_strokes_again_draws(model, style):
+    # The sampler keeps the network's state at each pen lift; without it, continue_synthesis
+    # reads the kept strokes again. Both must put the network in the same state.
+    weights, prime = model.synthesis_weights, None if style is None else model.load_style(style)
+    [line] = sample_synthesis(
+        weights, model.alphabet, [TEXT], 1.0, 1.0, np.random.default_rng(5), prime
+    )
+    cut = restart_row(line.offsets, line.phi, TEXT.index("dogs"))
+    assert line.lead + cut in line.states and line.lead in line.states
+    unkept = dataclasses.replace(line, states={})
+    for cuts in ([cut], [0]):
+        kept = continue_synthesis(
+            weights, model.alphabet, [line], cuts, 2, 1.0, 1.0, np.random.default_rng(9), prime
+        )
+        read = continue_synthesis(
+            weights, model.alphabet, [unkept], cuts, 2, 1.0, 1.0, np.random.default_rng(9), prime
+        )
+        for a, b in zip(kept, read, strict=True):
+            np.testing.assert_array_equal(a.offsets, b.offsets)
+            restart = line.lead + cuts[0]
+            assert set(b.states) == {t for t in a.states if t >= restart}  # the new lifts' states
+    # From row 0 the line is drawn anew from its start: no jump to its first point.
+    assert kept[0].offsets[1, :2].tolist() == [0.0, 0.0]
+    assert not np.array_equal(kept[0].offsets[:30], line.offsets[:30])

@@ -7,13 +7,15 @@ import pytest
 from handsynth.data.alphabet import Alphabet
 from handsynth.sample.stepper import Mixture, StepState
 from handsynth.sample.synthesis import (
+    CROSSED,
     END_GRACE_STEPS,
     LATE_STROKES,
     MAX_AFTERTHOUGHT_POINTS,
+    MAX_DOT_POINTS,
     sample_synthesis,
 )
 
-ALPHABET = Alphabet(list(" .,abt"))
+ALPHABET = Alphabet(list(" .,abft"))
 
 
 class ScriptedStepper:
@@ -102,11 +104,23 @@ def test_a_letter_begun_after_the_window_passed_the_last_one_is_not_drawn():
 
 
 def test_a_short_stroke_begun_after_the_window_passed_is_kept():
-    # A t-cross: four points begun after the pass, then a lift that ends the line.
+    # A dot: four points begun after the pass, then a lift that ends the line.
     offsets = write("ab", {9, 14}, passes=10)
     np.testing.assert_array_equal(np.flatnonzero(offsets[:, 2]), [10, 15])
     assert len(offsets) == 1 + 15
-    assert MAX_AFTERTHOUGHT_POINTS > 15 - 10
+    assert MAX_DOT_POINTS > 15 - 10
+
+
+def test_past_a_last_word_without_a_crossed_letter_only_a_dot_long_stroke_is_kept():
+    # Twelve points begun after the pass: longer than a dot, short enough for a cross. After
+    # "ab f" (an f is often crossed last) the line ends at its lift; after "af ab" it ends before.
+    assert "f" in CROSSED and "b" not in CROSSED and "f" not in LATE_STROKES
+    assert MAX_DOT_POINTS < 12 <= MAX_AFTERTHOUGHT_POINTS
+    offsets = write("ab f", {9, 21}, passes=10)
+    np.testing.assert_array_equal(np.flatnonzero(offsets[:, 2]), [10, 22])
+    offsets = write("af ab", {9, 21}, passes=10)
+    np.testing.assert_array_equal(np.flatnonzero(offsets[:, 2]), [10])
+    assert len(offsets) == 1 + 10
 
 
 def test_a_final_t_keeps_its_cross_drawn_after_the_lift_that_ends_its_stem():

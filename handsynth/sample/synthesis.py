@@ -18,7 +18,7 @@ pen lifts (redrawing a bad word without the words before it).
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -54,6 +54,10 @@ LATE_STROKES = "tijx"
 # then are shorter (t-crosses, i-dots); on 240 sampled lines, cutting the longer ones read 25
 # lines better by the recogniser, one worse.
 MAX_AFTERTHOUGHT_POINTS = 20
+# Only a last word holding one of these letters, whose crossing stroke writers often add last, may
+# end with such a stroke; past any other last word a stroke begun after the window passed may be
+# no longer than a dot (an i's dot, a full stop): a longer one is a stray mark ("very|", "summer.").
+CROSSED = "tfxTFXEHAJ"
 COMPACT_FRACTION = 0.75  # finished lines leave the batch once a quarter of it has finished
 # After reading a style line the window should rest near the end of the style's text; far from it,
 # the text does not say what the strokes write (Graves §5.5 primes with a line and its text).
@@ -76,6 +80,10 @@ class SampledLine:
     # and last lift tidied in `offsets`); the S steps before them wrote the end of the style's text.
     steps: np.ndarray
     lead: int  # S
+    # The network's state at the start of each stroke, by row of `steps`: the state it was in
+    # before reading that row (the pen lift that ends the stroke before), so that
+    # `continue_synthesis` draws on from a lift without reading the steps before it again.
+    states: dict[int, StepState | TorchStepState] = field(default_factory=dict)
 
 
 def pad_texts(alphabet: Alphabet, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -179,7 +187,7 @@ def stream_synthesis(
             _check_prime(phi_end[0], prime[1])
             x = primed[:, -1]
             history = strokes[:-1]
-        last_characters = np.array([text[-1:] for text in texts])
+        last_words = np.array([_last_word(text) for text in texts])
         max_steps = max(MIN_STEPS, STEPS_PER_CHARACTER * int(char_mask.sum(1).max()))
         forcing = None
         if guide is not None:
@@ -190,7 +198,7 @@ def stream_synthesis(
             step_state,
             x,
             char_mask,
-            last_characters,
+            last_words,
             bias,
             temperature,
             rng,
@@ -253,7 +261,7 @@ def stream_continuation(
     read = [np.concatenate([style, line.steps[:r]]) for line, r in pairs]  # each (P + r, 3)
     copies = np.repeat(np.arange(len(lines)), draws)  # (B,) the line each draw continues
     x = np.stack([line.steps[r] for line, r in pairs])[copies]  # (B, 3) the kept last points
-    last_characters = np.array([line.text[-1:] for line in lines])[copies]
+    last_words = np.array([_last_word(line.text) for line in lines])[copies]
     # The step limit of a whole line, less the steps already drawn.
     left = [STEPS_PER_CHARACTER * len(t) - r for t, r in zip(full_texts, restarts, strict=True)]
     max_steps = max(MIN_STEPS, *left)
@@ -264,13 +272,17 @@ def stream_continuation(
             guide, texts, [len(prime_text)] * len(copies), [read[b] for b in copies], rng
         )
     with threadpool_limits(limits=1, user_api="blas"):  # as in `stream_synthesis`
-        step_state = _read_each(stepper, weights.initial_state(len(lines)), read)
+        kept = [line.states.get(r) for line, r in pairs]
+        if all(state is not None for state in kept):
+            step_state = type(kept[0]).concatenate(kept)
+        else:
+            step_state = _read_each(stepper, weights.initial_state(len(lines)), read)
         drawn = yield from _draw(
             stepper.rows(copies),
             step_state.rows(copies),
             x,
             char_mask[copies],
-            last_characters,
+            last_words,
             bias,
             temperature,
             rng,
@@ -321,6 +333,7 @@ class _Drawn:
     # (B,) the step whose point begins each line's first guided glyph (beyond the last: none);
     # the glyph is the line's own even where the window has not yet reached its first character.
     first_glyph: np.ndarray
+    states: list[dict[int, StepState | TorchStepState]]  # per line, SampledLine.states by step
 
 
 def _draw(
@@ -328,7 +341,7 @@ def _draw(
     step_state: StepState | TorchStepState,
     x: np.ndarray,
     char_mask: np.ndarray,
-    last_characters: np.ndarray,
+    last_words: np.ndarray,
     bias: float,
     temperature: float,
     rng: np.random.Generator,
@@ -338,11 +351,15 @@ def _draw(
     """Sample from the first input x (B, 3) until every line has ended (see the module doc) or
     `max_steps` steps.
 
-    last_characters (B,): each line's last character. `forcing` feeds guided glyphs in place of
-    what was drawn (`sample.guide`); a line drawing one does not end.
+    last_words (B,): each line's last word. `forcing` feeds guided glyphs in place of what was
+    drawn (`sample.guide`); a line drawing one does not end.
     """
     B = len(x)
+    last_characters = np.array([word[-1:] for word in last_words])  # (B,)
     ends_in_mark = np.isin(last_characters, FINAL_MARKS)  # (B,)
+    # (B,) the longest stroke begun past the end that is still part of the last word
+    crossed = np.array([any(c in CROSSED for c in word) for word in last_words])
+    afterthought = np.where(crossed, MAX_AFTERTHOUGHT_POINTS, MAX_DOT_POINTS)
     # (B,) lifts past the end before the line may end: after the body of a final t, i, j or x
     # comes its cross, dot or second stroke
     lifts_owed = np.isin(last_characters, list(LATE_STROKES)).astype(np.int64)
@@ -361,9 +378,12 @@ def _draw(
     active = np.arange(B)  # the lines still being written, whose rows the stepper computes
     x_active = x
     held = np.zeros(B, dtype=bool)  # (B,) rows a glyph keeps from ending (`Forcing.holding`)
+    snapshots = []  # (step, the rows starting a stroke there, their state before it)
     for t in range(max_steps):
-        mixture, phi_active, step_state = stepper.step(x_active, step_state)
         at_lift = (x_active[:, 2] > 0.5) | (t == 0)  # (B_active,) the next point starts a stroke
+        if at_lift.any():
+            snapshots.append((t, active[at_lift], step_state.rows(at_lift)))
+        mixture, phi_active, step_state = stepper.step(x_active, step_state)
         x_active = sample_mixture(mixture, bias, temperature, rng)  # (B_active, 3)
         if forcing is not None:
             step_state = forcing.apply(x_active, phi_active, at_lift, steps, active, step_state)
@@ -392,7 +412,7 @@ def _draw(
             cut = passed & ends_in_mark & (stroke > MAX_DOT_POINTS)
             # A stroke begun once the window had passed (a lift at most a step before) that grows
             # longer than an afterthought is a letter the text does not have.
-            cut |= passed & (last_lift >= passed_at) & (stroke > MAX_AFTERTHOUGHT_POINTS)
+            cut |= passed & (last_lift >= passed_at) & (stroke > afterthought)
             # The stroke owed to a final t, i, j or x goes back over the letter: one that heads on
             # from the lift (a forward move) is a mark the text does not have.
             owed_now = passed & (lifts_owed > 0) & (lifts_past == lifts_owed) & (last_lift == t)
@@ -411,7 +431,17 @@ def _draw(
             active, x_active = active[keep], x_active[keep]
             step_state, stepper = step_state.rows(keep), stepper.rows(keep)
     first_glyph = forcing.first_glyph if forcing is not None else np.full(B, max_steps + 1)
-    return _Drawn(np.stack(steps, axis=1), np.stack(phis, axis=1), lengths, passed, first_glyph)
+    states: list[dict] = [{} for _ in range(B)]
+    for t, rows, state in snapshots:
+        for k, b in enumerate(rows):
+            if t <= lengths[b]:
+                states[b][t] = state.rows(np.array([k]))
+    drawn = (np.stack(steps, axis=1), np.stack(phis, axis=1), lengths, passed, first_glyph)
+    return _Drawn(*drawn, states)
+
+
+def _last_word(text: str) -> str:
+    return text.rsplit(" ", 1)[-1]
 
 
 def _all_rows(values: np.ndarray, active: np.ndarray, B: int) -> np.ndarray:
@@ -440,7 +470,10 @@ def _cut_lines(texts: list[str], skip: int, drawn: _Drawn) -> list[SampledLine]:
         U = len(text)
         phi_line = drawn.phi[b, first:n, skip : skip + U + 1]
         steps = drawn.offsets[b, : n + 1]
-        lines.append(SampledLine(text, line_offsets, phi_line, bool(drawn.passed[b]), steps, first))
+        states = {t: state for t, state in drawn.states[b].items() if t >= first}
+        lines.append(
+            SampledLine(text, line_offsets, phi_line, bool(drawn.passed[b]), steps, first, states)
+        )
     return lines
 
 
@@ -450,7 +483,9 @@ def without_first_rows(line: SampledLine, rows: int) -> SampledLine:
     offsets = np.concatenate([np.zeros((1, 3), np.float32), line.offsets[rows + 1 :]])
     offsets[1, :2] = 0.0
     phi = line.phi[rows:]  # phi row j goes with offsets row j + 1
-    return SampledLine(line.text, offsets, phi, line.finished, line.steps, line.lead + rows)
+    lead = line.lead + rows
+    states = {t: state for t, state in line.states.items() if t >= lead}
+    return SampledLine(line.text, offsets, phi, line.finished, line.steps, lead, states)
 
 
 def _joined(line: SampledLine, cut: int, drawn: _Drawn, row: int, skip: int) -> SampledLine:
@@ -458,11 +493,16 @@ def _joined(line: SampledLine, cut: int, drawn: _Drawn, row: int, skip: int) -> 
     n = int(drawn.lengths[row])
     drawn_on = drawn.offsets[row, 1 : n + 1]  # (n, 3): row 0 is the kept point drawn on from
     offsets = np.concatenate([line.offsets[: cut + 1], drawn_on])
+    if cut == 0:  # as in `_cut_lines`: the line starts at its first point, not with a jump to it
+        offsets[1, :2] = 0.0
     offsets[-1, 2] = 1.0  # the pen lifts at the end of the line
     U = len(line.text)
     phi = np.concatenate([line.phi[:cut], drawn.phi[row, :n, skip : skip + U + 1]])
-    steps = np.concatenate([line.steps[: line.lead + cut + 1], drawn_on])
-    return SampledLine(line.text, offsets, phi, bool(drawn.passed[row]), steps, line.lead)
+    restart = line.lead + cut
+    steps = np.concatenate([line.steps[: restart + 1], drawn_on])
+    states = {t: state for t, state in line.states.items() if t <= restart}
+    states |= {restart + t: state for t, state in drawn.states[row].items()}
+    return SampledLine(line.text, offsets, phi, bool(drawn.passed[row]), steps, line.lead, states)
 
 
 def _first_step_of_text(offsets: np.ndarray, phi: np.ndarray, skip: int) -> int:

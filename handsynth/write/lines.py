@@ -42,12 +42,11 @@ if TYPE_CHECKING:
 # so the extra draws cost little, and a hard line gets several chances a round.
 RETRY_CANDIDATES = 4
 # A line with no fault that the reader still reads other than its text is drawn on again from its
-# first misread word (the whole line when that is its first) POLISH_DRAWS times a round, in the
-# first POLISH_ROUNDS retry rounds: a word drawn again usually comes out readable, and the words
-# before it stay as they were. One draw in each of two rounds read better than two draws in one
-# (practical set, Tesseract CER 0.099 against 0.110 at seed 0) and costs about as much time.
+# first misread word (from its start when that is its first) POLISH_DRAWS times in each retry
+# round: a word drawn again usually comes out readable, and the words before it stay as they were.
+# One draw a round read better than two for about the same time (practical set, Tesseract CER
+# 0.099 against 0.110 at seed 0, both in two rounds).
 POLISH_DRAWS = 1
-POLISH_ROUNDS = 2
 
 
 class TextError(UserError):
@@ -160,8 +159,7 @@ def write_lines(
         for i, draw in zip(drawn_for, _judge(sampled, normalisation, reader), strict=True):
             if i not in best or draw.score < best[i].score:
                 best[i] = draw
-        polish = retry < POLISH_ROUNDS
-        todo = [i for i in todo if best[i].faults or polish and _misread(best[i], lines[i])]
+        todo = [i for i in todo if best[i].faults or _misread(best[i], lines[i])]
     empty = np.zeros((0, 3), dtype=np.float32)
     written = []
     for i, text in enumerate(lines):
@@ -223,18 +221,16 @@ def _plan_round(
     each line whole ({line: draws}) and from which row of its best draw to draw it on, how many
     times ({line: (row, draws)}). A faulty line is drawn whole `draws` times and, where its
     faults lie after its first word, drawn on as many times; a misread line is drawn on from its
-    first misread word (whole when that is its first) POLISH_DRAWS times."""
+    first misread word (from its start when that is its first) POLISH_DRAWS times."""
     whole, again = {}, {}
     for i in todo:
         if best[i].faults:
             whole[i] = draws
-            cut, times = _repair_cut(best[i]), draws
+            cut = _repair_cut(best[i])
+            if cut:
+                again[i] = (cut, draws)
         else:
-            cut, times = _polish_cut(best[i]), POLISH_DRAWS
-            if not cut:
-                whole[i] = times
-        if cut:
-            again[i] = (cut, times)
+            again[i] = (_polish_cut(best[i]), POLISH_DRAWS)
     return whole, again
 
 
@@ -245,7 +241,7 @@ def _misread(draw: _Draw, text: str) -> bool:
 
 
 def _polish_cut(draw: _Draw) -> int:
-    """The row of a misread draw's offsets to draw it on from; 0: draw it whole."""
+    """The row of a misread draw's offsets to draw it on from; 0: from its start."""
     if draw.misread_at is None:
         return 0
     return restart_row(draw.line.offsets, draw.line.phi, draw.misread_at)

@@ -326,7 +326,8 @@ def main() -> None:
         bank = {c: [(d.points.astype(np.float32), d.eos) for d in of] for c, of in pool.items()}
         sources = [d.line for of in pool.values() for d in of]
         GlyphBank(bank, median_x_height(data)).save(args.out, sources)
-        print(f"wrote {args.out}: {len(drawings)} drawings of {len(bank)} characters")
+        drawn = sum(len(of) for of in bank.values()) - len(drawings)
+        print(f"wrote {args.out}: {len(drawings)} cut and {drawn} drawn, {len(bank)} characters")
         return
     reader = handsynth.load_model(kind="recogniser").as_line_reader()
     readings = []

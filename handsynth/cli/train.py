@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -498,6 +500,18 @@ def run_train(args) -> None:
     print(
         json.dumps({"step": progress["step"], "epoch": progress["epoch"], "best": progress["best"]})
     )
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        _leave_torchrun()
+
+
+def _leave_torchrun() -> None:
+    """End a torchrun worker once its checkpoints are written and its process group is closed,
+    without the interpreter's exit: there gloo's threads are at times torn down while still
+    joinable, and the worker aborts ("terminate called without an active exception", SIGABRT),
+    failing a run that finished."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def run_eval(args) -> None:

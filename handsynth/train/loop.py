@@ -57,6 +57,13 @@ def _distributed() -> tuple[int, int]:
     return (dist.get_rank(), world) if world > 1 else (0, 1)
 
 
+def _leave_group() -> None:
+    """Wait until every process has finished training and saving, then close the process group,
+    so that no process leaves while another still exchanges with it."""
+    dist.barrier()
+    dist.destroy_process_group()
+
+
 def _current_rate(config: TrainConfig, progress: dict) -> float:
     """The configured rate, lowered by each plateau so far (`plateau_decay`)."""
     return config.learning_rate * progress.get("rate_scale", 1.0)
@@ -205,6 +212,8 @@ def train(task, config: TrainConfig, log=print) -> dict:
                 f"stopped early: no better validation in {config.patience} epochs; best.pt is "
                 f"epoch {progress['best']['epoch']}"
             )
+        if world > 1:
+            _leave_group()
     except (KeyboardInterrupt, _Stop):
         checkpoint(last_path)
         log(f"interrupted at step {progress['step']}; run the same command again to resume")

@@ -8,6 +8,7 @@ import pytest
 
 from handsynth.errors import UserError
 from handsynth.loaded import load_model
+from handsynth.nn.char_errors import align
 from handsynth.options import DEFAULT_CANDIDATES, WriteOptions
 from handsynth.sample.stepper import Mixture, sample_mixture
 from handsynth.sample.synthesis import _read_each, continue_synthesis, sample_synthesis
@@ -59,11 +60,14 @@ def test_the_first_faulty_word_is_where_repair_starts():
 
 
 def test_polishing_starts_at_the_first_word_read_wrong():
-    assert first_misread_word("ab xd ef", "ab cd ef") == 3
-    assert first_misread_word("ab cd f", "ab cd ef") == 6  # a letter left out of the reading
-    assert first_misread_word("b cd", "ab cd") == 0
-    assert first_misread_word("ab cd ef", "ab cd ef") is None
-    assert first_misread_word("ab cd eff", "ab cd ef") is None  # only a character added
+    def misread_at(reading: str, text: str) -> int | None:
+        return first_misread_word(align(reading, text), text)
+
+    assert misread_at("ab xd ef", "ab cd ef") == 3
+    assert misread_at("ab cd f", "ab cd ef") == 6  # a letter left out of the reading
+    assert misread_at("b cd", "ab cd") == 0
+    assert misread_at("ab cd ef", "ab cd ef") is None
+    assert misread_at("ab cd eff", "ab cd ef") is None  # only a character added
 
 
 def test_a_fault_names_its_word_once():

@@ -439,7 +439,7 @@ def _check_resume_flags(args, model: dict) -> None:
 
 
 def run_train(args) -> None:
-    from handsynth.train.loop import train
+    from handsynth.train.loop import train, world_size
     from handsynth.train.precision import require_bf16
     from handsynth.train.tasks import make_task
 
@@ -500,7 +500,7 @@ def run_train(args) -> None:
     print(
         json.dumps({"step": progress["step"], "epoch": progress["epoch"], "best": progress["best"]})
     )
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    if world_size() > 1:
         _leave_torchrun()
 
 

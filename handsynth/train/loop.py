@@ -49,9 +49,14 @@ class _Stop(Exception):
     """Raised from the SIGTERM handler so a kill saves like Ctrl-C does."""
 
 
+def world_size() -> int:
+    """The processes training together: more than one when launched by torchrun."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
 def _distributed() -> tuple[int, int]:
     """(rank, world size), starting the process group when launched by torchrun."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    world = world_size()
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     return (dist.get_rank(), world) if world > 1 else (0, 1)

@@ -74,7 +74,7 @@ def reading_faults(reading: str, text: str) -> list[Fault]:
     """What the recogniser could not read: the whole line ("unreadable", its character error rate
     over UNREADABLE_CER), or a name, title or number in it ("misread": a word holding a capital
     or a digit with MISREAD_SHARE of its characters read wrong), each naming the word."""
-    if sum(not c.isspace() for c in text) < MIN_READ_LETTERS:
+    if not judged_by_reading(text):
         return []
     distance, pairs = compare(reading, text)  # one (wanted, read) pair per character of the text
     words = []  # (position, word, share of its characters read wrong)
@@ -96,6 +96,12 @@ def reading_faults(reading: str, text: str) -> list[Fault]:
         for position, word, share in words
         if share >= MISREAD_SHARE and _names_or_numbers(word)
     ]
+
+
+def judged_by_reading(text: str) -> bool:
+    """Whether a line says enough for its reading to judge it: MIN_READ_LETTERS characters or
+    more besides spaces."""
+    return sum(not c.isspace() for c in text) >= MIN_READ_LETTERS
 
 
 def _names_or_numbers(word: str) -> bool:

@@ -16,7 +16,7 @@ import numpy as np
 from handsynth.data.alphabet import Alphabet
 from handsynth.data.strokes import Normalisation
 from handsynth.errors import UserError
-from handsynth.nn.ctc import edit_distance
+from handsynth.nn.char_errors import compare
 from handsynth.options import MAX_CHARACTERS, MAX_LINE_CHARACTERS, WriteOptions
 from handsynth.sample.guide import GlyphGuide
 from handsynth.sample.reader import LineReader
@@ -29,7 +29,7 @@ from handsynth.sample.synthesis import (
 )
 from handsynth.write.char_widths import wrap_by_width
 from handsynth.write.faults import Fault, badness, find_faults
-from handsynth.write.line_checks import MIN_READ_LETTERS, geometry_faults, reading_faults
+from handsynth.write.line_checks import geometry_faults, judged_by_reading, reading_faults
 from handsynth.write.repair import first_faulty_word, first_misread_word, name_word, restart_row
 from handsynth.write.style_residue import style_right_edge, without_style_residue
 
@@ -208,8 +208,8 @@ def _judge(
         if reading is not None:
             wanted = reader.alphabet.spell(line.text)
             faults += reading_faults(reading, wanted)
-            distance = edit_distance(reading, wanted)
-            misread_at = first_misread_word(reading, wanted) if distance else None
+            distance, pairs = compare(reading, wanted)
+            misread_at = first_misread_word(pairs, wanted) if distance else None
         draws.append(_Draw(line, offsets, faults, (badness(faults), distance), misread_at))
     return draws
 
@@ -236,8 +236,8 @@ def _plan_round(
 
 def _misread(draw: _Draw, text: str) -> bool:
     """Whether the reader read a draw of `text` other than its text, where the text is long enough
-    for its reading to judge it (`line_checks.MIN_READ_LETTERS`)."""
-    return draw.score[1] > 0 and sum(not c.isspace() for c in text) >= MIN_READ_LETTERS
+    for its reading to judge it (`line_checks.judged_by_reading`)."""
+    return draw.score[1] > 0 and judged_by_reading(text)
 
 
 def _polish_cut(draw: _Draw) -> int:

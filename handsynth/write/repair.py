@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from handsynth.nn.char_errors import compare
 from handsynth.write.faults import Fault
 
 WHOLE_LINE = ("unreadable",)  # faults with a position that still call for drawing the line again
@@ -41,10 +40,10 @@ def first_faulty_word(text: str, faults: list[Fault]) -> int | None:
     return min(word_start(text, f.position) for f in faults)
 
 
-def first_misread_word(reading: str, text: str) -> int | None:
-    """The start of the first word of `text` with a character `reading` does not read as itself;
-    None when the reading differs only by characters it adds."""
-    _, pairs = compare(reading, text)
+def first_misread_word(pairs: list[tuple[str, str]], text: str) -> int | None:
+    """The start of the first word of `text` with a character its reading does not read as itself,
+    from their alignment (`nn.char_errors.compare`: a (wanted, read) pair for each character of
+    `text`); None when the reading differs only by characters it adds."""
     wrong = next((k for k, (wanted, got) in enumerate(pairs) if wanted != got), None)
     return None if wrong is None else word_start(text, wrong)
 

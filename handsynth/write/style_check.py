@@ -26,7 +26,7 @@ from handsynth.data.strokes import points_to_offsets, strokes_to_points
 from handsynth.errors import UserError
 from handsynth.nn.char_errors import compare
 from handsynth.sample.reader import LineReader
-from handsynth.write.line_checks import MIN_READ_LETTERS
+from handsynth.write.line_checks import judged_by_reading
 from handsynth.write.styles import pen_scale
 
 MAX_ERROR_RATE = 0.6  # edits from the reading to the text, per character of the text
@@ -55,7 +55,7 @@ def read_style(reader: LineReader, offsets: np.ndarray, text: str) -> StyleReadi
     offsets[:, :2] *= pen_scale(offsets, reader.normalisation)  # the recogniser's pen units
     reading = reader.read([offsets.astype(np.float32)])[0]
     distance, _ = compare(reading, text)
-    judged = sum(not c.isspace() for c in text) >= MIN_READ_LETTERS
+    judged = judged_by_reading(text)
     return StyleReading(reading, text, distance / max(len(text), 1), judged)
 
 

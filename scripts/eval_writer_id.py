@@ -86,7 +86,7 @@ def main() -> None:
         }
         took = time.monotonic() - started
         print(f"seed {seed}: {json.dumps(runs[seed])} ({took:.0f}s)", file=sys.stderr, flush=True)
-    names = ["ceiling", *modes, *(f"{mode}_cer" for mode in modes)]
+    names = ["ceiling", *modes, "ceiling_cer", *(f"{mode}_cer" for mode in modes)]
     summary = {
         "forms": args.forms,
         "k": args.k,

@@ -10,6 +10,7 @@ from handsynth.errors import UserError
 from handsynth.loaded import load_model
 from handsynth.nn.char_errors import align
 from handsynth.options import DEFAULT_CANDIDATES, WriteOptions
+from handsynth.sample.reader import Reading
 from handsynth.sample.stepper import Mixture, sample_mixture
 from handsynth.sample.synthesis import _read_each, continue_synthesis, sample_synthesis
 from handsynth.sample.torch_stepper import TorchSynthesis
@@ -173,6 +174,9 @@ class MisreadingReader:
         garbled = NAMED.replace(WORD, "x" * len(WORD))
         return [NAMED if (call, row) in self.correct else garbled for row in range(len(lines))]
 
+    def read_against(self, lines, texts):
+        return [Reading(t, 0.0) for t in self.read(lines)]
+
 
 def test_a_misread_word_is_repaired_and_the_repaired_draw_is_kept(model):
     # Round 2 draws the line whole RETRY_CANDIDATES times, then repaired as many times; the
@@ -235,6 +239,9 @@ class GarblingReader:
         call = len(self.given) - 1
         garbled = self.text.replace(self.word, "x" * len(self.word))
         return [self.text if (call, row) in self.correct else garbled for row in range(len(lines))]
+
+    def read_against(self, lines, texts):
+        return [Reading(t, 0.0) for t in self.read(lines)]
 
 
 def test_a_misread_lower_case_word_is_drawn_on_from_where_it_began(model):

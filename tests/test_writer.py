@@ -14,6 +14,7 @@ from handsynth.loaded import load_model
 from handsynth.nn.models import SynthesisConfig, SynthesisNetwork
 from handsynth.nn.weights import export_weights
 from handsynth.options import WriteOptions
+from handsynth.sample.reader import Reading
 from handsynth.sample.synthesis import (
     END_GRACE_STEPS,
     LATE_STROKES,
@@ -22,6 +23,7 @@ from handsynth.sample.synthesis import (
     _first_step_of_text,
     sample_synthesis,
 )
+from handsynth.write import lines as lines_module
 from handsynth.write.lines import RETRY_CANDIDATES, TextError, tidy_lines, write_lines
 
 ALPHABET = Alphabet(list(" .,abcdefghijklmnopqrstuvwxyzADT"))
@@ -250,6 +252,9 @@ class ShortestReader:
         self.lengths = [len(line) for line in lines]
         return ["a" * (len(line) // 10) for line in lines]
 
+    def read_against(self, lines, texts):
+        return [Reading(t, 0.0) for t in self.read(lines)]
+
 
 def test_the_reader_chooses_among_candidates_and_faulty_lines_get_several_draws(model_file):
     model = load_model(model_file, kind="synthesis")
@@ -282,6 +287,35 @@ def test_the_reader_chooses_among_candidates_and_faulty_lines_get_several_draws(
     # Both lines read as unreadable, so each is drawn again RETRY_CANDIDATES times.
     assert reader.calls == [2, RETRY_CANDIDATES * 2]
     assert len(written) == 2
+
+
+class DoubtingReader:
+    """Stands in for `reader.LineReader`: reads every line as its text, doubting it the less the
+    longer the line is."""
+
+    def __init__(self, alphabet):
+        self.alphabet, self.given = alphabet, []
+
+    def read_against(self, lines, texts):
+        self.given.append(lines)
+        return [Reading(text, 1.0 / len(line)) for line, text in zip(lines, texts, strict=True)]
+
+
+@pytest.fixture
+def no_faults(monkeypatch):
+    """Every draw free of the faults the window and the ink show, so the reader alone decides."""
+    monkeypatch.setattr(lines_module, "find_faults", lambda *_: [])
+    monkeypatch.setattr(lines_module, "geometry_faults", lambda _: [])
+
+
+def test_among_draws_read_alike_the_one_the_reader_doubts_least_is_kept(model_file, no_faults):
+    model = load_model(model_file, kind="synthesis")
+    args = (model.synthesis_weights, model.alphabet, model.normalisation, ["abc abc", "cd dc"])
+    reader = DoubtingReader(model.alphabet)
+    chosen = write_lines(*args, WriteOptions(seed=4, retries=1, candidates=4), reader=reader)
+    assert len(reader.given) == 1  # read right: no second round
+    drawn = np.reshape([len(line) for line in reader.given[0]], (2, 4))  # (line, draw)
+    assert [len(line.offsets) for line in chosen] == drawn.max(axis=1).tolist()
 
 
 def test_wrapping_goes_by_predicted_width_not_character_count():

@@ -7,6 +7,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
+from handsynth.data.alphabet import Alphabet
 from handsynth.errors import CheckpointError
 from handsynth.eval.writer_id import (
     EvalOptions,
@@ -197,6 +198,32 @@ def test_evaluation_scores_real_lines_and_each_writer():
     assert set(result) == {"ceiling", "same", "own"}
     assert result["same"] == 0.5  # every line goes to one form of two
     assert result["own"] == 1.0  # a reference line is nearest its own centre (k=3, 2 forms)
+
+
+class ReadsOneWord:
+    """Stands in for `reader.LineReader`: reads every line as "x"."""
+
+    alphabet = Alphabet(list(" xyzw"))
+
+    def read(self, lines):
+        return ["x"] * len(lines)
+
+
+def test_with_a_reader_the_real_and_the_written_lines_are_read():
+    rng = np.random.default_rng(8)
+    lines, texts, ids = _synthetic_split(rng, 8)
+    texts = ["x" if n % 2 else "xy" for n in range(len(texts))]
+    torch.manual_seed(0)
+    encoder = WriterEncoder(SMALL).eval()
+    picked = pick_forms(ids, ["x", "yz", "x", "w"], EvalOptions(forms=2, k=3, texts_per_form=2))
+    result = evaluate(
+        encoder, lines, texts, picked, {"own": lambda t, r, s: r[: len(t)]}, ReadsOneWord()
+    )
+    real = [texts[i] for p in picked for i in p.queries]
+    assert result["ceiling_cer"] == pytest.approx(real.count("xy") / sum(map(len, real)))
+    wanted = [t for p in picked for t in p.texts]
+    misread = sum(len(t) - (t[0] == "x") for t in wanted)  # "x" read right, the rest lost
+    assert result["own_cer"] == pytest.approx(misread / sum(map(len, wanted)))
 
 
 @pytest.mark.skipif(not SHIPPED.is_file(), reason="no shipped writer encoder")

@@ -133,13 +133,17 @@ def evaluate(
 ) -> dict[str, float]:
     """Top-1 among the picked forms of their real query lines ("ceiling") and of the lines each
     of `writers` writes for them, by name; with a `reader`, also the character error rate of its
-    reading of each writer's lines ("NAME_cer"). `lines` (raw offsets) and `texts` are the
-    split's."""
+    reading of the real query lines ("ceiling_cer": how legible the hands themselves are) and of
+    each writer's lines ("NAME_cer"). `lines` (raw offsets) and `texts` are the split's."""
     references = np.stack([encoder.embed([lines[i] for i in p.references]) for p in picked])
     form_centres = centres(references)  # (F, D)
     real = [i for p in picked for i in p.queries]
     truth = np.array([f for f, p in enumerate(picked) for _ in p.queries])
     result = {"ceiling": top1(form_centres, encoder.embed([lines[i] for i in real]), truth)}
+    if reader is not None:
+        result["ceiling_cer"] = _reading_cer(
+            reader, [lines[i] for i in real], [texts[i] for i in real]
+        )
     for name, writer in writers.items():
         written, truth, wanted = [], [], []
         for f, p in enumerate(picked):
@@ -151,9 +155,14 @@ def evaluate(
             wanted += p.texts
         result[name] = top1(form_centres, encoder.embed(written), np.array(truth))
         if reader is not None:
-            spelt = [reader.alphabet.spell(t) for t in wanted]
-            result[f"{name}_cer"] = character_error_rate(reader.read(written), spelt)
+            result[f"{name}_cer"] = _reading_cer(reader, written, wanted)
     return result
+
+
+def _reading_cer(reader: LineReader, lines: list[np.ndarray], texts: list[str]) -> float:
+    """The character error rate of `reader`'s reading of lines of raw offsets against texts."""
+    spelt = [reader.alphabet.spell(t) for t in texts]
+    return character_error_rate(reader.read(lines), spelt)
 
 
 def synthesis_writer(

@@ -1,5 +1,6 @@
-"""Connectionist temporal classification (Graves et al. 2006) without the loss: best-path decoding,
-edit distance and the character error rate, shared by the torch recogniser (`recogniser.py`), its
+"""Connectionist temporal classification (Graves et al. 2006): best-path decoding, how likely a
+text is under the outputs (the forward algorithm, in numpy), edit distance and the character error
+rate, shared by the torch recogniser (`recogniser.py`), its
 numpy reader (`sample/reader.py`), training (`train/tasks.py`) and legibility.
 
 Nothing here imports torch: `greedy_decode` only calls a tensor's own methods, so the numpy reader
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from handsynth.data.alphabet import Alphabet
 
@@ -47,6 +50,49 @@ def greedy_decode(log_probs: torch.Tensor, lengths: torch.Tensor) -> list[list[i
 def read_texts(log_probs: torch.Tensor, lengths: torch.Tensor, alphabet: Alphabet) -> list[str]:
     """What the recogniser's outputs (T', B, C) read in each line, decoded by best path."""
     return ["".join(alphabet.decode(line)) for line in greedy_decode(log_probs, lengths)]
+
+
+def text_log_likelihoods(
+    log_probs: np.ndarray, lengths: np.ndarray, labels: list[list[int]], blank: int
+) -> np.ndarray:
+    """log p(text | outputs) of each line summed over every CTC alignment (the forward algorithm):
+    log_probs (B, T', C) log-softmaxed outputs, lengths (B,) frames, labels B lists of character
+    indices -> (B,); -inf where a text needs more frames than its line has."""
+    B = len(labels)
+    extended, states, may_skip = _extended_labels(labels, blank)
+    emit = np.take_along_axis(log_probs, extended[:, None, :].repeat(log_probs.shape[1], 1), 2)
+    alpha = np.full(extended.shape, -np.inf)  # log p(first t frames end in state s)
+    alpha[:, :2] = emit[:, 0, :2]
+    for t in range(1, int(lengths.max())):
+        skip = np.where(may_skip, _shifted(alpha, 2), -np.inf)
+        moved = np.logaddexp(np.logaddexp(alpha, _shifted(alpha, 1)), skip) + emit[:, t]
+        alpha = np.where((t < lengths)[:, None], moved, alpha)
+    rows = np.arange(B)
+    last = alpha[rows, states - 1]
+    before_last = np.where(states > 1, alpha[rows, np.maximum(states - 2, 0)], -np.inf)
+    with np.errstate(invalid="ignore"):
+        return np.logaddexp(last, before_last)
+
+
+def _extended_labels(
+    labels: list[list[int]], blank: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each text as CTC's states (blank, c1, blank, c2, ..., blank), padded with blanks: (B, S);
+    each text's own number of states (B,); and where a path may skip the blank before a state
+    (between two different characters) (B, S)."""
+    B = len(labels)
+    S = 2 * max((len(text) for text in labels), default=0) + 1
+    extended = np.full((B, S), blank)
+    for b, text in enumerate(labels):
+        extended[b, 1 : 2 * len(text) : 2] = text
+    may_skip = np.zeros((B, S), bool)
+    may_skip[:, 2:] = (extended[:, 2:] != blank) & (extended[:, 2:] != extended[:, :-2])
+    return extended, np.array([2 * len(text) + 1 for text in labels]), may_skip
+
+
+def _shifted(x: np.ndarray, by: int) -> np.ndarray:
+    """x (B, S) moved `by` states along, -inf where nothing moves in."""
+    return np.concatenate([np.full((len(x), by), -np.inf), x[:, :-by]], axis=1)[:, : x.shape[1]]
 
 
 def edit_distance(a, b) -> int:

@@ -11,13 +11,14 @@ the torch recogniser.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
 from handsynth.data.alphabet import Alphabet
 from handsynth.data.strokes import Normalisation
 from handsynth.guard import deferred
-from handsynth.nn.ctc import best_paths
+from handsynth.nn.ctc import best_paths, text_log_likelihoods
 from handsynth.sample.kernels import lstm_cell
 from handsynth.sample.stepper import pack_lstm
 
@@ -46,6 +47,14 @@ def _reverse_within(x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     source = lengths[:, None] - 1 - np.arange(T)  # (B, T) the step each position comes from
     reversed_x = np.take_along_axis(x, np.maximum(source, 0)[..., None], axis=1)
     return reversed_x * (source >= 0)[..., None]
+
+
+@dataclass
+class Reading:
+    """The recogniser's reading of a line, weighed against the text it should say."""
+
+    text: str  # what it reads (best path)
+    doubt: float  # -log p(wanted text | line) over every CTC alignment, in nats a character
 
 
 class LineReader:
@@ -97,7 +106,22 @@ class LineReader:
 
     def read(self, lines: list[np.ndarray]) -> list[str]:
         """What the recogniser reads in each non-empty line of raw pen offsets (T, 3)."""
+        return self._decode(*self.logits(lines))
+
+    def read_against(self, lines: list[np.ndarray], texts: list[str]) -> list[Reading]:
+        """What the recogniser reads in each non-empty line of raw pen offsets (T, 3), weighed
+        against the text the line should say (`Reading`)."""
         logits, lengths = self.logits(lines)
+        log_probs = logits - np.logaddexp.reduce(logits, axis=2, keepdims=True)  # (B, T', C)
+        labels = [self.alphabet.encode(self.alphabet.spell(text)).tolist() for text in texts]
+        blank = len(self.head_bias) - 1
+        nats = -text_log_likelihoods(log_probs, lengths, labels, blank)  # (B,)
+        return [
+            Reading(text, float(n) / max(len(label), 1))
+            for text, n, label in zip(self._decode(logits, lengths), nats, labels, strict=True)
+        ]
+
+    def _decode(self, logits: np.ndarray, lengths: np.ndarray) -> list[str]:
         best = logits.argmax(axis=2)  # (B, T') the likeliest class of each frame
         paths = best_paths(best.tolist(), lengths.tolist(), blank=len(self.head_bias) - 1)
         return ["".join(self.alphabet.decode(path)) for path in paths]

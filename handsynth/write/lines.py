@@ -125,7 +125,8 @@ def write_lines(
     on from there (`write.repair`). A line with no fault that `reader` reads other than its text
     is drawn on, in the same rounds, from its first misread word (POLISH_DRAWS times). Each line
     keeps its least faulty draw and, among equally faulty ones, the one `reader` (needed for more
-    than one candidate) reads closest to its text, or else the first; its remaining faults are
+    than one candidate) reads closest to its text and, among those, the one in which it finds the
+    text likeliest (CTC over every alignment), or else the first; its remaining faults are
     returned with it, each naming its word.
     `guide` draws the characters it names from real strokes (`sample.guide`).
     """
@@ -190,7 +191,9 @@ class _Draw:
     line: SampledLine
     raw: np.ndarray  # (T, 3) its offsets in raw pen units
     faults: list[Fault]
-    score: tuple[int, int]  # (badness of the faults, edit distance of the reading): lower is better
+    # (badness of the faults, edit distance of the reading, the reader's doubt in the text in nats
+    # a character): lower is better
+    score: tuple[int, int, float]
     misread_at: int | None  # the first word the reader reads wrong (`repair.first_misread_word`)
 
 
@@ -199,18 +202,20 @@ def _judge(
 ) -> list[_Draw]:
     """The faults of each drawn line, read by `reader` (all in one batch) when there is one."""
     raw = [normalisation.denormalise(line.offsets) for line in sampled]
-    readings = [None] * len(sampled) if reader is None else reader.read(raw)
+    texts = [line.text for line in sampled]
+    readings = [None] * len(sampled) if reader is None else reader.read_against(raw, texts)
     draws = []
     for line, offsets, reading in zip(sampled, raw, readings, strict=True):
         faults = find_faults(line.text, line.offsets, line.phi, line.finished)
         faults += geometry_faults(offsets)
-        distance, misread_at = 0, None
+        score, misread_at = (badness(faults), 0, 0.0), None
         if reading is not None:
             wanted = reader.alphabet.spell(line.text)
-            faults += reading_faults(reading, wanted)
-            distance, pairs = compare(reading, wanted)
+            faults += reading_faults(reading.text, wanted)
+            distance, pairs = compare(reading.text, wanted)
+            score = (badness(faults), distance, reading.doubt)
             misread_at = first_misread_word(pairs, wanted) if distance else None
-        draws.append(_Draw(line, offsets, faults, (badness(faults), distance), misread_at))
+        draws.append(_Draw(line, offsets, faults, score, misread_at))
     return draws
 
 

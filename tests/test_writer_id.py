@@ -15,6 +15,7 @@ from handsynth.eval.writer_id import (
     evaluate,
     nearest,
     pick_forms,
+    synthesis_writer,
     top1,
     validation_top1,
 )
@@ -252,3 +253,31 @@ def test_padding_inputs_keeps_each_line():
     x, lengths = pad_inputs(lines)
     assert x.shape == (2, 4, 3) and lengths.tolist() == [4, 2]
     assert x[1, 2:].abs().sum() == 0 and x[1, :2].eq(2).all()
+
+
+def test_a_primed_writer_skips_a_reference_line_that_does_not_write_its_text():
+    from handsynth.loaded import load_model
+    from handsynth.options import WriteOptions
+    from handsynth.write.lines import write_lines
+    from handsynth.write.styles import shipped_normalisation, shipped_styles
+
+    model = load_model()
+    style, style_text = shipped_styles()[0]
+    raw = shipped_normalisation().denormalise(style)
+    wrong_text = "nothing like the words this line says at all, not one"
+    options = WriteOptions(seed=2, wrap=0, candidates=1, retries=0)
+    writer = synthesis_writer(model, primed=True, options=options)
+    new_texts = ["ab cd", "ef"]
+
+    def direct(prime):
+        args = (model.synthesis_stepping(), model.alphabet, model.normalisation, new_texts)
+        drawn = write_lines(*args, options, prime, guide=model.guide(options))
+        return [line.offsets for line in drawn]
+
+    primed = writer(new_texts, [raw, raw], [wrong_text, style_text])
+    expected = direct((model.normalisation.normalise(raw), style_text))
+    for ours, theirs in zip(primed, expected, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    unprimed = writer(new_texts, [raw], [wrong_text])  # no reference fits: written unprimed
+    for ours, theirs in zip(unprimed, direct(None), strict=True):
+        np.testing.assert_array_equal(ours, theirs)

@@ -186,31 +186,26 @@ def synthesis_writer(
             writer = model.adapted(list(zip(reference_lines, reference_texts, strict=True)))
         stepping = writer.synthesis_stepping()
         norm: Normalisation = writer.normalisation
+
+        def drawn(prime: tuple[np.ndarray, str] | None) -> list[np.ndarray]:
+            lines = write_lines(
+                stepping,
+                writer.alphabet,
+                norm,
+                new_texts,
+                options,
+                prime,
+                reader=reader,
+                guide=model.guide(options),
+            )
+            return [line.offsets for line in lines]
+
         primes = zip(reference_lines, reference_texts, strict=True) if primed or adapted else []
         for offsets, text in primes:
             try:
-                drawn = write_lines(
-                    stepping,
-                    writer.alphabet,
-                    norm,
-                    new_texts,
-                    options,
-                    (norm.normalise(offsets), text),
-                    reader=reader,
-                    guide=model.guide(options),
-                )
+                return drawn((norm.normalise(offsets), text))
             except StyleMismatch:
                 continue
-            return [line.offsets for line in drawn]
-        drawn = write_lines(
-            stepping,
-            writer.alphabet,
-            norm,
-            new_texts,
-            options,
-            reader=reader,
-            guide=model.guide(options),
-        )
-        return [line.offsets for line in drawn]
+        return drawn(None)
 
     return write

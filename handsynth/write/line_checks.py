@@ -74,9 +74,16 @@ def reading_faults(reading: str, text: str) -> list[Fault]:
     """What the recogniser could not read: the whole line ("unreadable", its character error rate
     over UNREADABLE_CER), or a name, title or number in it ("misread": a word holding a capital
     or a digit with MISREAD_SHARE of its characters read wrong), each naming the word."""
+    return faults_of_alignment(reading, text, *compare(reading, text))
+
+
+def faults_of_alignment(
+    reading: str, text: str, distance: int, pairs: list[tuple[str, str]]
+) -> list[Fault]:
+    """`reading_faults` from the reading's edit distance to `text` and their alignment, one
+    (wanted, read) pair per character of the text (`nn.char_errors.compare`)."""
     if not judged_by_reading(text):
         return []
-    distance, pairs = compare(reading, text)  # one (wanted, read) pair per character of the text
     words = []  # (position, word, share of its characters read wrong)
     start = 0
     for word in text.split(" "):

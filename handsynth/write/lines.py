@@ -29,7 +29,11 @@ from handsynth.sample.synthesis import (
 )
 from handsynth.write.char_widths import wrap_by_width
 from handsynth.write.faults import Fault, badness, find_faults
-from handsynth.write.line_checks import geometry_faults, judged_by_reading, reading_faults
+from handsynth.write.line_checks import (
+    faults_of_alignment,
+    geometry_faults,
+    judged_by_reading,
+)
 from handsynth.write.repair import first_faulty_word, first_misread_word, name_word, restart_row
 from handsynth.write.style_residue import style_right_edge, without_style_residue
 
@@ -211,8 +215,8 @@ def _judge(
         score, misread_at = (badness(faults), 0, 0.0), None
         if reading is not None:
             wanted = reader.alphabet.spell(line.text)
-            faults += reading_faults(reading.text, wanted)
             distance, pairs = compare(reading.text, wanted)
+            faults += faults_of_alignment(reading.text, wanted, distance, pairs)
             score = (badness(faults), distance, reading.doubt)
             misread_at = first_misread_word(pairs, wanted) if distance else None
         draws.append(_Draw(line, offsets, faults, score, misread_at))

@@ -87,6 +87,7 @@ def main() -> None:
         took = time.monotonic() - started
         print(f"seed {seed}: {json.dumps(runs[seed])} ({took:.0f}s)", file=sys.stderr, flush=True)
     names = ["ceiling", *modes, "ceiling_cer", *(f"{mode}_cer" for mode in modes)]
+    names += [f"{mode}_{kind}" for mode in modes for kind in ("seen", "unseen")]
     summary = {
         "forms": args.forms,
         "k": args.k,

@@ -13,6 +13,7 @@ from handsynth.eval.writer_id import (
     EvalOptions,
     centres,
     evaluate,
+    misread_by_seen,
     nearest,
     pick_forms,
     synthesis_writer,
@@ -225,6 +226,18 @@ def test_with_a_reader_the_real_and_the_written_lines_are_read():
     wanted = [t for p in picked for t in p.texts]
     misread = sum(len(t) - (t[0] == "x") for t in wanted)  # "x" read right, the rest lost
     assert result["own_cer"] == pytest.approx(misread / sum(map(len, wanted)))
+    assert {"own_seen", "own_unseen"} <= set(result)
+
+
+def test_misreadings_are_split_by_whether_the_references_show_the_letter():
+    alphabet = Alphabet(list(" abcdxyz"))
+    readings = ["abc xy", "dd"]
+    texts = ["abd xyz", "db"]
+    shown = [set("ab x"), set("b")]
+    # Line 1: a b x shown, d y z not; d read as c, z missing. Line 2: b shown and read as d.
+    seen, unseen = misread_by_seen(readings, texts, shown, alphabet)
+    assert seen == pytest.approx(1 / 4)  # a b x (line 1), b (line 2): b misread
+    assert unseen == pytest.approx(2 / 4)  # d y z (line 1), d (line 2): d and z misread
 
 
 @pytest.mark.skipif(not SHIPPED.is_file(), reason="no shipped writer encoder")

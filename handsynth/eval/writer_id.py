@@ -23,9 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from handsynth.data.alphabet import Alphabet
 from handsynth.data.line_pairs import form_of
 from handsynth.data.strokes import Normalisation
 from handsynth.loaded import SynthesisModel
+from handsynth.nn.char_errors import compare
 from handsynth.nn.ctc import character_error_rate
 from handsynth.nn.writer_encoder import WriterEncoder
 from handsynth.options import WriteOptions
@@ -134,7 +136,10 @@ def evaluate(
     """Top-1 among the picked forms of their real query lines ("ceiling") and of the lines each
     of `writers` writes for them, by name; with a `reader`, also the character error rate of its
     reading of the real query lines ("ceiling_cer": how legible the hands themselves are) and of
-    each writer's lines ("NAME_cer"). `lines` (raw offsets) and `texts` are the split's."""
+    each writer's lines ("NAME_cer"), and the share of the characters it misreads among those
+    the form's reference texts hold and those they do not ("NAME_seen", "NAME_unseen": whether
+    a writer adapted to the references forgets the letters they never show). `lines` (raw
+    offsets) and `texts` are the split's."""
     references = np.stack([encoder.embed([lines[i] for i in p.references]) for p in picked])
     form_centres = centres(references)  # (F, D)
     real = [i for p in picked for i in p.queries]
@@ -142,27 +147,50 @@ def evaluate(
     result = {"ceiling": top1(form_centres, encoder.embed([lines[i] for i in real]), truth)}
     if reader is not None:
         result["ceiling_cer"] = _reading_cer(
-            reader, [lines[i] for i in real], [texts[i] for i in real]
+            reader, reader.read([lines[i] for i in real]), [texts[i] for i in real]
         )
     for name, writer in writers.items():
-        written, truth, wanted = [], [], []
+        written, truth, wanted, shown = [], [], [], []
         for f, p in enumerate(picked):
-            drawn = writer(
-                p.texts, [lines[i] for i in p.references], [texts[i] for i in p.references]
-            )
+            reference_texts = [texts[i] for i in p.references]
+            drawn = writer(p.texts, [lines[i] for i in p.references], reference_texts)
             written += drawn
             truth += [f] * len(drawn)
             wanted += p.texts
+            shown += [set("".join(reference_texts))] * len(drawn)
         result[name] = top1(form_centres, encoder.embed(written), np.array(truth))
         if reader is not None:
-            result[f"{name}_cer"] = _reading_cer(reader, written, wanted)
+            readings = reader.read(written)
+            result[f"{name}_cer"] = _reading_cer(reader, readings, wanted)
+            seen, unseen = misread_by_seen(readings, wanted, shown, reader.alphabet)
+            result[f"{name}_seen"], result[f"{name}_unseen"] = seen, unseen
     return result
 
 
-def _reading_cer(reader: LineReader, lines: list[np.ndarray], texts: list[str]) -> float:
-    """The character error rate of `reader`'s reading of lines of raw offsets against texts."""
-    spelt = [reader.alphabet.spell(t) for t in texts]
-    return character_error_rate(reader.read(lines), spelt)
+def misread_by_seen(
+    readings: list[str], texts: list[str], shown: list[set[str]], alphabet: Alphabet
+) -> tuple[float, float]:
+    """The share of the characters of `texts` (as `alphabet` spells them) that their readings
+    misread (`nn.char_errors.compare`: read as another character or not at all), among the
+    characters each line's `shown` set holds and among the rest; spaces are left out. NaN where
+    there are none."""
+    wrong, total = np.zeros(2), np.zeros(2)  # [seen, unseen]
+    for reading, text, seen in zip(readings, texts, shown, strict=True):
+        spelt = alphabet.spell(text)
+        _, pairs = compare(reading, spelt)
+        for original, (want, got) in zip(text, pairs, strict=True):
+            if not want.isspace():
+                kind = 0 if original in seen else 1
+                total[kind] += 1
+                wrong[kind] += want != got
+    with np.errstate(invalid="ignore", divide="ignore"):
+        seen_share, unseen_share = wrong / total
+    return float(seen_share), float(unseen_share)
+
+
+def _reading_cer(reader: LineReader, readings: list[str], texts: list[str]) -> float:
+    """The character error rate of `reader`'s readings against texts."""
+    return character_error_rate(readings, [reader.alphabet.spell(t) for t in texts])
 
 
 def synthesis_writer(

@@ -37,6 +37,7 @@ from handsynth.data.strokes import Normalisation
 from handsynth.errors import CheckpointError, UserError
 from handsynth.nn.weights import read_model_arrays, shipped_path, write_model_file
 from handsynth.options import (
+    ADAPT_STEPS,
     DEFAULT_BPTT,
     DEFAULT_CANDIDATES,
     DEFAULT_STYLE,
@@ -284,7 +285,7 @@ class SynthesisModel(HandwritingModel):
         text), for `steps` steps (`nn.adapt`; its head alone, a fraction of a second a step on a
         CPU): write with it, primed with one of the same lines, for more of that writer's hand."""
         from handsynth.data.dataset import HandwritingData
-        from handsynth.nn.adapt import ADAPT_STEPS, adapt, adaptation_lines
+        from handsynth.nn.adapt import adapt, adaptation_lines
 
         if not lines:
             raise UserError("adaptation needs at least one line of the writer's handwriting")

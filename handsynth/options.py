@@ -16,6 +16,11 @@ DEFAULT_BIAS = 2.0
 # model's alphabet): on the practical set Tesseract misread 0.124 of the characters with one draw
 # and 0.115 with two, which take about 1.2x the time of one (docs/legibility.md).
 DEFAULT_CANDIDATES = 2
+# Adam steps that adapting to a writer (`handsynth styles adapt`, `nn.adapt`) tunes the mixture
+# head for: from 3 lines of 20 held-out writers, 200 steps found the writer 0.725 of the time
+# (seeds 0-3; recogniser CER 0.229), 100 steps 0.675 (0.216), 400 steps 0.683 at seed 0 where
+# 200 found 0.65 (docs/writer-id.md); about 17 s on one CPU thread.
+ADAPT_STEPS = 200
 MAX_CHARACTERS = 5000  # about two pages; longer texts should be written in several calls
 MAX_LINE_CHARACTERS = 120  # beyond this the attention window was never trained (IAM lines ≤ ~80)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from handsynth.cli import args as cli_args
 from handsynth.cli.serve import default_styles_dir
 from handsynth.errors import FieldError, UserError
+from handsynth.options import ADAPT_STEPS
 from handsynth.write.handwriting import FORMATS
 from handsynth.write.style_folder import StyleFolder
 from handsynth.write.styles import shipped_styles
@@ -167,7 +168,7 @@ def add_styles(sub) -> None:
     adapt.add_argument(
         "--steps",
         type=cli_args.integer(1, 10_000),
-        help="tuning steps (default: 100, a fraction of a second each)",
+        help=f"tuning steps (default: {ADAPT_STEPS}, a tenth of a second each)",
     )
 
 

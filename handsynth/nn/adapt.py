@@ -23,8 +23,8 @@ import torch
 from handsynth.data.dataset import HandwritingData
 from handsynth.data.line_pairs import join_lines
 from handsynth.nn import mdn
+from handsynth.options import ADAPT_STEPS
 
-ADAPT_STEPS = 100
 ADAPT_LEARNING_RATE = 3e-4
 
 

@@ -60,12 +60,12 @@ def text_log_likelihoods(
     indices -> (B,); -inf where a text needs more frames than its line has."""
     B = len(labels)
     extended, states, may_skip = _extended_labels(labels, blank)
-    emit = np.take_along_axis(log_probs, extended[:, None, :].repeat(log_probs.shape[1], 1), 2)
     alpha = np.full(extended.shape, -np.inf)  # log p(first t frames end in state s)
-    alpha[:, :2] = emit[:, 0, :2]
+    alpha[:, :2] = _emitted(log_probs, 0, extended)[:, :2]
     for t in range(1, int(lengths.max())):
         skip = np.where(may_skip, _shifted(alpha, 2), -np.inf)
-        moved = np.logaddexp(np.logaddexp(alpha, _shifted(alpha, 1)), skip) + emit[:, t]
+        moved = np.logaddexp(np.logaddexp(alpha, _shifted(alpha, 1)), skip)
+        moved += _emitted(log_probs, t, extended)
         alpha = np.where((t < lengths)[:, None], moved, alpha)
     rows = np.arange(B)
     last = alpha[rows, states - 1]
@@ -88,6 +88,11 @@ def _extended_labels(
     may_skip = np.zeros((B, S), bool)
     may_skip[:, 2:] = (extended[:, 2:] != blank) & (extended[:, 2:] != extended[:, :-2])
     return extended, np.array([2 * len(text) + 1 for text in labels]), may_skip
+
+
+def _emitted(log_probs: np.ndarray, t: int, extended: np.ndarray) -> np.ndarray:
+    """log p of each state's class at frame t: (B, T', C), (B, S) -> (B, S)."""
+    return np.take_along_axis(log_probs[:, t], extended, axis=1)
 
 
 def _shifted(x: np.ndarray, by: int) -> np.ndarray:

@@ -1,7 +1,8 @@
 """The recogniser in numpy: reading drawn lines inside `write`, where torch is never imported.
 
 `write --candidates N` draws every line N times and keeps the draw that the recogniser
-(`nn/recogniser.py`, shipped as `weights/recogniser.safetensors`) reads closest to the line's text.
+(`nn/recogniser.py`, shipped as `weights/recogniser.safetensors`) reads closest to the line's text,
+and of draws read alike the one in which it finds the text likeliest (`read_against`).
 `LineReader` runs that recogniser's bidirectional LSTM with the sampler's packed weights and
 compiled cell (`stepper.pack_lstm`, `kernels.lstm_cell`) and decodes it by best path, as
 the torch recogniser does (`nn/ctc.py`, which needs no torch); tests/test_reader.py holds it to

@@ -161,18 +161,19 @@ def test_continuations_keep_each_line_up_to_its_cut(model):
     assert [d.text for d in each] == [TEXT, TEXT, NAMED]  # a number of draws for each line
 
 
-class MisreadingReader:
-    """Reads every line as NAMED with WORD garbled, except the draws named in `correct`
-    ((call, row) pairs); keeps what it was given."""
+class GarblingReader:
+    """Reads `text` with `word` garbled, except the draws named in `correct` ((call, row) pairs);
+    keeps what it was given."""
 
-    def __init__(self, alphabet, correct=()):
-        self.alphabet, self.correct, self.given = alphabet, set(correct), []
+    def __init__(self, alphabet, text, word, correct=()):
+        self.alphabet, self.text, self.word = alphabet, text, word
+        self.correct, self.given = set(correct), []
 
     def read(self, lines):
         self.given.append(lines)
         call = len(self.given) - 1
-        garbled = NAMED.replace(WORD, "x" * len(WORD))
-        return [NAMED if (call, row) in self.correct else garbled for row in range(len(lines))]
+        garbled = self.text.replace(self.word, "x" * len(self.word))
+        return [self.text if (call, row) in self.correct else garbled for row in range(len(lines))]
 
     def read_against(self, lines, texts):
         return [Reading(t, 0.0) for t in self.read(lines)]
@@ -183,7 +184,7 @@ def test_a_misread_word_is_repaired_and_the_repaired_draw_is_kept(model):
     # reader reads only the second repair right. (At seed 1 the first draw's only fault is the
     # misread word, so it can be repaired.)
     chosen = RETRY_CANDIDATES + 1
-    reader = MisreadingReader(model.alphabet, correct=[(1, chosen)])
+    reader = GarblingReader(model.alphabet, NAMED, WORD, correct=[(1, chosen)])
     args = (model.synthesis_weights, model.alphabet, model.normalisation, [NAMED])
     [written] = write_lines(*args, WriteOptions(seed=1, retries=2), reader=reader)
     first, repaired = reader.given[0][0], reader.given[1][chosen]
@@ -196,7 +197,7 @@ def test_a_misread_word_is_repaired_and_the_repaired_draw_is_kept(model):
 
 
 def test_a_line_still_wrong_after_repair_is_named_in_the_faults(model):
-    reader = MisreadingReader(model.alphabet)
+    reader = GarblingReader(model.alphabet, NAMED, WORD)
     model.line_reader = reader
     try:
         handwriting = model.write(f"\n{NAMED}", seed=4, retries=1)  # an empty line, then NAMED
@@ -217,31 +218,13 @@ def test_a_model_the_recogniser_cannot_read_writes_one_draw_unless_told_more(mod
             model.write("ab", seed=0, candidates=2)
     finally:
         del model.line_reader
-    reader = MisreadingReader(model.alphabet)
+    reader = GarblingReader(model.alphabet, NAMED, WORD)
     model.line_reader = reader
     try:
         model.write("ab", seed=0, retries=0)
     finally:
         del model.line_reader
     assert [len(call) for call in reader.given] == [DEFAULT_CANDIDATES]
-
-
-class GarblingReader:
-    """Reads `text` with `word` garbled, except the draws named in `correct` ((call, row) pairs);
-    keeps what it was given."""
-
-    def __init__(self, alphabet, text, word, correct=()):
-        self.alphabet, self.text, self.word = alphabet, text, word
-        self.correct, self.given = set(correct), []
-
-    def read(self, lines):
-        self.given.append(lines)
-        call = len(self.given) - 1
-        garbled = self.text.replace(self.word, "x" * len(self.word))
-        return [self.text if (call, row) in self.correct else garbled for row in range(len(lines))]
-
-    def read_against(self, lines, texts):
-        return [Reading(t, 0.0) for t in self.read(lines)]
 
 
 def test_a_misread_lower_case_word_is_drawn_on_from_where_it_began(model):

@@ -1,7 +1,7 @@
 """Connectionist temporal classification (Graves et al. 2006): best-path decoding, how likely a
 text is under the outputs (the forward algorithm, in numpy), edit distance and the character error
-rate, shared by the torch recogniser (`recogniser.py`), its
-numpy reader (`sample/reader.py`), training (`train/tasks.py`) and legibility.
+rate, shared by the torch recogniser (`recogniser.py`), its numpy reader (`sample/reader.py`),
+training (`train/tasks.py`) and legibility.
 
 Nothing here imports torch: `greedy_decode` only calls a tensor's own methods, so the numpy reader
 inside `handsynth write` decodes with the same code and never loads torch. The blank is the last
